@@ -1,0 +1,259 @@
+/**
+ * The one symbol table of the native library, in a neutral form that the Deno
+ * and Bun loaders translate one-to-one. Data only: each entry gives the C
+ * signature it mirrors.
+ *
+ * Neutral types: `u8`/`u16`/`u32`/`i32` (number), `usize` (a number argument;
+ * never used as a result so that both runtimes agree), `bool`, `void`,
+ * `pointer` (an opaque native pointer), `buffer` (a typed array or null passed
+ * as a pointer to its bytes), `function` (a native callback pointer).
+ *
+ * @module
+ */
+
+/** A C type as the loaders understand it. */
+export type NativeType =
+  | "void"
+  | "bool"
+  | "u8"
+  | "u16"
+  | "u32"
+  | "i32"
+  | "usize"
+  | "pointer"
+  | "buffer"
+  | "function";
+
+/** One function of the library. */
+export interface SymbolSpec {
+  /** Argument types, in order. */
+  readonly parameters: readonly NativeType[];
+  /** Result type. */
+  readonly result: NativeType;
+}
+
+/** Every native function the module calls. */
+export const SYMBOLS = {
+  // --- errors -------------------------------------------------------------
+  // u32 rustls_sockets_error_text(u32 result, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_error_text: { parameters: ["u32", "buffer", "usize", "buffer"], result: "u32" },
+  // u32 rustls_sockets_crypto_provider_name(u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_crypto_provider_name: { parameters: ["buffer", "usize", "buffer"], result: "u32" },
+
+  // --- crypto provider (rustls-ffi) ---------------------------------------
+  // rustls_result rustls_crypto_provider_builder_new_from_default(rustls_crypto_provider_builder **out)
+  rustls_crypto_provider_builder_new_from_default: { parameters: ["buffer"], result: "u32" },
+  // rustls_result rustls_crypto_provider_builder_build(rustls_crypto_provider_builder *b, const rustls_crypto_provider **out)
+  rustls_crypto_provider_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void rustls_crypto_provider_builder_free(rustls_crypto_provider_builder *b)
+  rustls_crypto_provider_builder_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_crypto_provider_free(const rustls_crypto_provider *p)
+  rustls_crypto_provider_free: { parameters: ["pointer"], result: "void" },
+
+  // --- certificates and keys (rustls-ffi) ---------------------------------
+  // rustls_result rustls_certified_key_build(const u8 *chain, size_t, const u8 *key, size_t, const rustls_certified_key **out)
+  rustls_certified_key_build: {
+    parameters: ["buffer", "usize", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // rustls_result rustls_certified_key_keys_match(const rustls_certified_key *key)
+  rustls_certified_key_keys_match: { parameters: ["pointer"], result: "u32" },
+  // void rustls_certified_key_free(const rustls_certified_key *key)
+  rustls_certified_key_free: { parameters: ["pointer"], result: "void" },
+  // rustls_root_cert_store_builder *rustls_root_cert_store_builder_new(void)
+  rustls_root_cert_store_builder_new: { parameters: [], result: "pointer" },
+  // rustls_result rustls_root_cert_store_builder_add_pem(builder *, const u8 *pem, size_t len, bool strict)
+  rustls_root_cert_store_builder_add_pem: {
+    parameters: ["pointer", "buffer", "usize", "bool"],
+    result: "u32",
+  },
+  // rustls_result rustls_root_cert_store_builder_build(builder *, const rustls_root_cert_store **out)
+  rustls_root_cert_store_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void rustls_root_cert_store_builder_free(builder *)
+  rustls_root_cert_store_builder_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_root_cert_store_free(const rustls_root_cert_store *)
+  rustls_root_cert_store_free: { parameters: ["pointer"], result: "void" },
+
+  // --- server certificate verifiers (rustls-ffi) --------------------------
+  // rustls_result rustls_platform_server_cert_verifier_try_with_provider(const provider *, rustls_server_cert_verifier **out)
+  rustls_platform_server_cert_verifier_try_with_provider: {
+    parameters: ["pointer", "buffer"],
+    result: "u32",
+  },
+  // rustls_web_pki_server_cert_verifier_builder *..._builder_new_with_provider(const provider *, const rustls_root_cert_store *)
+  rustls_web_pki_server_cert_verifier_builder_new_with_provider: {
+    parameters: ["pointer", "pointer"],
+    result: "pointer",
+  },
+  // rustls_result rustls_web_pki_server_cert_verifier_builder_build(builder *, rustls_server_cert_verifier **out)
+  rustls_web_pki_server_cert_verifier_builder_build: {
+    parameters: ["pointer", "buffer"],
+    result: "u32",
+  },
+  // void rustls_web_pki_server_cert_verifier_builder_free(builder *)
+  rustls_web_pki_server_cert_verifier_builder_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_server_cert_verifier_free(rustls_server_cert_verifier *)
+  rustls_server_cert_verifier_free: { parameters: ["pointer"], result: "void" },
+
+  // --- client configuration (rustls-ffi) ----------------------------------
+  // rustls_result rustls_client_config_builder_new_custom(const provider *, const u16 *versions, size_t n, builder **out)
+  rustls_client_config_builder_new_custom: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // void rustls_client_config_builder_set_server_verifier(builder *, const rustls_server_cert_verifier *)
+  rustls_client_config_builder_set_server_verifier: {
+    parameters: ["pointer", "pointer"],
+    result: "void",
+  },
+  // u32 rustls_sockets_client_config_builder_set_alpn_protocols(builder *, const u8 *wire, size_t len)
+  rustls_sockets_client_config_builder_set_alpn_protocols: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  // rustls_result rustls_client_config_builder_set_certified_key(builder *, const rustls_certified_key **keys, size_t n)
+  rustls_client_config_builder_set_certified_key: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  // rustls_result rustls_client_config_builder_build(builder *, const rustls_client_config **out)
+  rustls_client_config_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void rustls_client_config_builder_free(builder *)
+  rustls_client_config_builder_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_client_config_free(const rustls_client_config *)
+  rustls_client_config_free: { parameters: ["pointer"], result: "void" },
+
+  // --- connections (rustls-ffi) -------------------------------------------
+  // rustls_result rustls_client_connection_new(const rustls_client_config *, const char *name, rustls_connection **out)
+  rustls_client_connection_new: { parameters: ["pointer", "buffer", "buffer"], result: "u32" },
+  // void rustls_connection_free(rustls_connection *)
+  rustls_connection_free: { parameters: ["pointer"], result: "void" },
+  // bool rustls_connection_is_handshaking(const rustls_connection *)
+  rustls_connection_is_handshaking: { parameters: ["pointer"], result: "bool" },
+  // bool rustls_connection_wants_write(const rustls_connection *)
+  rustls_connection_wants_write: { parameters: ["pointer"], result: "bool" },
+  // void rustls_connection_send_close_notify(rustls_connection *)
+  rustls_connection_send_close_notify: { parameters: ["pointer"], result: "void" },
+  // rustls_result rustls_connection_read(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_connection_read: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "u32" },
+  // rustls_result rustls_connection_write(rustls_connection *, const u8 *buf, size_t len, size_t *out_n)
+  rustls_connection_write: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "u32" },
+  // u32 rustls_sockets_connection_get_info(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_get_info: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_copy_peer_certificate(rustls_connection *, size_t i, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_copy_peer_certificate: {
+    parameters: ["pointer", "usize", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_recv_fd(rustls_connection *, int fd, u8 *buf, size_t cap, u32 state[4])
+  rustls_sockets_connection_recv_fd: {
+    parameters: ["pointer", "i32", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_send_fd(rustls_connection *, int fd, const u8 *buf, size_t len, u32 state[4])
+  rustls_sockets_connection_send_fd: {
+    parameters: ["pointer", "i32", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_feed_tls(rustls_connection *, const u8 *buf, size_t len, size_t *out_n)
+  rustls_sockets_connection_feed_tls: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_drain_tls(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_drain_tls: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+
+  // --- sockets ------------------------------------------------------------
+  // int rustls_sockets_tcp_connect(const char *ip, u16 port, int *out_fd, u32 *out_pending)
+  rustls_sockets_tcp_connect: { parameters: ["buffer", "u16", "buffer", "buffer"], result: "i32" },
+  // int rustls_sockets_tcp_listen(const char *ip, u16 port, int backlog, int *out_fd)
+  rustls_sockets_tcp_listen: { parameters: ["buffer", "u16", "i32", "buffer"], result: "i32" },
+  // int rustls_sockets_tcp_accept(int fd, int *out_fd)
+  rustls_sockets_tcp_accept: { parameters: ["i32", "buffer"], result: "i32" },
+  // int rustls_sockets_socket_take_error(int fd)
+  rustls_sockets_socket_take_error: { parameters: ["i32"], result: "i32" },
+  // int rustls_sockets_socket_address(int fd, u32 peer, u8 *buf, size_t cap, size_t *out_n, u16 *out_port)
+  rustls_sockets_socket_address: {
+    parameters: ["i32", "u32", "buffer", "usize", "buffer", "buffer"],
+    result: "i32",
+  },
+  // int rustls_sockets_socket_shutdown(int fd, int how)
+  rustls_sockets_socket_shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  // int rustls_sockets_socket_close(int fd)
+  rustls_sockets_socket_close: { parameters: ["i32"], result: "i32" },
+
+  // --- readiness ----------------------------------------------------------
+  // int rustls_sockets_poller_new(rustls_sockets_poller **out)
+  rustls_sockets_poller_new: { parameters: ["buffer"], result: "i32" },
+  // void rustls_sockets_poller_free(rustls_sockets_poller *)
+  rustls_sockets_poller_free: { parameters: ["pointer"], result: "void" },
+  // int rustls_sockets_poller_arm(const rustls_sockets_poller *, int fd, u32 interest, u32 token)
+  rustls_sockets_poller_arm: { parameters: ["pointer", "i32", "u32", "u32"], result: "i32" },
+  // int rustls_sockets_poller_disarm(const rustls_sockets_poller *, int fd)
+  rustls_sockets_poller_disarm: { parameters: ["pointer", "i32"], result: "i32" },
+  // int rustls_sockets_poller_wait(const rustls_sockets_poller *, u32 *out, u32 max_pairs, int timeout_ms)
+  // (blocking: the Deno loader also offers it as an off-thread call)
+  rustls_sockets_poller_wait: { parameters: ["pointer", "buffer", "u32", "i32"], result: "i32" },
+  // void rustls_sockets_poller_wake(const rustls_sockets_poller *)
+  rustls_sockets_poller_wake: { parameters: ["pointer"], result: "void" },
+  // int rustls_sockets_poller_start_signal_thread(const rustls_sockets_poller *, void (*signal)(void))
+  rustls_sockets_poller_start_signal_thread: { parameters: ["pointer", "function"], result: "i32" },
+  // u32 rustls_sockets_poller_take(const rustls_sockets_poller *, u32 *out, u32 max_pairs)
+  rustls_sockets_poller_take: { parameters: ["pointer", "buffer", "u32"], result: "u32" },
+} as const satisfies Record<string, SymbolSpec>;
+
+/** An opaque native pointer (Deno: a pointer object; Bun: a number). `null` is NULL. */
+export type Pointer = { readonly __nativePointer: never } | null;
+
+/** Bytes passed to a `buffer` parameter. */
+export type BufferArg = Uint8Array | Uint16Array | Uint32Array | Int32Array | BigUint64Array | null;
+
+type ParamValue<T extends NativeType> = T extends "pointer" | "function" ? Pointer
+  : T extends "buffer" ? BufferArg
+  : T extends "bool" ? boolean
+  : number;
+
+type ResultValue<T extends NativeType> = T extends "void" ? void
+  : T extends "pointer" ? Pointer
+  : T extends "bool" ? boolean
+  : number;
+
+type ParamValues<P extends readonly NativeType[]> = { [K in keyof P]: ParamValue<P[K]> };
+
+/** The native library as JS functions, typed from {@link SYMBOLS}. */
+export type NativeSymbols = {
+  [K in keyof typeof SYMBOLS]: (
+    ...args: ParamValues<typeof SYMBOLS[K]["parameters"]>
+  ) => ResultValue<typeof SYMBOLS[K]["result"]>;
+};
+
+/** What a runtime loader gives the rest of the module. */
+export interface NativeLibrary {
+  /** Which runtime loaded it. */
+  readonly runtime: "deno" | "bun";
+  /** The functions of {@link SYMBOLS}. */
+  readonly symbols: NativeSymbols;
+  /** Reads the pointer a native call stored in an 8-byte out cell. */
+  pointerFrom(cell: BigUint64Array): Pointer;
+  /**
+   * Deno only: `rustls_sockets_poller_wait` run on a runtime worker thread,
+   * so the event loop keeps running while it blocks.
+   */
+  readonly waitOffThread?: (
+    poller: Pointer,
+    out: Uint32Array,
+    maxPairs: number,
+    timeoutMs: number,
+  ) => Promise<number>;
+  /**
+   * Bun only: wraps `fn` as a native callback that native threads may call;
+   * the call runs later on the JS thread.
+   */
+  readonly threadSafeCallback?: (fn: () => void) => { pointer: Pointer; close(): void };
+}

@@ -1,0 +1,278 @@
+/**
+ * rustls client configurations, built with rustls-ffi's builders from the
+ * user's options and cached: connections with equal trust and identity
+ * options share one `rustls_client_config`, which is also what makes TLS
+ * session resumption work across `connectTls` calls (rustls keeps its
+ * session cache in the config).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { TlsError } from "./errors.ts";
+import {
+  check,
+  isNull,
+  type NativeLibrary,
+  outCell,
+  type Pointer,
+  resultError,
+  utf8,
+} from "./native.ts";
+import type { TlsClientOptions, TlsVersion } from "./types.ts";
+
+const VERSION_CODES: Record<TlsVersion, number> = { "TLSv1.2": 0x0303, "TLSv1.3": 0x0304 };
+
+/** Process-wide native objects, created once and kept for the process lifetime. */
+interface Shared {
+  provider: Pointer;
+  platformVerifier?: Pointer;
+}
+let shared: Shared | undefined;
+
+function sharedObjects(lib: NativeLibrary): Shared {
+  if (shared) return shared;
+  const s = lib.symbols;
+  const cell = outCell();
+  check(lib, s.rustls_crypto_provider_builder_new_from_default(cell), "crypto provider");
+  const builder = lib.pointerFrom(cell);
+  try {
+    check(lib, s.rustls_crypto_provider_builder_build(builder, cell), "crypto provider");
+  } finally {
+    s.rustls_crypto_provider_builder_free(builder);
+  }
+  shared = { provider: lib.pointerFrom(cell) };
+  return shared;
+}
+
+function platformVerifier(lib: NativeLibrary): Pointer {
+  const objects = sharedObjects(lib);
+  if (objects.platformVerifier === undefined) {
+    const cell = outCell();
+    check(
+      lib,
+      lib.symbols.rustls_platform_server_cert_verifier_try_with_provider(objects.provider, cell),
+      "platform certificate verifier",
+    );
+    objects.platformVerifier = lib.pointerFrom(cell);
+  }
+  return objects.platformVerifier;
+}
+
+/** Checks and normalises the version range. */
+export function versionRange(min?: TlsVersion, max?: TlsVersion): Uint16Array {
+  for (const [name, value] of [["minVersion", min], ["maxVersion", max]] as const) {
+    if (value !== undefined && !(value in VERSION_CODES)) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        `${name} must be "TLSv1.2" or "TLSv1.3", not ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  const low = VERSION_CODES[min ?? "TLSv1.2"];
+  const high = VERSION_CODES[max ?? "TLSv1.3"];
+  if (low > high) {
+    throw new TlsError("INVALID_CONFIG", `minVersion ${min} is above maxVersion ${max}`);
+  }
+  return Uint16Array.from([0x0304, 0x0303].filter((v) => v >= low && v <= high));
+}
+
+/** The ALPN list in wire format (each name preceded by its length). */
+export function alpnWire(protocols: string[]): Uint8Array {
+  const parts = protocols.map((p) => {
+    const bytes = utf8(p);
+    if (bytes.length === 0 || bytes.length > 255) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        `ALPN protocol ${JSON.stringify(p)} must be 1 to 255 bytes long`,
+      );
+    }
+    return bytes;
+  });
+  const wire = new Uint8Array(parts.reduce((n, p) => n + 1 + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    wire[at++] = p.length;
+    wire.set(p, at);
+    at += p.length;
+  }
+  return wire;
+}
+
+function rootStore(lib: NativeLibrary, pems: string[], what: string): Pointer {
+  const s = lib.symbols;
+  if (!Array.isArray(pems) || pems.length === 0) {
+    throw new TlsError("INVALID_CONFIG", `${what} must be a non-empty array of PEM certificates`);
+  }
+  const builder = s.rustls_root_cert_store_builder_new();
+  try {
+    for (const [i, pem] of pems.entries()) {
+      if (typeof pem !== "string" || !pem.includes("-----BEGIN CERTIFICATE-----")) {
+        throw new TlsError("INVALID_CONFIG", `${what}[${i}] is not a PEM certificate`);
+      }
+      const bytes = utf8(pem);
+      const result = s.rustls_root_cert_store_builder_add_pem(builder, bytes, bytes.length, true);
+      if (result !== 7000) throw resultError(lib, result, `${what}[${i}]`);
+    }
+    const cell = outCell();
+    check(lib, s.rustls_root_cert_store_builder_build(builder, cell), what);
+    return lib.pointerFrom(cell);
+  } finally {
+    s.rustls_root_cert_store_builder_free(builder);
+  }
+}
+
+function webPkiVerifier(lib: NativeLibrary, caCerts: string[]): Pointer {
+  const s = lib.symbols;
+  const store = rootStore(lib, caCerts, "caCerts");
+  try {
+    const builder = s.rustls_web_pki_server_cert_verifier_builder_new_with_provider(
+      sharedObjects(lib).provider,
+      store,
+    );
+    try {
+      const cell = outCell();
+      check(lib, s.rustls_web_pki_server_cert_verifier_builder_build(builder, cell), "caCerts");
+      return lib.pointerFrom(cell);
+    } finally {
+      s.rustls_web_pki_server_cert_verifier_builder_free(builder);
+    }
+  } finally {
+    s.rustls_root_cert_store_free(store);
+  }
+}
+
+/** A `rustls_certified_key` and the 8-byte cell holding its address (a one-element pointer array). */
+export interface CertifiedKey {
+  /** The key object; free with `rustls_certified_key_free`. */
+  pointer: Pointer;
+  /** `const rustls_certified_key *[1]`, for the `set_certified_key(s)` calls. */
+  list: BigUint64Array;
+}
+
+/** Builds a `rustls_certified_key` from PEM, checking that key and certificate match. */
+export function certifiedKey(
+  lib: NativeLibrary,
+  cert: string,
+  key: string,
+  what: string,
+): CertifiedKey {
+  const s = lib.symbols;
+  if (typeof cert !== "string" || !cert.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new TlsError("INVALID_CONFIG", `${what}: cert is not a PEM certificate chain`);
+  }
+  if (typeof key !== "string" || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw new TlsError("INVALID_CONFIG", `${what}: key is not a PEM private key`);
+  }
+  const chain = utf8(cert);
+  const keyBytes = utf8(key);
+  const cell = outCell();
+  const result = s.rustls_certified_key_build(chain, chain.length, keyBytes, keyBytes.length, cell);
+  keyBytes.fill(0);
+  check(lib, result, `${what}: cannot use cert/key`);
+  const pointer = lib.pointerFrom(cell);
+  const match = s.rustls_certified_key_keys_match(pointer);
+  if (match !== 7000) {
+    s.rustls_certified_key_free(pointer);
+    throw new TlsError(
+      "INVALID_CONFIG",
+      `${what}: the private key does not belong to the certificate's public key`,
+      { rustlsResult: match },
+    );
+  }
+  return { pointer, list: cell };
+}
+
+function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Pointer {
+  const s = lib.symbols;
+  const versions = versionRange(options.minVersion, options.maxVersion);
+  const { provider } = sharedObjects(lib);
+  const cell = outCell();
+  check(
+    lib,
+    s.rustls_client_config_builder_new_custom(provider, versions, versions.length, cell),
+    "client configuration",
+  );
+  const builder = lib.pointerFrom(cell);
+  let consumed = false;
+  try {
+    if (options.caCerts !== undefined) {
+      const verifier = webPkiVerifier(lib, options.caCerts);
+      s.rustls_client_config_builder_set_server_verifier(builder, verifier);
+      s.rustls_server_cert_verifier_free(verifier); // the builder holds its own reference
+    } else {
+      s.rustls_client_config_builder_set_server_verifier(builder, platformVerifier(lib));
+    }
+    if (options.alpnProtocols !== undefined) {
+      if (!Array.isArray(options.alpnProtocols)) {
+        throw new TlsError("INVALID_CONFIG", "alpnProtocols must be an array of strings");
+      }
+      const wire = alpnWire(options.alpnProtocols);
+      check(
+        lib,
+        s.rustls_sockets_client_config_builder_set_alpn_protocols(builder, wire, wire.length),
+        "alpnProtocols",
+      );
+    }
+    if ((options.cert === undefined) !== (options.key === undefined)) {
+      throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
+    }
+    if (options.cert !== undefined && options.key !== undefined) {
+      const key = certifiedKey(lib, options.cert, options.key, "client certificate");
+      try {
+        check(
+          lib,
+          s.rustls_client_config_builder_set_certified_key(builder, key.list, 1),
+          "client certificate",
+        );
+      } finally {
+        s.rustls_certified_key_free(key.pointer); // the config keeps its own reference
+      }
+    }
+    consumed = true;
+    check(lib, s.rustls_client_config_builder_build(builder, cell), "client configuration");
+    return lib.pointerFrom(cell);
+  } finally {
+    if (!consumed) s.rustls_client_config_builder_free(builder);
+  }
+}
+
+/** How many distinct client configurations stay cached (least recently used go first). */
+const CACHE_SIZE = 64;
+const cache = new Map<string, Pointer>();
+
+function cacheKey(options: TlsClientOptions): string {
+  const relevant = [
+    options.caCerts ?? null,
+    options.cert ?? null,
+    options.key ?? null,
+    options.alpnProtocols ?? null,
+    options.minVersion ?? null,
+    options.maxVersion ?? null,
+  ];
+  // A digest, so the cache never keeps a copy of a private key as a map key.
+  return createHash("sha256").update(JSON.stringify(relevant)).digest("base64");
+}
+
+/**
+ * The `rustls_client_config` for these options, built on first use and shared
+ * by every connection with the same trust, identity, ALPN and version options.
+ * The cache owns the config; connections hold their own reference in rustls.
+ */
+export function clientConfig(lib: NativeLibrary, options: TlsClientOptions): Pointer {
+  const key = cacheKey(options);
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const config = buildClientConfig(lib, options);
+  if (isNull(config)) throw new TlsError("INTERNAL", "rustls returned no client configuration");
+  cache.set(key, config);
+  if (cache.size > CACHE_SIZE) {
+    const [oldestKey, oldest] = cache.entries().next().value as [string, Pointer];
+    cache.delete(oldestKey);
+    lib.symbols.rustls_client_config_free(oldest);
+  }
+  return config;
+}

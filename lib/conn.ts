@@ -1,0 +1,315 @@
+/**
+ * `TlsConn`: an async TLS connection over any {@link TlsTransport}. It owns
+ * one {@link TlsSession} and drives it: handshake, reads, writes,
+ * close_notify. Errors are sticky: once the TLS layer failed, every later
+ * read or write rejects with the same `TlsError`.
+ *
+ * @module
+ */
+import { closedError, errnoError, TlsError } from "./errors.ts";
+import { OK } from "./native.ts";
+import { abortError } from "./readiness.ts";
+import type { TlsSession } from "./session.ts";
+import { IO, type TlsTransport } from "./transport.ts";
+import type { HandshakeInfo, NetAddr } from "./types.ts";
+
+const RESULT_IO = 7001;
+const STREAM_CHUNK = 64 * 1024;
+
+/** Options that govern one handshake. */
+export interface HandshakeLimits {
+  /** Aborts the handshake. */
+  signal?: AbortSignal;
+  /** Milliseconds the handshake may take. */
+  timeout?: number;
+}
+
+/** An established (or establishing) TLS connection. */
+export class TlsConn implements AsyncDisposable {
+  readonly #session: TlsSession;
+  readonly #transport: TlsTransport;
+  #handshake: Promise<HandshakeInfo> | undefined;
+  #info: HandshakeInfo | undefined;
+  #failure: TlsError | undefined;
+  #closed = false;
+  #writeClosed = false;
+  #peerClosed = false;
+  #reading: Promise<unknown> = Promise.resolve();
+  #writing: Promise<unknown> = Promise.resolve();
+  #flushing: Promise<void> | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /** @internal Connections are made by `connectTls` (and the server and STARTTLS entry points). */
+  constructor(session: TlsSession, transport: TlsTransport) {
+    this.#session = session;
+    this.#transport = transport;
+  }
+
+  /** The local address. */
+  get localAddr(): NetAddr {
+    return this.#transport.localAddr;
+  }
+
+  /** The remote address. */
+  get remoteAddr(): NetAddr {
+    return this.#transport.remoteAddr;
+  }
+
+  /**
+   * Completes the handshake (once; later calls return the same result) and
+   * tells what was negotiated.
+   */
+  handshake(): Promise<HandshakeInfo> {
+    if (this.#closed && !this.#handshake) return Promise.reject(closedError());
+    this.#handshake ??= this.#runHandshake({});
+    return this.#handshake;
+  }
+
+  /** @internal Starts the handshake with a deadline and abort signal. */
+  handshakeWithLimits(limits: HandshakeLimits): Promise<HandshakeInfo> {
+    this.#handshake ??= this.#runHandshake(limits);
+    return this.#handshake;
+  }
+
+  async #runHandshake(limits: HandshakeLimits): Promise<HandshakeInfo> {
+    const controller = new AbortController();
+    const timer = limits.timeout === undefined ? undefined : setTimeout(() => {
+      controller.abort(
+        new TlsError("TIMED_OUT", `the TLS handshake did not finish within ${limits.timeout} ms`),
+      );
+    }, limits.timeout);
+    const onAbort = () => controller.abort(limits.signal!.reason);
+    if (limits.signal?.aborted) onAbort();
+    limits.signal?.addEventListener("abort", onAbort, { once: true });
+    const signal = controller.signal;
+    try {
+      const session = this.#session;
+      const transport = this.#transport;
+      for (;;) {
+        if (signal.aborted) throw abortError(signal);
+        this.#check(transport.send(session, null));
+        let flags = transport.state[2];
+        if (flags & IO.WRITE_BLOCKED) {
+          await transport.waitWritable(signal);
+          continue;
+        }
+        if (!(flags & IO.HANDSHAKING)) {
+          if (flags & IO.WANTS_WRITE) continue;
+          break;
+        }
+        this.#check(transport.recv(session, null));
+        flags = transport.state[2];
+        if (!(flags & IO.HANDSHAKING)) continue; // flush our last flight
+        if (flags & IO.TRANSPORT_EOF) {
+          throw new TlsError(
+            "UNEXPECTED_EOF",
+            "the peer closed the connection during the TLS handshake",
+          );
+        }
+        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable(signal);
+        else if (flags & IO.READ_BLOCKED) await transport.waitReadable(signal);
+      }
+      this.#info = session.info();
+      return this.#info;
+    } catch (error) {
+      throw this.#fail(error, signal);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      limits.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Turns a failure into the sticky `TlsError` of this connection. */
+  #fail(error: unknown, signal?: AbortSignal): TlsError {
+    if (this.#failure) return this.#failure;
+    let failure: TlsError;
+    if (this.#closed && !(error instanceof TlsError && error.code !== "CLOSED")) {
+      failure = closedError();
+    } else if (error instanceof TlsError) {
+      failure = error;
+    } else if (signal?.aborted) {
+      failure = abortError(signal);
+    } else {
+      failure = new TlsError("INTERNAL", String(error), { cause: error });
+    }
+    if (failure.code === "TIMED_OUT" || failure.code === "ABORTED") this.close();
+    if (failure.code !== "CLOSED") this.#failure = failure;
+    return failure;
+  }
+
+  /** Throws for a non-OK transport step. */
+  #check(result: number): void {
+    if (result === OK) return;
+    if (result === RESULT_IO) {
+      throw errnoError(this.#transport.state[1], "TLS connection");
+    }
+    throw this.#session.error(result);
+  }
+
+  #ensureOpen(): void {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) throw closedError();
+  }
+
+  /**
+   * Reads decrypted bytes into `buf`: resolves with the count, or `null` once
+   * the peer closed cleanly (close_notify). A close without close_notify
+   * rejects with `UNEXPECTED_EOF`. Concurrent reads are served in call order.
+   */
+  read(buf: Uint8Array): Promise<number | null> {
+    const next = this.#reading.then(() => this.#read(buf));
+    this.#reading = next.catch(() => {});
+    return next;
+  }
+
+  async #read(buf: Uint8Array): Promise<number | null> {
+    this.#ensureOpen();
+    if (this.#peerClosed) return null;
+    if (!this.#info) await this.handshake();
+    if (buf.length === 0) return 0;
+    const transport = this.#transport;
+    try {
+      for (;;) {
+        this.#ensureOpen();
+        this.#check(transport.recv(this.#session, buf));
+        const [bytes, , flags] = transport.state;
+        if (flags & IO.WANTS_WRITE) this.#flushInBackground();
+        if (bytes > 0) return bytes;
+        if (flags & IO.PEER_CLOSED) {
+          this.#peerClosed = true;
+          return null;
+        }
+        if (flags & IO.TRANSPORT_EOF) {
+          throw new TlsError(
+            "UNEXPECTED_EOF",
+            "the peer closed the connection without sending close_notify (the data may be truncated)",
+          );
+        }
+        await transport.waitReadable();
+      }
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /**
+   * Encrypts and sends all of `data`; resolves with its length once rustls
+   * took every byte and the records were handed to the transport.
+   * Concurrent writes are sent in call order, never interleaved.
+   */
+  write(data: Uint8Array): Promise<number> {
+    const next = this.#writing.then(() => this.#write(data));
+    this.#writing = next.catch(() => {});
+    return next;
+  }
+
+  async #write(data: Uint8Array): Promise<number> {
+    this.#ensureOpen();
+    if (this.#writeClosed) throw new TlsError("CLOSED", "the write side is closed (closeWrite)");
+    if (!this.#info) await this.handshake();
+    const transport = this.#transport;
+    try {
+      let sent = 0;
+      for (;;) {
+        this.#ensureOpen();
+        this.#check(transport.send(this.#session, sent < data.length ? data.subarray(sent) : null));
+        const [accepted, , flags] = transport.state;
+        sent += accepted;
+        if (sent >= data.length && !(flags & IO.WANTS_WRITE)) return data.length;
+        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
+      }
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /** Sends pending records (a post-handshake answer) when no write is running. */
+  #flushInBackground(): void {
+    if (this.#flushing) return;
+    this.#flushing = this.#writing.then(() => this.#write(new Uint8Array(0))).then(
+      () => {},
+      () => {},
+    ).finally(() => (this.#flushing = undefined));
+  }
+
+  /**
+   * Sends close_notify, flushes it, then shuts down the sending direction.
+   * Reading stays possible until the peer closes too.
+   */
+  async closeWrite(): Promise<void> {
+    this.#ensureOpen();
+    if (this.#writeClosed) return;
+    if (!this.#info) await this.handshake();
+    await this.#writing;
+    this.#ensureOpen();
+    this.#writeClosed = true;
+    this.#session.sendCloseNotify();
+    const transport = this.#transport;
+    try {
+      for (;;) {
+        this.#check(transport.send(this.#session, null));
+        const flags = transport.state[2];
+        if (!(flags & IO.WANTS_WRITE)) break;
+        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
+      }
+      transport.shutdownWrite();
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /**
+   * Closes the connection now: pending operations reject with `CLOSED`, the
+   * socket and the native session are freed. Idempotent; does not send
+   * close_notify (use `closeWrite()` or `await using` for a graceful close).
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#transport.close();
+    this.#session.free();
+  }
+
+  /** Graceful close: close_notify (best effort), then {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (this.#info && !this.#failure && !this.#writeClosed) await this.closeWrite();
+    } catch {
+      // the peer may be gone; closing is all that is left to do
+    } finally {
+      this.close();
+    }
+  }
+
+  /** The decrypted bytes as a Web stream (created on first access). */
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const buf = new Uint8Array(STREAM_CHUNK);
+        try {
+          const n = await this.read(buf);
+          if (n === null) controller.close();
+          else controller.enqueue(buf.subarray(0, n));
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      cancel: () => this.close(),
+    });
+    return this.#readable;
+  }
+
+  /** A Web stream whose chunks are encrypted and sent; closing it sends close_notify. */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        await this.write(chunk);
+      },
+      close: () => this.closeWrite(),
+      abort: () => this.close(),
+    });
+    return this.#writable;
+  }
+}

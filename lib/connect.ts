@@ -1,0 +1,103 @@
+/**
+ * `connectTls`: resolve, connect a raw non-blocking socket, handshake.
+ *
+ * @module
+ */
+import { clientConfig } from "./config.ts";
+import { TlsConn } from "./conn.ts";
+import { TlsError } from "./errors.ts";
+import { checkPort, FdTransport } from "./fd_transport.ts";
+import { native } from "./native.ts";
+import { abortError } from "./readiness.ts";
+import { isIpLiteral, resolveHost } from "./resolve.ts";
+import { TlsSession } from "./session.ts";
+import type { ConnectTlsOptions } from "./types.ts";
+
+/**
+ * Connects to a TLS server and completes the handshake.
+ *
+ * The server's certificate is verified against `caCerts` when given, else
+ * against the system's roots; an invalid one rejects with the matching code
+ * (`UNKNOWN_ISSUER`, `CERT_EXPIRED`, `CERT_NAME_MISMATCH`, ...).
+ * `handshakeTimeout` and `signal` cover the TCP connect and the handshake.
+ *
+ * @example
+ * ```ts
+ * const conn = await connectTls({ hostname: "example.com", port: 443 });
+ * await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+ * ```
+ */
+export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
+  if (options === null || typeof options !== "object") {
+    throw new TlsError("INVALID_CONFIG", "connectTls needs an options object");
+  }
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = checkPort(options.port);
+  const timeout = options.handshakeTimeout;
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
+    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
+  }
+  const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
+  const lib = await native();
+  const config = clientConfig(lib, options);
+
+  const started = Date.now();
+  const signals = [options.signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)]
+    .filter((s): s is AbortSignal => s !== undefined);
+  const connectSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+
+  const addresses = await raceAbort(resolveHost(hostname), connectSignal);
+  let transport: FdTransport | undefined;
+  let lastError: unknown;
+  for (const address of addresses) {
+    try {
+      transport = await FdTransport.connect(lib, address, port, connectSignal);
+      break;
+    } catch (error) {
+      lastError = error;
+      if (error instanceof TlsError && (error.code === "ABORTED" || error.code === "TIMED_OUT")) {
+        break;
+      }
+    }
+  }
+  if (!transport) {
+    if (lastError instanceof TlsError && lastError.code === "TIMED_OUT") {
+      throw new TlsError(
+        "TIMED_OUT",
+        `connecting to ${hostname}:${port} did not finish within ${timeout} ms`,
+        { cause: lastError },
+      );
+    }
+    throw lastError;
+  }
+
+  let session: TlsSession;
+  try {
+    session = TlsSession.client(lib, config, serverName, isIpLiteral(serverName));
+  } catch (error) {
+    transport.close();
+    throw error;
+  }
+  const conn = new TlsConn(session, transport);
+  try {
+    await conn.handshakeWithLimits({
+      signal: options.signal,
+      timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
+    });
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
+
+/** Rejects as soon as `signal` aborts, whatever `promise` does. */
+function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Small helpers over the loaded library: out-parameter cells, C strings,
+ * result checking. Everything that turns a native result into a `TlsError`
+ * goes through here.
+ *
+ * @module
+ */
+import { loadNative } from "../ffi/load.ts";
+import type { NativeLibrary, NativeSymbols, Pointer } from "../ffi/symbols.ts";
+import { codeForResult, TlsError } from "./errors.ts";
+
+export type { NativeLibrary, NativeSymbols, Pointer };
+
+/** `RUSTLS_RESULT_OK`. */
+export const OK = 7000;
+/** `RUSTLS_RESULT_INSUFFICIENT_SIZE`. */
+export const INSUFFICIENT_SIZE = 7007;
+/** `RUSTLS_RESULT_NOT_FOUND`. */
+export const NOT_FOUND = 7008;
+
+/** The library, loaded on first use. */
+export function native(): Promise<NativeLibrary> {
+  return loadNative();
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A NUL-terminated UTF-8 copy of `text`. */
+export function cString(text: string): Uint8Array {
+  const bytes = encoder.encode(text + "\0");
+  if (bytes.indexOf(0) !== bytes.length - 1) {
+    throw new TlsError("INVALID_CONFIG", "text passed to the native library contains a NUL byte");
+  }
+  return bytes;
+}
+
+/** UTF-8 bytes of `text` (no terminator). */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Decodes UTF-8. */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** An 8-byte cell for a `T **out` or `size_t *out` parameter. */
+export function outCell(): BigUint64Array {
+  return new BigUint64Array(1);
+}
+
+/** The text rustls-ffi gives for `result`. */
+export function resultText(lib: NativeLibrary, result: number): string {
+  const buf = new Uint8Array(512);
+  const n = outCell();
+  lib.symbols.rustls_sockets_error_text(result, buf, buf.length, n);
+  return fromUtf8(buf.subarray(0, Number(n[0])));
+}
+
+/** A `TlsError` for a non-OK `rustls_result`; `context` says what was being done. */
+export function resultError(lib: NativeLibrary, result: number, context: string): TlsError {
+  const { code, alert } = codeForResult(result);
+  const text = resultText(lib, result);
+  return new TlsError(code, `${context}: ${text}`, { rustlsResult: result, alert });
+}
+
+/** Throws a `TlsError` unless `result` is `RUSTLS_RESULT_OK`. */
+export function check(lib: NativeLibrary, result: number, context: string): void {
+  if (result !== OK) throw resultError(lib, result, context);
+}
+
+/** Whether a pointer is NULL (Deno: null; Bun: null or 0). */
+export function isNull(pointer: Pointer): boolean {
+  return pointer === null || (pointer as unknown) === 0;
+}
+
+/** The name of the crypto provider the library was built with. */
+export function providerName(lib: NativeLibrary): string {
+  const buf = new Uint8Array(32);
+  const n = outCell();
+  lib.symbols.rustls_sockets_crypto_provider_name(buf, buf.length, n);
+  return fromUtf8(buf.subarray(0, Number(n[0])));
+}

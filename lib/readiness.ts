@@ -1,0 +1,254 @@
+/**
+ * One readiness waiter for every socket of the process, over the native
+ * epoll poller. Waiting never blocks the event loop and never parks a
+ * thread per socket:
+ *
+ * - Deno: a single outstanding `nonblocking` `poller_wait` call (one worker
+ *   thread of Deno's blocking pool) returns batches of ready sockets;
+ * - Bun: a native thread waits and calls one thread-safe `JSCallback` per
+ *   batch; a ref'd timer keeps the process alive while anything waits.
+ *
+ * Sockets are armed one-shot with the union of what their waiters need.
+ *
+ * @module
+ */
+import { closedError, errnoError, TlsError } from "./errors.ts";
+import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
+
+/** Readiness bit: readable (or error / hang-up). */
+export const READABLE = 1;
+/** Readiness bit: writable (or error / hang-up). */
+export const WRITABLE = 2;
+
+const BATCH = 256;
+
+interface Waiter {
+  interest: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** One socket known to the waiter. */
+export class Watch {
+  /** The socket. */
+  readonly fd: number;
+  /** The token its events carry. */
+  readonly token: number;
+  /** @internal */
+  waiters: Waiter[] = [];
+  /** @internal */
+  closed = false;
+  readonly #owner: Readiness;
+
+  /** @internal */
+  constructor(owner: Readiness, fd: number, token: number) {
+    this.#owner = owner;
+    this.fd = fd;
+    this.token = token;
+  }
+
+  /** Resolves when the socket is ready for `interest`; rejects on abort or `forget()`. */
+  wait(interest: number, signal?: AbortSignal): Promise<void> {
+    return this.#owner.wait(this, interest, signal);
+  }
+
+  /** Stops watching (call before closing the fd); pending waits reject with `CLOSED`. */
+  forget(): void {
+    this.#owner.forget(this);
+  }
+}
+
+/** An `ABORTED` or `TIMED_OUT` error for an aborted signal. */
+export function abortError(signal: AbortSignal): TlsError {
+  const reason = signal.reason;
+  if (reason instanceof TlsError) return reason;
+  if (reason instanceof DOMException && reason.name === "TimeoutError") {
+    return new TlsError("TIMED_OUT", "the operation timed out", { cause: reason });
+  }
+  return new TlsError("ABORTED", "the operation was aborted", { cause: reason });
+}
+
+/** The process-wide readiness waiter. */
+export class Readiness {
+  readonly #lib: NativeLibrary;
+  readonly #poller: Pointer;
+  readonly #watches = new Map<number, Watch>();
+  readonly #events = new Uint32Array(BATCH * 2);
+  #nextToken = 1;
+  #waiting = 0;
+  #denoLoop = false;
+  #bunStarted = false;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  constructor(lib: NativeLibrary) {
+    this.#lib = lib;
+    const cell = outCell();
+    const errno = lib.symbols.rustls_sockets_poller_new(cell);
+    if (errno !== 0) throw errnoError(errno, "creating the socket poller");
+    this.#poller = lib.pointerFrom(cell);
+  }
+
+  /** Starts watching `fd`. */
+  watch(fd: number): Watch {
+    let token = this.#nextToken;
+    while (this.#watches.has(token)) token = (token % 0xfffffffe) + 1;
+    this.#nextToken = (token % 0xfffffffe) + 1;
+    const watch = new Watch(this, fd, token);
+    this.#watches.set(token, watch);
+    return watch;
+  }
+
+  /** @internal See {@link Watch.wait}. */
+  wait(watch: Watch, interest: number, signal?: AbortSignal): Promise<void> {
+    if (watch.closed) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { interest, resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const at = watch.waiters.indexOf(waiter);
+          if (at >= 0) {
+            watch.waiters.splice(at, 1);
+            this.#settled(waiter);
+            reject(abortError(signal));
+          }
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      watch.waiters.push(waiter);
+      this.#waiting++;
+      this.#arm(watch);
+      this.#run();
+    });
+  }
+
+  /** @internal See {@link Watch.forget}. */
+  forget(watch: Watch): void {
+    if (watch.closed) return;
+    watch.closed = true;
+    this.#watches.delete(watch.token);
+    this.#lib.symbols.rustls_sockets_poller_disarm(this.#poller, watch.fd);
+    const waiters = watch.waiters;
+    watch.waiters = [];
+    for (const waiter of waiters) {
+      this.#settled(waiter);
+      waiter.reject(closedError());
+    }
+  }
+
+  #arm(watch: Watch): void {
+    let interest = 0;
+    for (const waiter of watch.waiters) interest |= waiter.interest;
+    if (interest === 0) return;
+    const errno = this.#lib.symbols.rustls_sockets_poller_arm(
+      this.#poller,
+      watch.fd,
+      interest,
+      watch.token,
+    );
+    if (errno !== 0) {
+      const waiters = watch.waiters;
+      watch.waiters = [];
+      for (const waiter of waiters) {
+        this.#settled(waiter);
+        waiter.reject(errnoError(errno, "watching the socket"));
+      }
+    }
+  }
+
+  #settled(waiter: Waiter): void {
+    if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+    this.#waiting--;
+    if (this.#waiting > 0) return;
+    if (this.#denoLoop) this.#lib.symbols.rustls_sockets_poller_wake(this.#poller);
+    if (this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
+  }
+
+  #dispatch(count: number): void {
+    const events = this.#events;
+    for (let i = 0; i < count; i++) {
+      const watch = this.#watches.get(events[2 * i]);
+      if (!watch) continue;
+      const ready = events[2 * i + 1];
+      const waiters = watch.waiters;
+      watch.waiters = [];
+      for (const waiter of waiters) {
+        if (waiter.interest & ready) {
+          this.#settled(waiter);
+          waiter.resolve();
+        } else {
+          watch.waiters.push(waiter);
+        }
+      }
+      this.#arm(watch);
+    }
+  }
+
+  #run(): void {
+    if (this.#lib.waitOffThread) {
+      if (!this.#denoLoop) void this.#runDeno(this.#lib.waitOffThread);
+    } else {
+      this.#runBun();
+    }
+  }
+
+  async #runDeno(wait: NonNullable<NativeLibrary["waitOffThread"]>): Promise<void> {
+    this.#denoLoop = true;
+    try {
+      while (this.#waiting > 0) {
+        const count = await wait(this.#poller, this.#events, BATCH, -1);
+        if (count < 0) throw errnoError(-count, "waiting for socket readiness");
+        this.#dispatch(count);
+      }
+    } catch (error) {
+      for (const watch of this.#watches.values()) {
+        const waiters = watch.waiters;
+        watch.waiters = [];
+        for (const waiter of waiters) {
+          this.#settled(waiter);
+          waiter.reject(error);
+        }
+      }
+    } finally {
+      this.#denoLoop = false;
+    }
+  }
+
+  #runBun(): void {
+    const lib = this.#lib;
+    if (!this.#bunStarted) {
+      const callback = lib.threadSafeCallback!(() => {
+        let count;
+        do {
+          count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
+          this.#dispatch(count);
+        } while (count === BATCH);
+      });
+      const errno = lib.symbols.rustls_sockets_poller_start_signal_thread(
+        this.#poller,
+        callback.pointer,
+      );
+      if (errno !== 0) throw errnoError(errno, "starting the socket poller thread");
+      this.#bunStarted = true;
+    }
+    // The native thread's callbacks do not keep Bun alive; a timer does, while anything waits.
+    this.#keepAlive ??= setInterval(() => {}, 1 << 30);
+  }
+}
+
+const waiters = new WeakMap<NativeLibrary, Readiness>();
+
+/** The readiness waiter of `lib`, created on first use. */
+export function readiness(lib: NativeLibrary): Readiness {
+  let found = waiters.get(lib);
+  if (!found) {
+    found = new Readiness(lib);
+    waiters.set(lib, found);
+  }
+  return found;
+}

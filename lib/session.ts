@@ -1,0 +1,233 @@
+/**
+ * `TlsSession`: one rustls connection as a sans-IO state machine —
+ * ciphertext in / plaintext out, plaintext in / ciphertext out. It knows
+ * nothing about sockets; transports move its ciphertext.
+ *
+ * @module
+ */
+import { closedError, TlsError } from "./errors.ts";
+import {
+  check,
+  fromUtf8,
+  INSUFFICIENT_SIZE,
+  type NativeLibrary,
+  NOT_FOUND,
+  OK,
+  outCell,
+  type Pointer,
+  resultError,
+} from "./native.ts";
+import type { HandshakeInfo, TlsVersion } from "./types.ts";
+
+const PLAINTEXT_EMPTY = 7011;
+const HANDSHAKE_KIND_RESUMED = 3;
+
+/** Who the session talks to, for messages and `HandshakeInfo.serverName`. */
+export interface SessionPeer {
+  /** Client side: the name verified (and sent as SNI unless it is an IP address). */
+  serverName?: string;
+  /** Client side: whether `serverName` is an IP address (no SNI is sent). */
+  serverNameIsIp?: boolean;
+}
+
+/** One rustls connection, client or server, driven by a transport. */
+export class TlsSession {
+  /** The library the connection lives in. */
+  readonly lib: NativeLibrary;
+  /** Who the peer is meant to be. */
+  readonly peer: SessionPeer;
+  #handle: Pointer;
+  #freed = false;
+  #n = outCell();
+
+  private constructor(lib: NativeLibrary, handle: Pointer, peer: SessionPeer) {
+    this.lib = lib;
+    this.#handle = handle;
+    this.peer = peer;
+  }
+
+  /** A client session for `serverName` with a built `rustls_client_config`. */
+  static client(
+    lib: NativeLibrary,
+    config: Pointer,
+    serverName: string,
+    serverNameIsIp: boolean,
+  ): TlsSession {
+    const cell = outCell();
+    const name = new TextEncoder().encode(serverName + "\0");
+    const result = lib.symbols.rustls_client_connection_new(config, name, cell);
+    if (result !== OK) {
+      const error = resultError(lib, result, `server name ${JSON.stringify(serverName)}`);
+      throw new TlsError("INVALID_CONFIG", error.message, { rustlsResult: result });
+    }
+    return new TlsSession(lib, lib.pointerFrom(cell), { serverName, serverNameIsIp });
+  }
+
+  /** The `rustls_connection *`, for transports with fused native I/O. Throws once freed. */
+  get handle(): Pointer {
+    if (this.#freed) throw closedError();
+    return this.#handle;
+  }
+
+  /** Whether the session was freed. */
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /** Whether the handshake is still running. */
+  get isHandshaking(): boolean {
+    return this.lib.symbols.rustls_connection_is_handshaking(this.handle);
+  }
+
+  /** Whether ciphertext is waiting to be sent. */
+  get wantsWrite(): boolean {
+    return this.lib.symbols.rustls_connection_wants_write(this.handle);
+  }
+
+  /**
+   * Feeds ciphertext received from the peer and processes it; returns how
+   * many bytes were taken (fewer than given when rustls' plaintext buffer is
+   * full: read plaintext, then feed the rest). An empty `data` signals end of stream.
+   */
+  feedTls(data: Uint8Array): number {
+    const result = this.lib.symbols.rustls_sockets_connection_feed_tls(
+      this.handle,
+      data,
+      data.length,
+      this.#n,
+    );
+    if (result !== OK) throw this.error(result);
+    return Number(this.#n[0]);
+  }
+
+  /** Copies ciphertext to send into `buf`; returns the byte count (0 = nothing pending). */
+  drainTls(buf: Uint8Array): number {
+    check(
+      this.lib,
+      this.lib.symbols.rustls_sockets_connection_drain_tls(this.handle, buf, buf.length, this.#n),
+      "drain",
+    );
+    return Number(this.#n[0]);
+  }
+
+  /**
+   * Reads received plaintext into `buf`: the byte count, 0 when none is
+   * buffered yet, or `null` after the peer's close_notify.
+   */
+  readPlaintext(buf: Uint8Array): number | null {
+    const result = this.lib.symbols.rustls_connection_read(this.handle, buf, buf.length, this.#n);
+    if (result === PLAINTEXT_EMPTY) return 0;
+    if (result !== OK) throw this.error(result);
+    const n = Number(this.#n[0]);
+    return n === 0 && buf.length > 0 ? null : n;
+  }
+
+  /** Hands plaintext to rustls for sending; returns how many bytes it took. */
+  writePlaintext(data: Uint8Array): number {
+    const result = this.lib.symbols.rustls_connection_write(
+      this.handle,
+      data,
+      data.length,
+      this.#n,
+    );
+    if (result !== OK) throw this.error(result);
+    return Number(this.#n[0]);
+  }
+
+  /** Queues a close_notify alert (send it by draining). */
+  sendCloseNotify(): void {
+    this.lib.symbols.rustls_connection_send_close_notify(this.handle);
+  }
+
+  /** A `TlsError` for a failed rustls call, naming the peer for certificate errors. */
+  error(result: number): TlsError {
+    const who = this.peer.serverName === undefined
+      ? "TLS"
+      : `TLS with ${JSON.stringify(this.peer.serverName)}`;
+    const error = resultError(this.lib, result, who);
+    if (error.code === "CERT_NAME_MISMATCH" && this.peer.serverName !== undefined) {
+      return new TlsError(
+        error.code,
+        `the server's certificate is not valid for ${
+          JSON.stringify(this.peer.serverName)
+        } (${error.message}); connect with the name the certificate was issued for, or set serverName`,
+        { rustlsResult: result },
+      );
+    }
+    return error;
+  }
+
+  /** What the handshake negotiated; call once `isHandshaking` is false. */
+  info(): HandshakeInfo {
+    const lib = this.lib;
+    const buf = new Uint8Array(1024);
+    check(
+      lib,
+      lib.symbols.rustls_sockets_connection_get_info(this.handle, buf, buf.length, this.#n),
+      "handshake info",
+    );
+    const view = new DataView(buf.buffer, 0, Number(this.#n[0]));
+    const version = view.getUint16(0, true);
+    const kind = view.getUint8(6);
+    let at = 8;
+    const text = (): string => {
+      const len = view.getUint16(at, true);
+      const value = fromUtf8(buf.subarray(at + 2, at + 2 + len));
+      at += 2 + len;
+      return value;
+    };
+    const cipherSuite = text();
+    const keyExchangeGroup = text();
+    const alpn = text();
+    const sni = text();
+    const protocol: TlsVersion = version === 0x0304 ? "TLSv1.3" : "TLSv1.2";
+    const serverName = this.peer.serverName !== undefined
+      ? (this.peer.serverNameIsIp ? null : this.peer.serverName)
+      : (sni === "" ? null : sni);
+    return {
+      protocol,
+      cipherSuite,
+      keyExchangeGroup,
+      alpnProtocol: alpn === "" ? null : alpn,
+      serverName,
+      resumed: kind === HANDSHAKE_KIND_RESUMED,
+      peerCertificates: this.peerCertificates(),
+    };
+  }
+
+  /** The peer's certificate chain as DER, leaf first. */
+  peerCertificates(): Uint8Array[] {
+    const certs: Uint8Array[] = [];
+    let buf = new Uint8Array(4096);
+    for (let i = 0;; i++) {
+      let result = this.lib.symbols.rustls_sockets_connection_copy_peer_certificate(
+        this.handle,
+        i,
+        buf,
+        buf.length,
+        this.#n,
+      );
+      if (result === INSUFFICIENT_SIZE) {
+        buf = new Uint8Array(Number(this.#n[0]));
+        result = this.lib.symbols.rustls_sockets_connection_copy_peer_certificate(
+          this.handle,
+          i,
+          buf,
+          buf.length,
+          this.#n,
+        );
+      }
+      if (result === NOT_FOUND) return certs;
+      check(this.lib, result, "peer certificate");
+      certs.push(buf.slice(0, Number(this.#n[0])));
+    }
+  }
+
+  /** Frees the rustls connection. Safe to call more than once. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.lib.symbols.rustls_connection_free(this.#handle);
+    this.#handle = null;
+  }
+}

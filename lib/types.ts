@@ -1,0 +1,74 @@
+/**
+ * The public option and result types.
+ *
+ * @module
+ */
+
+/** A TLS protocol version this module can negotiate. TLS 1.0 and 1.1 never are. */
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+
+/** A TCP endpoint, as Deno's `Deno.NetAddr`. */
+export interface NetAddr {
+  /** Always `"tcp"`. */
+  transport: "tcp";
+  /** IP address text (IPv6 without brackets). */
+  hostname: string;
+  /** Port number. */
+  port: number;
+}
+
+/** What the handshake negotiated and who the peer is. */
+export interface HandshakeInfo {
+  /** The protocol version. */
+  protocol: TlsVersion;
+  /** rustls' name of the cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`. */
+  cipherSuite: string;
+  /** rustls' name of the key exchange group, e.g. `X25519MLKEM768` or `X25519`. */
+  keyExchangeGroup: string;
+  /** The negotiated ALPN protocol, or `null` when none was. */
+  alpnProtocol: string | null;
+  /** Client side: the SNI name sent (null for an IP address). Server side: the SNI received. */
+  serverName: string | null;
+  /** Whether the session was resumed (no full handshake). */
+  resumed: boolean;
+  /** The peer's certificate chain as DER, leaf first (empty when it sent none). */
+  peerCertificates: Uint8Array[];
+}
+
+/** Options shared by every TLS client entry point. */
+export interface TlsClientOptions {
+  /**
+   * The name sent as SNI and verified against the certificate. Defaults to
+   * `hostname`. An IP address is verified against the certificate's IP SANs
+   * (and no SNI is sent).
+   */
+  serverName?: string;
+  /**
+   * PEM certificates to trust as roots. When given, ONLY these are trusted;
+   * without it the platform verifier (system roots; `SSL_CERT_FILE` and
+   * `SSL_CERT_DIR` honoured) is used.
+   */
+  caCerts?: string[];
+  /** PEM client certificate chain (leaf first), presented when the server asks. */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+  /** ALPN protocols to offer, most preferred first. */
+  alpnProtocols?: string[];
+  /** Lowest version to accept (default `"TLSv1.2"`). */
+  minVersion?: TlsVersion;
+  /** Highest version to accept (default `"TLSv1.3"`). */
+  maxVersion?: TlsVersion;
+  /** Abort connecting and the handshake (rejects with `ABORTED`). */
+  signal?: AbortSignal;
+  /** Milliseconds the TCP connect plus TLS handshake may take (rejects with `TIMED_OUT`). */
+  handshakeTimeout?: number;
+}
+
+/** Options of {@link connectTls}. */
+export interface ConnectTlsOptions extends TlsClientOptions {
+  /** DNS name or IP literal of the server. Default `"127.0.0.1"`. */
+  hostname?: string;
+  /** TCP port. */
+  port: number;
+}

@@ -1,0 +1,29 @@
+/**
+ * TLS sockets for Deno and Bun on rustls: rustls-ffi, built into one shared
+ * library, loaded through each runtime's own FFI, driving raw non-blocking
+ * sockets without ever blocking the event loop.
+ *
+ * @example
+ * ```ts
+ * import { connectTls } from "./mod.ts";
+ *
+ * const conn = await connectTls({ hostname: "example.com", port: 443, alpnProtocols: ["http/1.1"] });
+ * const info = await conn.handshake();
+ * console.log(info.protocol, info.cipherSuite, info.keyExchangeGroup);
+ * conn.close();
+ * ```
+ *
+ * @module
+ */
+export { connectTls } from "./lib/connect.ts";
+export { TlsConn } from "./lib/conn.ts";
+export { TlsError } from "./lib/errors.ts";
+export type { TlsErrorCode, TlsErrorDetails } from "./lib/errors.ts";
+export type {
+  ConnectTlsOptions,
+  HandshakeInfo,
+  NetAddr,
+  TlsClientOptions,
+  TlsVersion,
+} from "./lib/types.ts";
+export { LIBRARY_PATH_VARIABLE, NativeLibraryError } from "./ffi/load.ts";

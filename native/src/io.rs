@@ -1,0 +1,231 @@
+//! Fused calls that move TLS records between a non-blocking socket and a
+//! rustls connection, and plaintext between the connection and a caller
+//! buffer, in one FFI crossing. They replace rustls-ffi's callback-based
+//! `read_tls`/`write_tls` for a JS caller (no callback into JS, ever), and do
+//! as much work per call as the socket allows.
+//!
+//! Each call fills a `u32[4]` state block: `[bytes, errno, flags, 0]` where
+//! `flags` is a set of the `RUSTLS_SOCKETS_IO_*` bits below.
+
+use libc::c_int;
+use rustls_ffi::connection::rustls_connection as conn_api;
+
+use crate::raw::{self, Conn};
+use crate::{boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY};
+
+/// The socket had nothing more to read (`EAGAIN`).
+pub const RUSTLS_SOCKETS_IO_READ_BLOCKED: u32 = 1;
+/// The socket would not take more bytes (`EAGAIN`) while TLS data is still pending.
+pub const RUSTLS_SOCKETS_IO_WRITE_BLOCKED: u32 = 2;
+/// The peer's close_notify was received and all plaintext before it was delivered.
+pub const RUSTLS_SOCKETS_IO_PEER_CLOSED: u32 = 4;
+/// The socket reported end of stream.
+pub const RUSTLS_SOCKETS_IO_TRANSPORT_EOF: u32 = 8;
+/// The connection is still handshaking after the call.
+pub const RUSTLS_SOCKETS_IO_HANDSHAKING: u32 = 16;
+/// The connection still has TLS data to send after the call.
+pub const RUSTLS_SOCKETS_IO_WANTS_WRITE: u32 = 32;
+
+/// How many ciphertext bytes one receive call reads at most, so one busy
+/// connection cannot hold the event loop.
+const RECV_BUDGET: usize = 1 << 20;
+
+/// Writes the `u32[4]` state block.
+fn report(state: *mut u32, conn: Conn, bytes: usize, errno: c_int, mut flags: u32) {
+    if conn_api::rustls_connection_is_handshaking(conn) {
+        flags |= RUSTLS_SOCKETS_IO_HANDSHAKING;
+    }
+    if conn_api::rustls_connection_wants_write(conn) {
+        flags |= RUSTLS_SOCKETS_IO_WANTS_WRITE;
+    }
+    let block = raw::bytes_mut(state as *mut u8, 16);
+    if block.len() == 16 {
+        block[0..4].copy_from_slice(&(bytes as u32).to_ne_bytes());
+        block[4..8].copy_from_slice(&errno.to_ne_bytes());
+        block[8..12].copy_from_slice(&flags.to_ne_bytes());
+        block[12..16].copy_from_slice(&0u32.to_ne_bytes());
+    }
+}
+
+/// Writes pending TLS records to `fd` until none are left or the socket blocks.
+/// Returns `Ok(true)` when everything was flushed, `Ok(false)` on `EAGAIN`.
+fn flush(conn: Conn, fd: c_int) -> Result<bool, c_int> {
+    let mut fd_cell = fd;
+    while conn_api::rustls_connection_wants_write(conn) {
+        let mut sent = 0usize;
+        let rc = conn_api::rustls_connection_write_tls_vectored(
+            conn,
+            Some(raw::writev_fd_callback),
+            raw::userdata(&mut fd_cell),
+            &mut sent,
+        );
+        match rc.0 {
+            0 => {}
+            libc::EAGAIN => return Ok(false),
+            libc::EINTR => continue,
+            errno => return Err(errno),
+        }
+    }
+    Ok(true)
+}
+
+/// Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
+/// TLS records from the non-blocking socket `fd` and processing them until
+/// `buf` is full, the socket has nothing more, or the peer closed. Handshake
+/// messages that need an answer are answered on the way. With `cap == 0` it
+/// only advances the handshake.
+///
+/// Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
+/// returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
+/// errno in the state block.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_connection_recv_fd(
+    conn: Conn,
+    fd: c_int,
+    buf: *mut u8,
+    cap: usize,
+    state: *mut u32,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if conn.is_null() || state.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        let out = raw::bytes_mut(buf, cap);
+        let mut total = 0usize;
+        let mut flags = 0u32;
+        let mut budget = RECV_BUDGET;
+        let mut fd_cell = fd;
+        loop {
+            // 1. Hand over whatever plaintext rustls holds.
+            if total < out.len() {
+                let mut n = 0usize;
+                let rc = conn_api::rustls_connection_read(
+                    conn,
+                    out[total..].as_mut_ptr(),
+                    out.len() - total,
+                    &mut n,
+                ) as u32;
+                if rc == RESULT_OK {
+                    if n == 0 {
+                        flags |= RUSTLS_SOCKETS_IO_PEER_CLOSED;
+                        break;
+                    }
+                    total += n;
+                    continue;
+                } else if rc != RESULT_PLAINTEXT_EMPTY {
+                    report(state, conn, total, 0, flags);
+                    return rc;
+                }
+            }
+            if !out.is_empty() && total == out.len() {
+                break;
+            }
+            // 2. Answer what the peer asked for (handshake flight, key update).
+            match flush(conn, fd) {
+                Ok(true) => {}
+                Ok(false) => flags |= RUSTLS_SOCKETS_IO_WRITE_BLOCKED,
+                Err(errno) => {
+                    report(state, conn, total, errno, flags);
+                    return RESULT_IO;
+                }
+            }
+            if !conn_api::rustls_connection_wants_read(conn)
+                || flags & RUSTLS_SOCKETS_IO_TRANSPORT_EOF != 0
+                || budget == 0
+            {
+                break;
+            }
+            // 3. Read more records from the socket and process them.
+            let mut n = 0usize;
+            let rc = conn_api::rustls_connection_read_tls(
+                conn,
+                Some(raw::read_fd_callback),
+                raw::userdata(&mut fd_cell),
+                &mut n,
+            );
+            match rc.0 {
+                0 => {}
+                libc::EAGAIN => {
+                    flags |= RUSTLS_SOCKETS_IO_READ_BLOCKED;
+                    break;
+                }
+                libc::EINTR => continue,
+                errno => {
+                    report(state, conn, total, errno, flags);
+                    return RESULT_IO;
+                }
+            }
+            if n == 0 {
+                flags |= RUSTLS_SOCKETS_IO_TRANSPORT_EOF;
+            }
+            budget = budget.saturating_sub(n);
+            let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
+            if rc != RESULT_OK {
+                // Best effort: tell the peer why (rustls queued an alert).
+                let _ = flush(conn, fd);
+                report(state, conn, total, 0, flags);
+                return rc;
+            }
+            if n == 0 && out.is_empty() {
+                break;
+            }
+        }
+        report(state, conn, total, 0, flags);
+        RESULT_OK
+    })
+}
+
+/// Sends: hands `len` plaintext bytes at `buf` to rustls (as many as its
+/// buffer limit takes) and writes the resulting records to the non-blocking
+/// socket `fd` until everything is sent or the socket blocks. With `len == 0`
+/// it only flushes pending TLS data (handshake, close_notify, key update).
+/// The state block's `bytes` is the number of plaintext bytes accepted.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_connection_send_fd(
+    conn: Conn,
+    fd: c_int,
+    buf: *const u8,
+    len: usize,
+    state: *mut u32,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if conn.is_null() || state.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        let data = raw::bytes(buf, len);
+        let mut accepted = 0usize;
+        let mut flags = 0u32;
+        loop {
+            let mut n = 0usize;
+            if accepted < data.len() {
+                let rc = conn_api::rustls_connection_write(
+                    conn,
+                    data[accepted..].as_ptr(),
+                    data.len() - accepted,
+                    &mut n,
+                ) as u32;
+                if rc != RESULT_OK {
+                    report(state, conn, accepted, 0, flags);
+                    return rc;
+                }
+                accepted += n;
+            }
+            match flush(conn, fd) {
+                Ok(true) => {}
+                Ok(false) => {
+                    flags |= RUSTLS_SOCKETS_IO_WRITE_BLOCKED;
+                    break;
+                }
+                Err(errno) => {
+                    report(state, conn, accepted, errno, flags);
+                    return RESULT_IO;
+                }
+            }
+            if accepted >= data.len() || n == 0 {
+                break;
+            }
+        }
+        report(state, conn, accepted, 0, flags);
+        RESULT_OK
+    })
+}

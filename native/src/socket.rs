@@ -1,0 +1,205 @@
+//! Non-blocking TCP sockets for the raw-fd transport. Every function returns
+//! 0 or an errno value: errors are values, never thread-local state.
+
+use std::net::{IpAddr, SocketAddr};
+
+use libc::{c_char, c_int};
+
+use crate::raw::{self, sys};
+use crate::boundary;
+
+/// Fills a `sockaddr_storage` for `ip:port`, returning its length.
+fn to_storage(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    let mut storage = sys::zeroed_storage();
+    match addr {
+        SocketAddr::V4(v4) => {
+            let sin = sys::as_v4(&mut storage);
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = v4.port().to_be();
+            sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
+            (storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
+        }
+        SocketAddr::V6(v6) => {
+            let sin6 = sys::as_v6(&mut storage);
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = v6.port().to_be();
+            sin6.sin6_addr.s6_addr = v6.ip().octets();
+            sin6.sin6_scope_id = v6.scope_id();
+            (storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
+        }
+    }
+}
+
+/// Reads `ip:port` back out of a `sockaddr_storage`.
+fn from_storage(storage: &mut libc::sockaddr_storage) -> Option<SocketAddr> {
+    match storage.ss_family as c_int {
+        libc::AF_INET => {
+            let sin = sys::as_v4(storage);
+            let ip = std::net::Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be(sin.sin_port)))
+        }
+        libc::AF_INET6 => {
+            let sin6 = sys::as_v6(storage);
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::new(IpAddr::V6(ip), u16::from_be(sin6.sin6_port)))
+        }
+        _ => None,
+    }
+}
+
+fn parse(ip: *const c_char, port: u16) -> Option<SocketAddr> {
+    let ip: IpAddr = raw::c_text(ip)?.parse().ok()?;
+    Some(SocketAddr::new(ip, port))
+}
+
+fn new_tcp_socket(addr: &SocketAddr) -> Result<c_int, c_int> {
+    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let fd = sys::socket(domain, libc::SOCK_STREAM);
+    if fd < 0 {
+        return Err(raw::errno());
+    }
+    Ok(fd)
+}
+
+/// Starts a non-blocking TCP connection to `ip` (IPv4 or IPv6 text) and
+/// `port`. On success `out_fd` gets the socket and `out_pending` 1 when the
+/// connection is still in progress (wait for writability, then call
+/// `rustls_sockets_socket_take_error`). Returns 0 or an errno (`EINVAL` for a
+/// bad address).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_tcp_connect(
+    ip: *const c_char,
+    port: u16,
+    out_fd: *mut c_int,
+    out_pending: *mut u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some(addr) = parse(ip, port) else {
+            return libc::EINVAL;
+        };
+        let fd = match new_tcp_socket(&addr) {
+            Ok(fd) => fd,
+            Err(errno) => return errno,
+        };
+        sys::set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        let (storage, len) = to_storage(addr);
+        let mut pending = 0;
+        if sys::connect(fd, &storage, len) < 0 {
+            let errno = raw::errno();
+            if errno != libc::EINPROGRESS {
+                sys::close(fd);
+                return errno;
+            }
+            pending = 1;
+        }
+        raw::put(out_fd, fd);
+        raw::put(out_pending, pending);
+        0
+    })
+}
+
+/// Creates a non-blocking listening TCP socket bound to `ip:port` (`port` 0 =
+/// ephemeral) with `SO_REUSEADDR`; an IPv6 socket is IPv6-only. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_tcp_listen(
+    ip: *const c_char,
+    port: u16,
+    backlog: c_int,
+    out_fd: *mut c_int,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some(addr) = parse(ip, port) else {
+            return libc::EINVAL;
+        };
+        let fd = match new_tcp_socket(&addr) {
+            Ok(fd) => fd,
+            Err(errno) => return errno,
+        };
+        sys::set_int_option(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+        if addr.is_ipv6() {
+            sys::set_int_option(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1);
+        }
+        let (storage, len) = to_storage(addr);
+        if sys::bind(fd, &storage, len) < 0 || sys::listen(fd, backlog) < 0 {
+            let errno = raw::errno();
+            sys::close(fd);
+            return errno;
+        }
+        raw::put(out_fd, fd);
+        0
+    })
+}
+
+/// Accepts one connection from the listening socket `fd` as a non-blocking
+/// socket with `TCP_NODELAY`. Returns 0 or an errno (`EAGAIN` when none is waiting).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_tcp_accept(fd: c_int, out_fd: *mut c_int) -> c_int {
+    boundary(libc::EIO, || {
+        let conn = sys::accept(fd);
+        if conn < 0 {
+            return raw::errno();
+        }
+        sys::set_int_option(conn, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        raw::put(out_fd, conn);
+        0
+    })
+}
+
+/// The pending error of a socket (`SO_ERROR`), e.g. the outcome of a
+/// non-blocking connect: 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_take_error(fd: c_int) -> c_int {
+    boundary(libc::EIO, || sys::take_error(fd))
+}
+
+/// Copies the local (`peer == 0`) or remote address of `fd` as IP text into
+/// `buf` and its port into `out_port`. Returns 0 or an errno (`ENOBUFS` when
+/// `cap` is too small).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_address(
+    fd: c_int,
+    peer: u32,
+    buf: *mut u8,
+    cap: usize,
+    out_n: *mut usize,
+    out_port: *mut u16,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let mut storage = sys::zeroed_storage();
+        if sys::name(fd, peer != 0, &mut storage) < 0 {
+            return raw::errno();
+        }
+        let Some(addr) = from_storage(&mut storage) else {
+            return libc::EAFNOSUPPORT;
+        };
+        raw::put(out_port, addr.port());
+        let text = addr.ip().to_string();
+        match raw::copy_out(text.as_bytes(), buf, cap, out_n) {
+            crate::RESULT_OK => 0,
+            _ => libc::ENOBUFS,
+        }
+    })
+}
+
+/// `shutdown(2)`: `how` 0 = read side, 1 = write side, 2 = both. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_shutdown(fd: c_int, how: c_int) -> c_int {
+    boundary(libc::EIO, || {
+        let how = match how {
+            0 => libc::SHUT_RD,
+            1 => libc::SHUT_WR,
+            _ => libc::SHUT_RDWR,
+        };
+        if sys::shutdown(fd, how) < 0 {
+            raw::errno()
+        } else {
+            0
+        }
+    })
+}
+
+/// Closes `fd`. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_close(fd: c_int) -> c_int {
+    boundary(libc::EIO, || if sys::close(fd) < 0 { raw::errno() } else { 0 })
+}
