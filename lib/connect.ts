@@ -7,7 +7,7 @@ import { clientConfig } from "./config.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsError } from "./errors.ts";
 import { checkPort, FdTransport } from "./fd_transport.ts";
-import { native } from "./native.ts";
+import { native, type NativeLibrary } from "./native.ts";
 import { abortError } from "./readiness.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import { TlsSession } from "./session.ts";
@@ -46,36 +46,13 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
     .filter((s): s is AbortSignal => s !== undefined);
   const connectSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 
-  const addresses = await raceAbort(resolveHost(hostname), connectSignal);
+  // The session first: a bad server name fails before any network traffic.
+  const session = TlsSession.client(lib, config, serverName, isIpLiteral(serverName));
   let transport: FdTransport | undefined;
-  let lastError: unknown;
-  for (const address of addresses) {
-    try {
-      transport = await FdTransport.connect(lib, address, port, connectSignal);
-      break;
-    } catch (error) {
-      lastError = error;
-      if (error instanceof TlsError && (error.code === "ABORTED" || error.code === "TIMED_OUT")) {
-        break;
-      }
-    }
-  }
-  if (!transport) {
-    if (lastError instanceof TlsError && lastError.code === "TIMED_OUT") {
-      throw new TlsError(
-        "TIMED_OUT",
-        `connecting to ${hostname}:${port} did not finish within ${timeout} ms`,
-        { cause: lastError },
-      );
-    }
-    throw lastError;
-  }
-
-  let session: TlsSession;
   try {
-    session = TlsSession.client(lib, config, serverName, isIpLiteral(serverName));
+    transport = await connectAny(lib, hostname, port, connectSignal, timeout);
   } catch (error) {
-    transport.close();
+    session.free();
     throw error;
   }
   const conn = new TlsConn(session, transport);
@@ -89,6 +66,36 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
     throw error;
   }
   return conn;
+}
+
+/** Resolves `hostname` and connects to its addresses in turn until one answers. */
+async function connectAny(
+  lib: NativeLibrary,
+  hostname: string,
+  port: number,
+  signal: AbortSignal | undefined,
+  timeout: number | undefined,
+): Promise<FdTransport> {
+  const addresses = await raceAbort(resolveHost(hostname), signal);
+  let lastError: unknown;
+  for (const address of addresses) {
+    try {
+      return await FdTransport.connect(lib, address, port, signal);
+    } catch (error) {
+      lastError = error;
+      if (error instanceof TlsError && (error.code === "ABORTED" || error.code === "TIMED_OUT")) {
+        break;
+      }
+    }
+  }
+  if (lastError instanceof TlsError && lastError.code === "TIMED_OUT") {
+    throw new TlsError(
+      "TIMED_OUT",
+      `connecting to ${hostname}:${port} did not finish within ${timeout} ms`,
+      { cause: lastError },
+    );
+  }
+  throw lastError;
 }
 
 /** Rejects as soon as `signal` aborts, whatever `promise` does. */

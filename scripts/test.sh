@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test in both runtimes (the README's test command: npm test).
+# Sets up what is missing first (scripts/setup.sh), then runs tests/ under
+# `deno test` and `bun test` and ends with one line: "N passed, N failed".
+# Exits non-zero on any failure, or when a runner ends without a summary.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+for tool in openssl go; do
+  command -v "$tool" >/dev/null || { echo "test: '$tool' is needed as a TLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
+done
+
+export NO_COLOR=1
+logs="$(mktemp -d)"
+passed=0
+failed=0
+status=0
+
+echo "== deno test"
+node_modules/.bin/deno test -A tests/ "$@" 2>&1 | tee "$logs/deno.log"
+deno_status=${PIPESTATUS[0]}
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$logs/deno.log" | tail -1)
+if [ -n "$summary" ]; then
+  passed=$((passed + $(echo "$summary" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')))
+else
+  failed=$((failed + 1))
+fi
+[ "$deno_status" -eq 0 ] || status=1
+
+echo "== bun test"
+node_modules/.bin/bun test tests/ "$@" 2>&1 | tee "$logs/bun.log"
+bun_status=${PIPESTATUS[0]}
+bun_pass=$(grep -E '^ *[0-9]+ pass$' "$logs/bun.log" | tail -1 | tr -dc '0-9')
+bun_fail=$(grep -E '^ *[0-9]+ fail$' "$logs/bun.log" | tail -1 | tr -dc '0-9')
+if [ -n "$bun_pass" ]; then
+  passed=$((passed + bun_pass))
+  failed=$((failed + ${bun_fail:-0}))
+else
+  failed=$((failed + 1))
+fi
+[ "$bun_status" -eq 0 ] || status=1
+
+rm -rf "$logs"
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit "$status"

@@ -1,0 +1,70 @@
+/** Small I/O helpers for tests. */
+import type { TlsConn } from "../../mod.ts";
+
+/** Reads until `count` bytes arrived (or the stream ended). */
+export async function readExactly(conn: TlsConn, count: number): Promise<Uint8Array> {
+  const out = new Uint8Array(count);
+  let have = 0;
+  while (have < count) {
+    const n = await conn.read(out.subarray(have));
+    if (n === null) break;
+    have += n;
+  }
+  return out.subarray(0, have);
+}
+
+/** Reads until the peer's clean close. */
+export async function readAll(conn: TlsConn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** DER bytes of the first certificate in a PEM text. */
+export function pemToDer(pem: string): Uint8Array {
+  const body = pem.split("-----BEGIN CERTIFICATE-----")[1].split("-----END CERTIFICATE-----")[0];
+  const binary = atob(body.replace(/\s+/g, ""));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** UTF-8 bytes. */
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+/** UTF-8 decode. */
+export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Expects `promise` to reject with a TlsError of `code`; returns it. */
+export async function rejectsWithCode(
+  promise: Promise<unknown>,
+  code: string,
+): Promise<Error & { code: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code !== code) {
+      throw new Error(`expected code ${code}, got ${e.code ?? "none"}: ${e.message}`, {
+        cause: error,
+      });
+    }
+    return e as Error & { code: string };
+  }
+  throw new Error(`expected a rejection with code ${code}, but it resolved`);
+}
+
+/** Whether two byte arrays are equal. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,157 @@
+/**
+ * Real TLS peers started by the tests on 127.0.0.1: `openssl s_server`, a Go
+ * crypto/tls server, and the runtime's own TLS server. A missing tool fails
+ * the test loudly; nothing is skipped.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer, type Server, type Socket } from "node:net";
+
+/** A running peer. */
+export interface Peer {
+  port: number;
+  /** Everything the peer printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 15_000,
+): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    } catch (error) {
+      reject(new Error(`cannot start ${command}: ${error}`));
+      return;
+    }
+    let output = "";
+    let settled = false;
+    const exited = new Promise<void>((done) => child.once("exit", () => done()));
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      child.kill("SIGKILL");
+      reject(new Error(`${command} did not become ready: ${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Uint8Array) => {
+      output += new TextDecoder().decode(chunk);
+      const match = ready.exec(output);
+      if (match && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({
+          port: Number(match[1]),
+          output: () => output,
+          stop: async () => {
+            if (child.exitCode === null && child.signalCode === null) {
+              child.kill("SIGKILL");
+              await exited;
+            }
+          },
+        });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("error", (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${command} (is it installed?): ${error.message}`));
+    });
+    child.once("exit", (code) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${command} exited with ${code} before it was ready: ${output}`));
+    });
+  });
+}
+
+/** `openssl s_server` on an ephemeral port with `args` added. */
+export function openSslServer(
+  certPath: string,
+  keyPath: string,
+  args: string[] = [],
+): Promise<Peer> {
+  return startProcess(
+    "openssl",
+    ["s_server", "-accept", "0", "-cert", certPath, "-key", keyPath, ...args],
+    /ACCEPT \S*:(\d+)/,
+  );
+}
+
+let goBinary: string | undefined;
+
+/** Builds the Go peer once per process (offline: it uses only the standard library). */
+function goPeerBinary(): string {
+  if (goBinary) return goBinary;
+  const out = join(mkdtempSync(join(tmpdir(), "rustls-sockets-go-")), "go-tls");
+  const source = decodeURIComponent(new URL("../peers/go-tls/", import.meta.url).pathname);
+  execFileSync("go", ["build", "-o", out, "."], {
+    cwd: source,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
+  });
+  goBinary = out;
+  return out;
+}
+
+/** Options of the Go peer. */
+export interface GoPeerOptions {
+  cert: string;
+  key: string;
+  addr?: string;
+  clientCa?: string;
+  min?: "1.2" | "1.3";
+  max?: "1.2" | "1.3";
+  alpn?: string[];
+  mode?: "echo" | "abrupt" | "silent";
+}
+
+/** The Go crypto/tls server. */
+export function goServer(options: GoPeerOptions): Promise<Peer> {
+  const args = ["-cert", options.cert, "-key", options.key, "-addr", options.addr ?? "127.0.0.1:0"];
+  if (options.clientCa) args.push("-client-ca", options.clientCa);
+  if (options.min) args.push("-min", options.min);
+  if (options.max) args.push("-max", options.max);
+  if (options.alpn) args.push("-alpn", options.alpn.join(","));
+  if (options.mode) args.push("-mode", options.mode);
+  return startProcess(goPeerBinary(), args, /LISTENING (\d+)/);
+}
+
+/** A TCP server that accepts connections and never says anything. */
+export async function silentServer(): Promise<Peer & { sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    sockets,
+    output: () => "",
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

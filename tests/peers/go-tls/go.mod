@@ -1,0 +1,3 @@
+module rustls-sockets/tests/go-tls
+
+go 1.22

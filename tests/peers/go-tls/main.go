@@ -1,0 +1,97 @@
+// A small Go crypto/tls server used as an independent TLS peer by the tests.
+// It prints "LISTENING <port>" once ready and serves until killed.
+//
+// Modes: echo (echo bytes until EOF, then close_notify), abrupt (handshake,
+// write "bye", close TCP without close_notify), silent (accept TCP, never answer).
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strings"
+)
+
+func version(name string) uint16 {
+	switch name {
+	case "1.2":
+		return tls.VersionTLS12
+	case "1.3":
+		return tls.VersionTLS13
+	}
+	return 0
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	certFile := flag.String("cert", "", "PEM certificate chain")
+	keyFile := flag.String("key", "", "PEM private key")
+	clientCA := flag.String("client-ca", "", "require client certificates issued by this PEM CA")
+	minVersion := flag.String("min", "1.2", "minimum TLS version (1.2 or 1.3)")
+	maxVersion := flag.String("max", "1.3", "maximum TLS version (1.2 or 1.3)")
+	alpn := flag.String("alpn", "", "comma-separated ALPN protocols")
+	mode := flag.String("mode", "echo", "echo | abrupt | silent")
+	flag.Parse()
+
+	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	config := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   version(*minVersion),
+		MaxVersion:   version(*maxVersion),
+	}
+	if *alpn != "" {
+		config.NextProtos = strings.Split(*alpn, ",")
+	}
+	if *clientCA != "" {
+		pem, err := os.ReadFile(*clientCA)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		config.ClientCAs = pool
+		config.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	listener, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("LISTENING %d\n", listener.Addr().(*net.TCPAddr).Port)
+	for {
+		raw, err := listener.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go serve(raw, config, *mode)
+	}
+}
+
+func serve(raw net.Conn, config *tls.Config, mode string) {
+	if mode == "silent" {
+		io.Copy(io.Discard, raw)
+		raw.Close()
+		return
+	}
+	conn := tls.Server(raw, config)
+	defer conn.Close()
+	if err := conn.Handshake(); err != nil {
+		return
+	}
+	switch mode {
+	case "abrupt":
+		conn.Write([]byte("bye"))
+		raw.Close()
+	default:
+		io.Copy(conn, conn)
+		conn.CloseWrite()
+		io.Copy(io.Discard, conn)
+	}
+}

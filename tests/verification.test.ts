@@ -1,0 +1,131 @@
+// Certificate verification: each failure a client can meet gets its own code.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { connectTls } from "../mod.ts";
+import { runtime, test } from "./helpers/harness.ts";
+import { rejectsWithCode } from "./helpers/io.ts";
+import { goServer } from "./helpers/peers.ts";
+import { type Identity, pki } from "./helpers/pki.ts";
+
+const p = pki();
+
+async function withServer(
+  identity: Identity,
+  body: (port: number) => Promise<void>,
+): Promise<void> {
+  const peer = await goServer({ cert: identity.certPath, key: identity.keyPath });
+  try {
+    await body(peer.port);
+  } finally {
+    await peer.stop();
+  }
+}
+
+test("valid chain for localhost and for 127.0.0.1 (IP SAN)", async () => {
+  await withServer(p.server, async (port) => {
+    for (const hostname of ["localhost", "127.0.0.1"]) {
+      const conn = await connectTls({ hostname, port, caCerts: [p.ca.cert] });
+      conn.close();
+    }
+  });
+});
+
+test("unknown issuer: UNKNOWN_ISSUER", async () => {
+  await withServer(p.untrusted, async (port) => {
+    await rejectsWithCode(
+      connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
+      "UNKNOWN_ISSUER",
+    );
+  });
+});
+
+test("wrong name: CERT_NAME_MISMATCH naming the expected name", async () => {
+  await withServer(p.wrongName, async (port) => {
+    const error = await rejectsWithCode(
+      connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
+      "CERT_NAME_MISMATCH",
+    );
+    assert.match(error.message, /"localhost"/);
+  });
+  // ...and serverName makes the same certificate acceptable
+  await withServer(p.wrongName, async (port) => {
+    const conn = await connectTls({
+      hostname: "127.0.0.1",
+      port,
+      serverName: "other.test",
+      caCerts: [p.ca.cert],
+    });
+    assert.equal((await conn.handshake()).serverName, "other.test");
+    conn.close();
+  });
+});
+
+test("IP address not in the certificate: CERT_NAME_MISMATCH", async () => {
+  await withServer(p.wrongName, async (port) => {
+    await rejectsWithCode(
+      connectTls({ hostname: "127.0.0.1", port, caCerts: [p.ca.cert] }),
+      "CERT_NAME_MISMATCH",
+    );
+  });
+});
+
+test("expired: CERT_EXPIRED", async () => {
+  await withServer(p.expired, async (port) => {
+    await rejectsWithCode(
+      connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
+      "CERT_EXPIRED",
+    );
+  });
+});
+
+test("not yet valid: CERT_NOT_YET_VALID", async () => {
+  await withServer(p.notYetValid, async (port) => {
+    await rejectsWithCode(
+      connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
+      "CERT_NOT_YET_VALID",
+    );
+  });
+});
+
+test("caCerts means ONLY those roots: another CA is not enough", async () => {
+  await withServer(p.server, async (port) => {
+    await rejectsWithCode(
+      connectTls({ hostname: "localhost", port, caCerts: [p.otherCa.cert] }),
+      "UNKNOWN_ISSUER",
+    );
+  });
+});
+
+function runPlatformClient(
+  port: number,
+  env: Record<string, string>,
+): Promise<{ ok: boolean; code?: string }> {
+  const script = decodeURIComponent(
+    new URL("./fixtures/platform_connect.ts", import.meta.url).pathname,
+  );
+  const args = runtime === "deno" ? ["run", "-A", script, String(port)] : [script, String(port)];
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      args,
+      { env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        const line = stdout.trim().split("\n").pop() ?? "";
+        try {
+          resolve(JSON.parse(line));
+        } catch {
+          reject(new Error(`platform client failed: ${error} ${stdout} ${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+test("platform verifier: system roots reject the test CA; SSL_CERT_FILE adds it", async () => {
+  await withServer(p.server, async (port) => {
+    const rejected = await runPlatformClient(port, {});
+    assert.deepEqual(rejected, { ok: false, code: "UNKNOWN_ISSUER" });
+    const accepted = await runPlatformClient(port, { SSL_CERT_FILE: p.ca.certPath });
+    assert.equal(accepted.ok, true, JSON.stringify(accepted));
+  });
+}, 60_000);
