@@ -1,0 +1,141 @@
+/**
+ * Round-trip latency with many concurrent connections: the module and the
+ * runtime's own TLS client, side by side in one run, against the same Go
+ * crypto/tls echo server (a separate process). Each connection sends 64
+ * bytes and waits for the echo, ROUNDS times.
+ *
+ *   deno run -A bench/roundtrip.ts [--quick]
+ *   bun bench/roundtrip.ts [--quick]
+ *
+ * Prints p50/p99 per round trip for K = 1 and K = 64 connections and the
+ * ratio ours / built-in (below 1.0 = we are faster).
+ */
+import { connect as nodeTlsConnect } from "node:tls";
+import { connectTls } from "../mod.ts";
+import { goServer } from "../tests/helpers/peers.ts";
+import { pki } from "../tests/helpers/pki.ts";
+
+const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
+const quick = args.includes("--quick");
+const ROUNDS = quick ? 50 : 2000;
+const runtime = "Bun" in globalThis ? `Bun ${process.versions.bun}` : `Deno ${Deno.version.deno}`;
+
+interface Pipe {
+  roundTrip(message: Uint8Array): Promise<void>;
+  close(): void;
+}
+
+async function ours(port: number, ca: string): Promise<Pipe> {
+  const conn = await connectTls({ hostname: "localhost", port, caCerts: [ca] });
+  const buf = new Uint8Array(64);
+  return {
+    async roundTrip(message) {
+      await conn.write(message);
+      let have = 0;
+      while (have < message.length) {
+        const n = await conn.read(buf.subarray(have));
+        if (n === null) throw new Error("EOF");
+        have += n;
+      }
+    },
+    close: () => conn.close(),
+  };
+}
+
+async function builtIn(port: number, ca: string): Promise<Pipe> {
+  if ("Deno" in globalThis && !("Bun" in globalThis)) {
+    const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca] });
+    await conn.handshake();
+    const buf = new Uint8Array(64);
+    return {
+      async roundTrip(message) {
+        await conn.write(message);
+        let have = 0;
+        while (have < message.length) {
+          const n = await conn.read(buf.subarray(have));
+          if (n === null) throw new Error("EOF");
+          have += n;
+        }
+      },
+      close: () => conn.close(),
+    };
+  }
+  const socket = nodeTlsConnect({ host: "localhost", port, ca, servername: "localhost" });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+  });
+  socket.setNoDelay(true);
+  let waiting: { need: number; resolve: () => void } | undefined;
+  let have = 0;
+  socket.on("data", (chunk: Uint8Array) => {
+    have += chunk.length;
+    if (waiting && have >= waiting.need) {
+      have -= waiting.need;
+      const done = waiting.resolve;
+      waiting = undefined;
+      done();
+    }
+  });
+  return {
+    roundTrip(message) {
+      return new Promise<void>((resolve) => {
+        waiting = { need: message.length, resolve };
+        socket.write(message);
+      });
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function measure(
+  open: (port: number, ca: string) => Promise<Pipe>,
+  port: number,
+  ca: string,
+  connections: number,
+): Promise<{ p50: number; p99: number }> {
+  const pipes = await Promise.all(Array.from({ length: connections }, () => open(port, ca)));
+  const message = new Uint8Array(64).fill(7);
+  const samples: number[] = [];
+  for (const pipe of pipes) await pipe.roundTrip(message); // warm up
+  await Promise.all(pipes.map(async (pipe) => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const t0 = performance.now();
+      await pipe.roundTrip(message);
+      samples.push(performance.now() - t0);
+    }
+  }));
+  for (const pipe of pipes) pipe.close();
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 0.5) * 1000, p99: percentile(samples, 0.99) * 1000 };
+}
+
+const { ca, server } = pki();
+const peer = await goServer({ cert: server.certPath, key: server.keyPath });
+try {
+  console.log(`${runtime}: 64-byte round trips, ${ROUNDS} per connection (µs)`);
+  console.log(
+    "connections | ours p50 | ours p99 | built-in p50 | built-in p99 | ratio p50 | ratio p99",
+  );
+  for (const k of [1, 64]) {
+    const a = await measure(ours, peer.port, ca.cert, k);
+    const b = await measure(builtIn, peer.port, ca.cert, k);
+    console.log(
+      [
+        String(k).padStart(11),
+        a.p50.toFixed(0).padStart(8),
+        a.p99.toFixed(0).padStart(8),
+        b.p50.toFixed(0).padStart(12),
+        b.p99.toFixed(0).padStart(12),
+        (a.p50 / b.p50).toFixed(2).padStart(9),
+        (a.p99 / b.p99).toFixed(2).padStart(9),
+      ].join(" | "),
+    );
+  }
+} finally {
+  await peer.stop();
+}
