@@ -29,7 +29,7 @@ async function ours(port: number, ca: string): Promise<Pipe> {
   const conn = await connectTls({ hostname: "localhost", port, caCerts: [ca] });
   const buf = new Uint8Array(64);
   return {
-    async roundTrip(message) {
+    async roundTrip(message): Promise<void> {
       await conn.write(message);
       let have = 0;
       while (have < message.length) {
@@ -48,7 +48,7 @@ async function builtIn(port: number, ca: string): Promise<Pipe> {
     await conn.handshake();
     const buf = new Uint8Array(64);
     return {
-      async roundTrip(message) {
+      async roundTrip(message): Promise<void> {
         await conn.write(message);
         let have = 0;
         while (have < message.length) {
@@ -78,7 +78,7 @@ async function builtIn(port: number, ca: string): Promise<Pipe> {
     }
   });
   return {
-    roundTrip(message) {
+    roundTrip(message): Promise<void> {
       return new Promise<void>((resolve) => {
         waiting = { need: message.length, resolve };
         socket.write(message);
