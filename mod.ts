@@ -17,11 +17,16 @@
  */
 export { connectTls } from "./lib/connect.ts";
 export { TlsConn } from "./lib/conn.ts";
+export { listenTls, TlsListener } from "./lib/listener.ts";
 export { TlsError } from "./lib/errors.ts";
 export type { TlsErrorCode, TlsErrorDetails } from "./lib/errors.ts";
 export type {
+  CertificateAndKey,
+  ClientAuthOptions,
+  ClientHelloInfo,
   ConnectTlsOptions,
   HandshakeInfo,
+  ListenTlsOptions,
   NetAddr,
   TlsClientOptions,
   TlsVersion,

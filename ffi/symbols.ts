@@ -123,6 +123,88 @@ export const SYMBOLS = {
   // void rustls_client_config_free(const rustls_client_config *)
   rustls_client_config_free: { parameters: ["pointer"], result: "void" },
 
+  // --- server configuration (rustls-ffi) ----------------------------------
+  // rustls_result rustls_server_config_builder_new_custom(const provider *, const u16 *versions, size_t n, builder **out)
+  rustls_server_config_builder_new_custom: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // rustls_result rustls_server_config_builder_set_certified_keys(builder *, const rustls_certified_key **keys, size_t n)
+  rustls_server_config_builder_set_certified_keys: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_server_config_builder_set_alpn_protocols(builder *, const u8 *wire, size_t len)
+  rustls_sockets_server_config_builder_set_alpn_protocols: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  // void rustls_server_config_builder_set_client_verifier(builder *, const rustls_client_cert_verifier *)
+  rustls_server_config_builder_set_client_verifier: {
+    parameters: ["pointer", "pointer"],
+    result: "void",
+  },
+  // rustls_result rustls_server_config_builder_build(builder *, const rustls_server_config **out)
+  rustls_server_config_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
+  // void rustls_server_config_builder_free(builder *)
+  rustls_server_config_builder_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_server_config_free(const rustls_server_config *)
+  rustls_server_config_free: { parameters: ["pointer"], result: "void" },
+  // rustls_web_pki_client_cert_verifier_builder *..._builder_new_with_provider(const provider *, const rustls_root_cert_store *)
+  rustls_web_pki_client_cert_verifier_builder_new_with_provider: {
+    parameters: ["pointer", "pointer"],
+    result: "pointer",
+  },
+  // rustls_result rustls_web_pki_client_cert_verifier_builder_add_crl(builder *, const u8 *pem, size_t len)
+  rustls_web_pki_client_cert_verifier_builder_add_crl: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  // rustls_result rustls_web_pki_client_cert_verifier_builder_allow_unauthenticated(builder *)
+  rustls_web_pki_client_cert_verifier_builder_allow_unauthenticated: {
+    parameters: ["pointer"],
+    result: "u32",
+  },
+  // rustls_result rustls_web_pki_client_cert_verifier_builder_build(builder *, rustls_client_cert_verifier **out)
+  rustls_web_pki_client_cert_verifier_builder_build: {
+    parameters: ["pointer", "buffer"],
+    result: "u32",
+  },
+  // void rustls_web_pki_client_cert_verifier_builder_free(builder *)
+  rustls_web_pki_client_cert_verifier_builder_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_client_cert_verifier_free(rustls_client_cert_verifier *)
+  rustls_client_cert_verifier_free: { parameters: ["pointer"], result: "void" },
+
+  // --- accepting (rustls-ffi acceptor + helpers) ---------------------------
+  // rustls_acceptor *rustls_acceptor_new(void)
+  rustls_acceptor_new: { parameters: [], result: "pointer" },
+  // void rustls_acceptor_free(rustls_acceptor *)
+  rustls_acceptor_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_accepted_free(rustls_accepted *)
+  rustls_accepted_free: { parameters: ["pointer"], result: "void" },
+  // u32 rustls_sockets_acceptor_recv_fd(rustls_acceptor *, int fd, rustls_accepted **out, u32 state[4])
+  rustls_sockets_acceptor_recv_fd: {
+    parameters: ["pointer", "i32", "buffer", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_acceptor_feed_tls(rustls_acceptor *, const u8 *buf, size_t len, rustls_accepted **out,
+  //                                      u8 *alert, size_t alert_cap, size_t *alert_n)
+  rustls_sockets_acceptor_feed_tls: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_accepted_get_info(const rustls_accepted *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_accepted_get_info: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_accepted_into_connection(rustls_accepted *, const rustls_server_config *, int fd,
+  //                                             rustls_connection **out, u8 *alert, size_t alert_cap, size_t *alert_n)
+  rustls_sockets_accepted_into_connection: {
+    parameters: ["pointer", "pointer", "i32", "buffer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+
   // --- connections (rustls-ffi) -------------------------------------------
   // rustls_result rustls_client_connection_new(const rustls_client_config *, const char *name, rustls_connection **out)
   rustls_client_connection_new: { parameters: ["pointer", "buffer", "buffer"], result: "u32" },
@@ -185,6 +267,12 @@ export const SYMBOLS = {
   },
   // int rustls_sockets_socket_shutdown(int fd, int how)
   rustls_sockets_socket_shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  // int rustls_sockets_socket_set_nonblocking(int fd)
+  rustls_sockets_socket_set_nonblocking: { parameters: ["i32"], result: "i32" },
+  // int rustls_sockets_socket_send(int fd, const u8 *buf, size_t len, size_t *out_n)
+  rustls_sockets_socket_send: { parameters: ["i32", "buffer", "usize", "buffer"], result: "i32" },
+  // int rustls_sockets_socket_recv(int fd, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_socket_recv: { parameters: ["i32", "buffer", "usize", "buffer"], result: "i32" },
   // int rustls_sockets_socket_close(int fd)
   rustls_sockets_socket_close: { parameters: ["i32"], result: "i32" },
 

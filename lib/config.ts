@@ -44,6 +44,11 @@ function sharedObjects(lib: NativeLibrary): Shared {
   return shared;
 }
 
+/** The process-wide crypto provider of the library. */
+export function cryptoProvider(lib: NativeLibrary): Pointer {
+  return sharedObjects(lib).provider;
+}
+
 function platformVerifier(lib: NativeLibrary): Pointer {
   const objects = sharedObjects(lib);
   if (objects.platformVerifier === undefined) {
@@ -98,7 +103,8 @@ export function alpnWire(protocols: string[]): Uint8Array {
   return wire;
 }
 
-function rootStore(lib: NativeLibrary, pems: string[], what: string): Pointer {
+/** A `rustls_root_cert_store` of PEM certificates; `what` names the option in errors. */
+export function rootStore(lib: NativeLibrary, pems: string[], what: string): Pointer {
   const s = lib.symbols;
   if (!Array.isArray(pems) || pems.length === 0) {
     throw new TlsError("INVALID_CONFIG", `${what} must be a non-empty array of PEM certificates`);
@@ -240,8 +246,9 @@ function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Point
 const CACHE_SIZE = 64;
 const cache = new Map<string, Pointer>();
 
-function cacheKey(options: TlsClientOptions): string {
+function cacheKey(options: TlsClientOptions, endpoint: string): string {
   const relevant = [
+    endpoint,
     options.caCerts ?? null,
     options.cert ?? null,
     options.key ?? null,
@@ -254,12 +261,24 @@ function cacheKey(options: TlsClientOptions): string {
 }
 
 /**
- * The `rustls_client_config` for these options, built on first use and shared
- * by every connection with the same trust, identity, ALPN and version options.
+ * The `rustls_client_config` for these options and this endpoint
+ * (`host:port`), built on first use and shared by every connection to the
+ * endpoint with the same trust, identity, ALPN and version options — rustls
+ * keeps its TLS session cache in the config, so those connections resume.
+ *
+ * The endpoint is part of the key because rustls keys sessions by server name
+ * only: two servers sharing a name (e.g. `localhost` on two ports, different
+ * TLS stacks) would otherwise receive each other's tickets, and rustls 0.23.46
+ * fails the handshake when such a ticket meets a HelloRetryRequest (its
+ * client withdraws the PSK, its server rejects that since rustls#3259).
  * The cache owns the config; connections hold their own reference in rustls.
  */
-export function clientConfig(lib: NativeLibrary, options: TlsClientOptions): Pointer {
-  const key = cacheKey(options);
+export function clientConfig(
+  lib: NativeLibrary,
+  options: TlsClientOptions,
+  endpoint: string,
+): Pointer {
+  const key = cacheKey(options, endpoint);
   const hit = cache.get(key);
   if (hit !== undefined) {
     cache.delete(key);

@@ -9,7 +9,7 @@
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { OK } from "./native.ts";
 import { abortError } from "./readiness.ts";
-import type { TlsSession } from "./session.ts";
+import { TlsSession } from "./session.ts";
 import { IO, type TlsTransport } from "./transport.ts";
 import type { HandshakeInfo, NetAddr } from "./types.ts";
 
@@ -24,10 +24,23 @@ export interface HandshakeLimits {
   timeout?: number;
 }
 
+/**
+ * Makes the session once the handshake starts (the server reads the
+ * ClientHello first to choose its configuration).
+ */
+export interface SessionStarter {
+  /** Reads what it needs from the transport and returns the session. */
+  start(signal: AbortSignal): Promise<TlsSession>;
+  /** The connection closed before `start` was called. */
+  abandon(): void;
+}
+
 /** An established (or establishing) TLS connection. */
 export class TlsConn implements AsyncDisposable {
-  readonly #session: TlsSession;
+  #session: TlsSession | undefined;
+  #starter: SessionStarter | undefined;
   readonly #transport: TlsTransport;
+  readonly #limits: HandshakeLimits;
   #handshake: Promise<HandshakeInfo> | undefined;
   #info: HandshakeInfo | undefined;
   #failure: TlsError | undefined;
@@ -40,10 +53,26 @@ export class TlsConn implements AsyncDisposable {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  /** @internal Connections are made by `connectTls` (and the server and STARTTLS entry points). */
-  constructor(session: TlsSession, transport: TlsTransport) {
-    this.#session = session;
+  /**
+   * @internal Connections are made by `connectTls`, `TlsListener.accept` and
+   * the STARTTLS entry points. `session` is a client session, or a starter
+   * that makes the server session from the ClientHello.
+   */
+  constructor(
+    session: TlsSession | SessionStarter,
+    transport: TlsTransport,
+    limits: HandshakeLimits = {},
+  ) {
+    if (session instanceof TlsSession) this.#session = session;
+    else this.#starter = session;
     this.#transport = transport;
+    this.#limits = limits;
+  }
+
+  /** The session; only valid once the handshake started it. */
+  get #live(): TlsSession {
+    if (!this.#session) throw closedError();
+    return this.#session;
   }
 
   /** The local address. */
@@ -62,13 +91,7 @@ export class TlsConn implements AsyncDisposable {
    */
   handshake(): Promise<HandshakeInfo> {
     if (this.#closed && !this.#handshake) return Promise.reject(closedError());
-    this.#handshake ??= this.#runHandshake({});
-    return this.#handshake;
-  }
-
-  /** @internal Starts the handshake with a deadline and abort signal. */
-  handshakeWithLimits(limits: HandshakeLimits): Promise<HandshakeInfo> {
-    this.#handshake ??= this.#runHandshake(limits);
+    this.#handshake ??= this.#runHandshake(this.#limits);
     return this.#handshake;
   }
 
@@ -84,8 +107,18 @@ export class TlsConn implements AsyncDisposable {
     limits.signal?.addEventListener("abort", onAbort, { once: true });
     const signal = controller.signal;
     try {
-      const session = this.#session;
       const transport = this.#transport;
+      if (!this.#session) {
+        const starter = this.#starter!;
+        this.#starter = undefined;
+        const session = await starter.start(signal);
+        if (this.#closed) {
+          session.free();
+          throw closedError();
+        }
+        this.#session = session;
+      }
+      const session = this.#session;
       for (;;) {
         if (signal.aborted) throw abortError(signal);
         this.#check(transport.send(session, null));
@@ -144,7 +177,7 @@ export class TlsConn implements AsyncDisposable {
     if (result === RESULT_IO) {
       throw errnoError(this.#transport.state[1], "TLS connection");
     }
-    throw this.#session.error(result);
+    throw this.#live.error(result);
   }
 
   #ensureOpen(): void {
@@ -172,7 +205,7 @@ export class TlsConn implements AsyncDisposable {
     try {
       for (;;) {
         this.#ensureOpen();
-        this.#check(transport.recv(this.#session, buf));
+        this.#check(transport.recv(this.#live, buf));
         const [bytes, , flags] = transport.state;
         if (flags & IO.WANTS_WRITE) this.#flushInBackground();
         if (bytes > 0) return bytes;
@@ -213,7 +246,7 @@ export class TlsConn implements AsyncDisposable {
       let sent = 0;
       for (;;) {
         this.#ensureOpen();
-        this.#check(transport.send(this.#session, sent < data.length ? data.subarray(sent) : null));
+        this.#check(transport.send(this.#live, sent < data.length ? data.subarray(sent) : null));
         const [accepted, , flags] = transport.state;
         sent += accepted;
         if (sent >= data.length && !(flags & IO.WANTS_WRITE)) return data.length;
@@ -244,11 +277,11 @@ export class TlsConn implements AsyncDisposable {
     await this.#writing;
     this.#ensureOpen();
     this.#writeClosed = true;
-    this.#session.sendCloseNotify();
+    this.#live.sendCloseNotify();
     const transport = this.#transport;
     try {
       for (;;) {
-        this.#check(transport.send(this.#session, null));
+        this.#check(transport.send(this.#live, null));
         const flags = transport.state[2];
         if (!(flags & IO.WANTS_WRITE)) break;
         if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
@@ -268,7 +301,9 @@ export class TlsConn implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#transport.close();
-    this.#session.free();
+    this.#session?.free();
+    this.#starter?.abandon();
+    this.#starter = undefined;
   }
 
   /** Graceful close: close_notify (best effort), then {@link close}. */

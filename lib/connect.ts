@@ -39,7 +39,7 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
   }
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
   const lib = await native();
-  const config = clientConfig(lib, options);
+  const config = clientConfig(lib, options, `${hostname}:${port}`);
 
   const started = Date.now();
   const signals = [options.signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)]
@@ -55,12 +55,12 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
     session.free();
     throw error;
   }
-  const conn = new TlsConn(session, transport);
+  const conn = new TlsConn(session, transport, {
+    signal: options.signal,
+    timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
+  });
   try {
-    await conn.handshakeWithLimits({
-      signal: options.signal,
-      timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
-    });
+    await conn.handshake();
   } catch (error) {
     conn.close();
     throw error;

@@ -14,6 +14,7 @@ export type TlsErrorCode =
   | "CERT_REVOKED"
   | "CERT_INVALID_PURPOSE"
   | "CERT_INVALID"
+  | "CERT_REQUIRED"
   | "PEER_INCOMPATIBLE"
   | "ALERT_RECEIVED"
   | "PEER_MISBEHAVED"
@@ -122,6 +123,8 @@ export function codeForResult(result: number): { code: TlsErrorCode; alert?: str
   switch (result) {
     case 7010:
       return { code: "UNEXPECTED_EOF" };
+    case 7101:
+      return { code: "CERT_REQUIRED" };
     case 7107:
     case 7106: // no common application protocol
       return { code: "PEER_INCOMPATIBLE" };

@@ -6,7 +6,7 @@
  * @module
  */
 import { closedError, errnoError, TlsError } from "./errors.ts";
-import { cString, fromUtf8, type NativeLibrary, outCell } from "./native.ts";
+import { cString, fromUtf8, type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
 import type { TlsTransport } from "./transport.ts";
@@ -112,6 +112,32 @@ export class FdTransport implements TlsTransport {
       data?.length ?? 0,
       this.state,
     );
+  }
+
+  /** See {@link TlsTransport.recvHello}. */
+  recvHello(acceptor: Pointer, out: BigUint64Array): number {
+    if (this.#closed) throw closedError();
+    return this.#lib.symbols.rustls_sockets_acceptor_recv_fd(acceptor, this.#fd, out, this.state);
+  }
+
+  /** See {@link TlsTransport.intoConnection}. */
+  intoConnection(accepted: Pointer, config: Pointer, out: BigUint64Array): number {
+    if (this.#closed) throw closedError();
+    return this.#lib.symbols.rustls_sockets_accepted_into_connection(
+      accepted,
+      config,
+      this.#fd,
+      out,
+      null,
+      0,
+      null,
+    );
+  }
+
+  /** See {@link TlsTransport.sendRaw}. */
+  sendRaw(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    this.#lib.symbols.rustls_sockets_socket_send(this.#fd, bytes, bytes.length, outCell());
   }
 
   /** See {@link TlsTransport.waitReadable}. */

@@ -63,6 +63,11 @@ export class TlsSession {
     return new TlsSession(lib, lib.pointerFrom(cell), { serverName, serverNameIsIp });
   }
 
+  /** A server session around a `rustls_connection` made from an accepted ClientHello. */
+  static server(lib: NativeLibrary, handle: Pointer): TlsSession {
+    return new TlsSession(lib, handle, {});
+  }
+
   /** The `rustls_connection *`, for transports with fused native I/O. Throws once freed. */
   get handle(): Pointer {
     if (this.#freed) throw closedError();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Pointer } from "./native.ts";
 import type { TlsSession } from "./session.ts";
 import type { NetAddr } from "./types.ts";
 
@@ -48,6 +49,16 @@ export interface TlsTransport {
   recv(session: TlsSession, buf: Uint8Array | null): number;
   /** Hands `data` (or nothing, to flush) to the session and sends what it can without waiting. */
   send(session: TlsSession, data: Uint8Array | null): number;
+  /**
+   * Server: reads ClientHello bytes into `acceptor` without waiting; `out`
+   * gets the `rustls_accepted` once the hello is complete. A bad hello
+   * returns its rustls result after the alert was sent.
+   */
+  recvHello(acceptor: Pointer, out: BigUint64Array): number;
+  /** Server: makes the connection from `accepted` (alert sent on failure); `out` gets it. */
+  intoConnection(accepted: Pointer, config: Pointer, out: BigUint64Array): number;
+  /** Sends bytes outside any session (a plaintext alert), best effort. */
+  sendRaw(bytes: Uint8Array): void;
   /** Resolves when reading may make progress. */
   waitReadable(signal?: AbortSignal): Promise<void>;
   /** Resolves when writing may make progress. */

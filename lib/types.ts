@@ -72,3 +72,67 @@ export interface ConnectTlsOptions extends TlsClientOptions {
   /** TCP port. */
   port: number;
 }
+
+/** A certificate chain and its private key, both PEM. */
+export interface CertificateAndKey {
+  /** PEM chain, leaf first. */
+  cert: string;
+  /** PEM private key of the leaf. */
+  key: string;
+}
+
+/** What the client asked for in its ClientHello. */
+export interface ClientHelloInfo {
+  /** The SNI name, or `null` when the client sent none. */
+  serverName: string | null;
+  /** The ALPN protocols the client offered, in its order. */
+  alpnProtocols: string[];
+}
+
+/** Client certificate verification on the server. */
+export interface ClientAuthOptions {
+  /** PEM roots client certificates must chain to. */
+  caCerts: string[];
+  /** Whether a client without a certificate is refused (default `true`). */
+  required?: boolean;
+  /** PEM certificate revocation lists; a revoked client certificate is refused. */
+  crls?: string[];
+}
+
+/** Options of `listenTls`. */
+export interface ListenTlsOptions {
+  /** Address to listen on (default `"0.0.0.0"`; `"::1"` / `"::"` for IPv6). */
+  hostname?: string;
+  /** TCP port; `0` picks a free one (see `listener.addr`). */
+  port?: number;
+  /** An already-listening socket to adopt instead of `hostname`/`port` (e.g. inherited). */
+  fd?: number;
+  /** The default certificate chain (PEM, leaf first), used when no SNI entry matches. */
+  cert?: string;
+  /** The default certificate's private key (PEM). */
+  key?: string;
+  /**
+   * Certificates chosen by the SNI name the client sent. Keys are DNS names,
+   * or `*.example.com` for one label of wildcard; matched case-insensitively.
+   */
+  sni?: Record<string, CertificateAndKey>;
+  /**
+   * Called after the ClientHello was read when no `sni` entry matched; may be
+   * async (it never delays other connections). Return `undefined` to fall back
+   * to `cert`/`key`; with neither, the handshake fails with an
+   * `unrecognized_name` alert.
+   */
+  resolveCertificate?: (
+    info: ClientHelloInfo,
+  ) => CertificateAndKey | undefined | Promise<CertificateAndKey | undefined>;
+  /** ALPN protocols the server supports, most preferred first. */
+  alpnProtocols?: string[];
+  /** Lowest version to accept (default `"TLSv1.2"`). */
+  minVersion?: TlsVersion;
+  /** Highest version to accept (default `"TLSv1.3"`). */
+  maxVersion?: TlsVersion;
+  /** Milliseconds a client has to complete its handshake once it started. */
+  handshakeTimeout?: number;
+  /** Ask clients for certificates and verify them. */
+  clientAuth?: ClientAuthOptions;
+}

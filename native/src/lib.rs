@@ -17,6 +17,7 @@
 //! [`boundary`], which turns a panic into an error value. Names follow
 //! rustls-ffi's style with the `rustls_sockets_` prefix.
 
+pub mod acceptor;
 pub mod buffer;
 pub mod info;
 pub mod io;

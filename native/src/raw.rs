@@ -99,7 +99,18 @@ pub(crate) unsafe extern "C" fn writev_fd_callback(
     // documented to have the layout of POSIX `struct iovec`, and `iov` holds `count` of them.
     let fd = unsafe { *(userdata as *const c_int) };
     let count = count.min(1024); // IOV_MAX on Linux
-    let sent = unsafe { libc::writev(fd, iov as *const libc::iovec, count as c_int) };
+    // sendmsg with MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE.
+    // Non-sockets (pipes) fall back to writev.
+    // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control data).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov as *mut libc::iovec;
+    msg.msg_iovlen = count as _;
+    // SAFETY: `msg` points at the `count` iovecs rustls-ffi gave us, valid for this call.
+    let mut sent = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    if sent < 0 && errno() == libc::ENOTSOCK {
+        // SAFETY: as above.
+        sent = unsafe { libc::writev(fd, iov as *const libc::iovec, count as c_int) };
+    }
     if sent < 0 {
         return rustls_io_result(errno());
     }
@@ -284,6 +295,24 @@ pub(crate) mod sys {
         unsafe { libc::shutdown(fd, how) }
     }
 
+    /// Sets `O_NONBLOCK` on `fd`.
+    pub fn set_nonblocking(fd: c_int) -> c_int {
+        // SAFETY: plain fcntl calls with integer arguments.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags < 0 {
+                return flags;
+            }
+            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK)
+        }
+    }
+
+    /// `send(2)` with `MSG_NOSIGNAL` (no SIGPIPE on a closed peer).
+    pub fn send(fd: c_int, data: &[u8]) -> isize {
+        // SAFETY: `data` is a valid readable slice.
+        unsafe { libc::send(fd, data.as_ptr() as *const c_void, data.len(), libc::MSG_NOSIGNAL) }
+    }
+
     /// `close(2)`.
     pub fn close(fd: c_int) -> c_int {
         // SAFETY: plain system call; the caller owns `fd`.
@@ -353,4 +382,26 @@ pub(crate) fn free_box<T>(ptr: *mut T) {
         // SAFETY: the C caller passes a pointer from `into_box`, exactly once.
         drop(unsafe { Box::from_raw(ptr) });
     }
+}
+
+/// The `rustls_write_callback` that writes to a socket; `userdata` is a `*const c_int` fd.
+pub(crate) unsafe extern "C" fn write_fd_callback(
+    userdata: *mut c_void,
+    buf: *const u8,
+    n: usize,
+    out_n: *mut usize,
+) -> rustls_io_result {
+    // SAFETY: rustls-ffi passes back the `&c_int` we gave it, plus `n` readable bytes.
+    let fd = unsafe { *(userdata as *const c_int) };
+    let data = bytes(buf, n);
+    let mut sent = sys::send(fd, data);
+    if sent < 0 && errno() == libc::ENOTSOCK {
+        // SAFETY: `data` is a valid readable slice.
+        sent = unsafe { libc::write(fd, data.as_ptr() as *const c_void, data.len()) };
+    }
+    if sent < 0 {
+        return rustls_io_result(errno());
+    }
+    put(out_n, sent as usize);
+    rustls_io_result(0)
 }

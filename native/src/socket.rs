@@ -203,3 +203,55 @@ pub extern "C" fn rustls_sockets_socket_shutdown(fd: c_int, how: c_int) -> c_int
 pub extern "C" fn rustls_sockets_socket_close(fd: c_int) -> c_int {
     boundary(libc::EIO, || if sys::close(fd) < 0 { raw::errno() } else { 0 })
 }
+
+/// Puts `fd` in non-blocking mode (for adopted sockets). Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_set_nonblocking(fd: c_int) -> c_int {
+    boundary(libc::EIO, || {
+        if sys::set_nonblocking(fd) < 0 {
+            raw::errno()
+        } else {
+            0
+        }
+    })
+}
+
+/// Writes `len` bytes at `buf` to the non-blocking socket `fd` (one
+/// `send(2)`, `MSG_NOSIGNAL`); `out_n` gets the count. Returns 0 or an errno
+/// (`EAGAIN` when the socket is full).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_send(
+    fd: c_int,
+    buf: *const u8,
+    len: usize,
+    out_n: *mut usize,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let sent = sys::send(fd, raw::bytes(buf, len));
+        if sent < 0 {
+            return raw::errno();
+        }
+        raw::put(out_n, sent as usize);
+        0
+    })
+}
+
+/// Reads up to `cap` bytes from the non-blocking socket `fd` into `buf`;
+/// `out_n` gets the count (0 = end of stream). Returns 0 or an errno
+/// (`EAGAIN` when nothing is there).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_recv(
+    fd: c_int,
+    buf: *mut u8,
+    cap: usize,
+    out_n: *mut usize,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let got = raw::sys_read(fd, raw::bytes_mut(buf, cap));
+        if got < 0 {
+            return raw::errno();
+        }
+        raw::put(out_n, got as usize);
+        0
+    })
+}

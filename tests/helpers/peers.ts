@@ -116,6 +116,66 @@ export interface GoPeerOptions {
   mode?: "echo" | "abrupt" | "silent";
 }
 
+/** Options of the Go client. */
+export interface GoClientOptions {
+  port: number;
+  ca: string;
+  serverName?: string;
+  cert?: string;
+  key?: string;
+  alpn?: string[];
+  max?: "1.2" | "1.3";
+  send?: string;
+}
+
+/** Runs the Go crypto/tls client once; resolves with its JSON report. */
+export async function goClient(
+  options: GoClientOptions,
+): Promise<{ version?: string; alpn?: string; answer?: string; error?: string }> {
+  const args = ["-connect", `127.0.0.1:${options.port}`, "-ca", options.ca];
+  if (options.serverName) args.push("-servername", options.serverName);
+  if (options.cert) args.push("-cert", options.cert, "-key", options.key!);
+  if (options.alpn) args.push("-alpn", options.alpn.join(","));
+  if (options.max) args.push("-max", options.max);
+  if (options.send !== undefined) args.push("-send", options.send);
+  const result = await runTool(goPeerBinary(), args, "");
+  return JSON.parse(result.stdout.trim().split("\n").pop()!);
+}
+
+/** The outcome of a command-line tool run. */
+export interface ToolResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command with `input` on stdin (then EOF), without blocking the event loop. */
+export function runTool(
+  command: string,
+  args: string[],
+  input: string,
+  timeoutMs = 20_000,
+): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout!.on("data", (c: Uint8Array) => (stdout += new TextDecoder().decode(c)));
+    child.stderr!.on("data", (c: Uint8Array) => (stderr += new TextDecoder().decode(c)));
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${command} (is it installed?): ${error.message}`));
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin!.on("error", () => {});
+    child.stdin!.end(input);
+  });
+}
+
 /** The Go crypto/tls server. */
 export function goServer(options: GoPeerOptions): Promise<Peer> {
   const args = ["-cert", options.cert, "-key", options.key, "-addr", options.addr ?? "127.0.0.1:0"];

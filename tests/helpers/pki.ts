@@ -27,6 +27,8 @@ export interface Pki {
   wrongName: Identity;
   untrusted: Identity;
   client: Identity;
+  /** Leaf for async.test and *.wild.test (SNI tests). */
+  named: Identity;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -169,6 +171,12 @@ export function pki(): Pki {
   makeLeaf(dir, { name: "wrong-name", ca: "ca", cn: "other.test", san: "DNS:other.test" });
   makeLeaf(dir, { name: "untrusted", ca: "other-ca", cn: "localhost", san: local });
   makeLeaf(dir, {
+    name: "named",
+    ca: "ca",
+    cn: "async.test",
+    san: "DNS:async.test,DNS:*.wild.test",
+  });
+  makeLeaf(dir, {
     name: "client",
     ca: "ca",
     cn: "test client",
@@ -185,6 +193,7 @@ export function pki(): Pki {
     wrongName: read(dir, "wrong-name"),
     untrusted: read(dir, "untrusted"),
     client: read(dir, "client"),
+    named: read(dir, "named"),
   };
   return cached;
 }

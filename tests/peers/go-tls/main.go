@@ -8,6 +8,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -29,14 +30,23 @@ func version(name string) uint16 {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
-	certFile := flag.String("cert", "", "PEM certificate chain")
+	certFile := flag.String("cert", "", "PEM certificate chain (client mode: client certificate)")
 	keyFile := flag.String("key", "", "PEM private key")
 	clientCA := flag.String("client-ca", "", "require client certificates issued by this PEM CA")
 	minVersion := flag.String("min", "1.2", "minimum TLS version (1.2 or 1.3)")
 	maxVersion := flag.String("max", "1.3", "maximum TLS version (1.2 or 1.3)")
 	alpn := flag.String("alpn", "", "comma-separated ALPN protocols")
 	mode := flag.String("mode", "echo", "echo | abrupt | silent")
+	connect := flag.String("connect", "", "client mode: connect to this host:port instead of listening")
+	serverName := flag.String("servername", "localhost", "client mode: SNI and verified name")
+	caFile := flag.String("ca", "", "client mode: PEM roots")
+	send := flag.String("send", "hello", "client mode: bytes to send before reading the answer")
 	flag.Parse()
+
+	if *connect != "" {
+		runClient(*connect, *serverName, *caFile, *certFile, *keyFile, *alpn, *minVersion, *maxVersion, *send)
+		return
+	}
 
 	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 	if err != nil {
@@ -72,6 +82,49 @@ func main() {
 		}
 		go serve(raw, config, *mode)
 	}
+}
+
+// runClient connects, sends `send`, reads until the server closes and prints
+// one JSON line: {"version":..., "alpn":..., "answer":..., "error":...}.
+func runClient(addr, serverName, caFile, certFile, keyFile, alpn, minV, maxV, send string) {
+	config := &tls.Config{ServerName: serverName, MinVersion: version(minV), MaxVersion: version(maxV)}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		config.RootCAs = pool
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		config.Certificates = []tls.Certificate{cert}
+	}
+	if alpn != "" {
+		config.NextProtos = strings.Split(alpn, ",")
+	}
+	result := map[string]string{}
+	conn, err := tls.Dial("tcp", addr, config)
+	if err == nil {
+		state := conn.ConnectionState()
+		result["version"] = tls.VersionName(state.Version)
+		result["alpn"] = state.NegotiatedProtocol
+		if _, err = conn.Write([]byte(send)); err == nil {
+			var answer []byte
+			answer, err = io.ReadAll(conn)
+			result["answer"] = string(answer)
+		}
+		conn.Close()
+	}
+	if err != nil {
+		result["error"] = err.Error()
+	}
+	out, _ := json.Marshal(result)
+	fmt.Println(string(out))
 }
 
 func serve(raw net.Conn, config *tls.Config, mode string) {

@@ -1,0 +1,178 @@
+/**
+ * `listenTls` and `TlsListener`: a non-blocking listening socket whose
+ * accepted connections are `TlsConn`s with a deferred handshake.
+ *
+ * @module
+ */
+import { serverStarter } from "./accept.ts";
+import { TlsConn } from "./conn.ts";
+import { closedError, errnoError, TlsError } from "./errors.ts";
+import { checkPort, FdTransport, formatHost } from "./fd_transport.ts";
+import { cString, fromUtf8, native, type NativeLibrary, outCell } from "./native.ts";
+import { READABLE, readiness, type Watch } from "./readiness.ts";
+import { isIpLiteral } from "./resolve.ts";
+import { ServerSetup } from "./server_config.ts";
+import type { ListenTlsOptions, NetAddr } from "./types.ts";
+
+const EAGAIN = 11;
+const EINTR = 4;
+const ECONNABORTED = 103;
+const BACKLOG = 1024;
+
+/** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
+export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
+  /** The address it listens on (with the real port when `0` was asked for). */
+  readonly addr: NetAddr;
+  readonly #lib: NativeLibrary;
+  readonly #fd: number;
+  readonly #watch: Watch;
+  readonly #setup: ServerSetup;
+  readonly #handshakeTimeout: number | undefined;
+  #closed = false;
+
+  /** @internal Use {@link listenTls}. */
+  constructor(
+    lib: NativeLibrary,
+    fd: number,
+    setup: ServerSetup,
+    handshakeTimeout: number | undefined,
+  ) {
+    this.#lib = lib;
+    this.#fd = fd;
+    this.#setup = setup;
+    this.#handshakeTimeout = handshakeTimeout;
+    this.#watch = readiness(lib).watch(fd);
+    this.addr = localAddress(lib, fd);
+  }
+
+  /**
+   * Resolves with the next connection as soon as its TCP connection exists;
+   * its handshake runs on `handshake()` or its first read or write. Rejects
+   * with `CLOSED` once the listener is closed.
+   */
+  async accept(): Promise<TlsConn> {
+    const fdCell = new Int32Array(1);
+    for (;;) {
+      if (this.#closed) throw closedError("listener");
+      const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
+      if (errno === 0) return this.#wrap(fdCell[0]);
+      if (errno === EAGAIN) {
+        await this.#watch.wait(READABLE);
+        continue;
+      }
+      if (errno === EINTR || errno === ECONNABORTED) continue;
+      throw errnoError(errno, "accepting a connection");
+    }
+  }
+
+  #wrap(fd: number): TlsConn {
+    const lib = this.#lib;
+    const transport = new FdTransport(lib, fd);
+    return new TlsConn(serverStarter(lib, transport, this.#setup), transport, {
+      timeout: this.#handshakeTimeout,
+    });
+  }
+
+  /** Yields connections until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<TlsConn> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (error) {
+        if (error instanceof TlsError && error.code === "CLOSED") return;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Stops listening: pending `accept()`s reject with `CLOSED`; connections
+   * already accepted stay usable (even before their handshake). Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watch.forget();
+    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
+    this.#setup.close();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+function localAddress(lib: NativeLibrary, fd: number): NetAddr {
+  const buf = new Uint8Array(64);
+  const n = outCell();
+  const port = new Uint16Array(1);
+  const errno = lib.symbols.rustls_sockets_socket_address(fd, 0, buf, buf.length, n, port);
+  if (errno !== 0) throw errnoError(errno, "getsockname of the listening socket");
+  return { transport: "tcp", hostname: fromUtf8(buf.subarray(0, Number(n[0]))), port: port[0] };
+}
+
+/**
+ * Listens for TLS connections.
+ *
+ * @example
+ * ```ts
+ * const listener = await listenTls({ port: 8443, cert, key, alpnProtocols: ["http/1.1"] });
+ * for await (const conn of listener) {
+ *   (async () => {
+ *     const info = await conn.handshake();
+ *     await conn.write(new TextEncoder().encode(`hello ${info.serverName}\n`));
+ *     await conn.closeWrite();
+ *     conn.close();
+ *   })().catch(() => {});
+ * }
+ * ```
+ */
+export async function listenTls(options: ListenTlsOptions): Promise<TlsListener> {
+  if (options === null || typeof options !== "object") {
+    throw new TlsError("INVALID_CONFIG", "listenTls needs an options object");
+  }
+  const timeout = options.handshakeTimeout;
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
+    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
+  }
+  const lib = await native();
+  const setup = new ServerSetup(lib, options);
+  let fd: number;
+  try {
+    fd = options.fd !== undefined ? adopt(lib, options.fd) : bind(lib, options);
+  } catch (error) {
+    setup.free();
+    throw error;
+  }
+  try {
+    return new TlsListener(lib, fd, setup, timeout);
+  } catch (error) {
+    lib.symbols.rustls_sockets_socket_close(fd);
+    setup.free();
+    throw error;
+  }
+}
+
+function bind(lib: NativeLibrary, options: ListenTlsOptions): number {
+  const hostname = (options.hostname ?? "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
+  const host = hostname === "localhost" ? "127.0.0.1" : hostname;
+  if (!isIpLiteral(host)) {
+    throw new TlsError("INVALID_CONFIG", `hostname must be an IP address, not ${hostname}`);
+  }
+  const port = checkPort(options.port ?? 0, true);
+  const fdCell = new Int32Array(1);
+  const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, fdCell);
+  if (errno !== 0) throw errnoError(errno, `listening on ${formatHost(host)}:${port}`);
+  return fdCell[0];
+}
+
+function adopt(lib: NativeLibrary, fd: number): number {
+  if (!Number.isInteger(fd) || fd < 0) {
+    throw new TlsError("INVALID_CONFIG", `fd must be a file descriptor number, not ${fd}`);
+  }
+  const errno = lib.symbols.rustls_sockets_socket_set_nonblocking(fd);
+  if (errno !== 0) throw errnoError(errno, `adopting listening socket ${fd}`);
+  return fd;
+}

@@ -1,0 +1,259 @@
+/**
+ * The server's configurations: one `rustls_server_config` per certificate
+ * (default, SNI entries, and those `resolveCertificate` returns, cached),
+ * all sharing the listener's ALPN, version and client-auth settings. The
+ * configuration is chosen after the ClientHello was read.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  alpnWire,
+  type CertifiedKey,
+  certifiedKey,
+  cryptoProvider,
+  rootStore,
+  versionRange,
+} from "./config.ts";
+import { TlsError } from "./errors.ts";
+import { check, type NativeLibrary, outCell, type Pointer, resultError, utf8 } from "./native.ts";
+import type { CertificateAndKey, ClientHelloInfo, ListenTlsOptions } from "./types.ts";
+
+const RESOLVED_CACHE_SIZE = 64;
+
+function digest(pair: CertificateAndKey): string {
+  return createHash("sha256").update(pair.cert).update("\0").update(pair.key).digest("base64");
+}
+
+/** Everything a listener needs to pick and build server configurations. */
+export class ServerSetup {
+  readonly #lib: NativeLibrary;
+  readonly #options: ListenTlsOptions;
+  readonly #versions: Uint16Array;
+  readonly #alpn: Uint8Array | undefined;
+  #clientVerifier: Pointer | undefined;
+  #default: Pointer | undefined;
+  readonly #byName = new Map<string, Pointer>();
+  readonly #resolved = new Map<string, Pointer>();
+  #freed = false;
+  #closing = false;
+  #users = 0;
+
+  /** Validates the options and builds every configuration known up front. */
+  constructor(lib: NativeLibrary, options: ListenTlsOptions) {
+    this.#lib = lib;
+    this.#options = options;
+    this.#versions = versionRange(options.minVersion, options.maxVersion);
+    if (options.alpnProtocols !== undefined && !Array.isArray(options.alpnProtocols)) {
+      throw new TlsError("INVALID_CONFIG", "alpnProtocols must be an array of strings");
+    }
+    this.#alpn = options.alpnProtocols ? alpnWire(options.alpnProtocols) : undefined;
+    if ((options.cert === undefined) !== (options.key === undefined)) {
+      throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
+    }
+    const sni = options.sni ?? {};
+    if (
+      options.cert === undefined && Object.keys(sni).length === 0 && !options.resolveCertificate
+    ) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        "listenTls needs a certificate: cert/key, sni entries or resolveCertificate",
+      );
+    }
+    try {
+      if (options.clientAuth !== undefined) this.#clientVerifier = this.#buildClientVerifier();
+      if (options.cert !== undefined && options.key !== undefined) {
+        this.#default = this.#build({ cert: options.cert, key: options.key }, "cert/key");
+      }
+      for (const [name, pair] of Object.entries(sni)) {
+        if (!pair || typeof pair !== "object") {
+          throw new TlsError("INVALID_CONFIG", `sni[${JSON.stringify(name)}] needs cert and key`);
+        }
+        this.#byName.set(name.toLowerCase(), this.#build(pair, `sni[${JSON.stringify(name)}]`));
+      }
+    } catch (error) {
+      this.free();
+      throw error;
+    }
+  }
+
+  #buildClientVerifier(): Pointer {
+    const lib = this.#lib;
+    const s = lib.symbols;
+    const auth = this.#options.clientAuth!;
+    const store = rootStore(lib, auth.caCerts, "clientAuth.caCerts");
+    try {
+      const builder = s.rustls_web_pki_client_cert_verifier_builder_new_with_provider(
+        cryptoProvider(lib),
+        store,
+      );
+      try {
+        for (const [i, crl] of (auth.crls ?? []).entries()) {
+          const bytes = utf8(crl);
+          const result = s.rustls_web_pki_client_cert_verifier_builder_add_crl(
+            builder,
+            bytes,
+            bytes.length,
+          );
+          if (result !== 7000) {
+            throw new TlsError(
+              "INVALID_CONFIG",
+              resultError(lib, result, `clientAuth.crls[${i}]`).message,
+              { rustlsResult: result },
+            );
+          }
+        }
+        if (auth.required === false) {
+          check(
+            lib,
+            s.rustls_web_pki_client_cert_verifier_builder_allow_unauthenticated(builder),
+            "clientAuth",
+          );
+        }
+        const cell = outCell();
+        check(
+          lib,
+          s.rustls_web_pki_client_cert_verifier_builder_build(builder, cell),
+          "clientAuth",
+        );
+        return lib.pointerFrom(cell);
+      } finally {
+        s.rustls_web_pki_client_cert_verifier_builder_free(builder);
+      }
+    } finally {
+      s.rustls_root_cert_store_free(store);
+    }
+  }
+
+  #build(pair: CertificateAndKey, what: string): Pointer {
+    const lib = this.#lib;
+    const s = lib.symbols;
+    const key: CertifiedKey = certifiedKey(lib, pair.cert, pair.key, what);
+    const cell = outCell();
+    try {
+      check(
+        lib,
+        s.rustls_server_config_builder_new_custom(
+          cryptoProvider(lib),
+          this.#versions,
+          this.#versions.length,
+          cell,
+        ),
+        "server configuration",
+      );
+      const builder = lib.pointerFrom(cell);
+      let consumed = false;
+      try {
+        check(lib, s.rustls_server_config_builder_set_certified_keys(builder, key.list, 1), what);
+        if (this.#alpn) {
+          check(
+            lib,
+            s.rustls_sockets_server_config_builder_set_alpn_protocols(
+              builder,
+              this.#alpn,
+              this.#alpn.length,
+            ),
+            "alpnProtocols",
+          );
+        }
+        if (this.#clientVerifier !== undefined) {
+          s.rustls_server_config_builder_set_client_verifier(builder, this.#clientVerifier);
+        }
+        consumed = true;
+        check(lib, s.rustls_server_config_builder_build(builder, cell), "server configuration");
+        return lib.pointerFrom(cell);
+      } finally {
+        if (!consumed) s.rustls_server_config_builder_free(builder);
+      }
+    } finally {
+      s.rustls_certified_key_free(key.pointer); // configs keep their own reference
+    }
+  }
+
+  #byServerName(name: string): Pointer | undefined {
+    const lower = name.toLowerCase();
+    const exact = this.#byName.get(lower);
+    if (exact !== undefined) return exact;
+    const dot = lower.indexOf(".");
+    return dot > 0 ? this.#byName.get("*" + lower.slice(dot)) : undefined;
+  }
+
+  /**
+   * The configuration for a ClientHello: an `sni` match, then what
+   * `resolveCertificate` returns, then the default; `undefined` when none fits.
+   */
+  async configFor(hello: ClientHelloInfo): Promise<Pointer | undefined> {
+    if (hello.serverName !== null) {
+      const named = this.#byServerName(hello.serverName);
+      if (named !== undefined) return named;
+    }
+    const resolve = this.#options.resolveCertificate;
+    if (resolve) {
+      let pair: CertificateAndKey | undefined;
+      try {
+        pair = await resolve(hello);
+      } catch (error) {
+        throw new TlsError("INVALID_CONFIG", `resolveCertificate failed: ${error}`, {
+          cause: error,
+        });
+      }
+      if (this.#freed) throw new TlsError("CLOSED", "the listener is closed");
+      if (pair !== undefined) return this.#resolvedConfig(pair);
+    }
+    return this.#default;
+  }
+
+  #resolvedConfig(pair: CertificateAndKey): Pointer {
+    const key = digest(pair);
+    const hit = this.#resolved.get(key);
+    if (hit !== undefined) {
+      this.#resolved.delete(key);
+      this.#resolved.set(key, hit);
+      return hit;
+    }
+    const config = this.#build(pair, "resolveCertificate result");
+    this.#resolved.set(key, config);
+    if (this.#resolved.size > RESOLVED_CACHE_SIZE) {
+      const [oldestKey, oldest] = this.#resolved.entries().next().value as [string, Pointer];
+      this.#resolved.delete(oldestKey);
+      this.#lib.symbols.rustls_server_config_free(oldest); // connections hold their own reference
+    }
+    return config;
+  }
+
+  /** Marks a handshake that may still need a configuration. */
+  retain(): void {
+    this.#users++;
+  }
+
+  /** Ends a {@link retain}; frees everything when the listener closed meanwhile. */
+  release(): void {
+    this.#users--;
+    if (this.#closing && this.#users === 0) this.free();
+  }
+
+  /**
+   * The listener closed: frees the configurations once no accepted
+   * connection still needs one for its handshake.
+   */
+  close(): void {
+    this.#closing = true;
+    if (this.#users === 0) this.free();
+  }
+
+  /** Frees every configuration (connections made from them keep working). Idempotent. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    const s = this.#lib.symbols;
+    const configs = [this.#default, ...this.#byName.values(), ...this.#resolved.values()];
+    for (const config of configs) if (config !== undefined) s.rustls_server_config_free(config);
+    this.#byName.clear();
+    this.#resolved.clear();
+    this.#default = undefined;
+    if (this.#clientVerifier !== undefined) {
+      s.rustls_client_cert_verifier_free(this.#clientVerifier);
+    }
+    this.#clientVerifier = undefined;
+  }
+}

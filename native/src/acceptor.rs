@@ -1,0 +1,245 @@
+//! The server's first step, JS-friendly: read the ClientHello with rustls-ffi's
+//! acceptor (so the certificate can be chosen by SNI / ALPN, even
+//! asynchronously in JS), then turn it into a connection. Alerts for failed
+//! hellos are sent here, so no `rustls_accepted_alert` reaches JS.
+
+use libc::c_int;
+use rustls_ffi::acceptor::{rustls_accepted, rustls_accepted_alert, rustls_acceptor};
+use rustls_ffi::server::rustls_server_config;
+
+use crate::raw::{self, Conn, Cursor, Sink};
+use crate::{boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
+
+const RESULT_ACCEPTOR_NOT_READY: u32 = 7012;
+
+/// Sends (best effort, the socket is non-blocking) and frees an alert.
+fn send_alert_fd(alert: *mut rustls_accepted_alert, fd: c_int) {
+    if alert.is_null() {
+        return;
+    }
+    let mut fd_cell = fd;
+    loop {
+        let mut n = 0usize;
+        let rc = rustls_accepted_alert::rustls_accepted_alert_write_tls(
+            alert,
+            Some(raw::write_fd_callback),
+            raw::userdata(&mut fd_cell),
+            &mut n,
+        );
+        if rc.0 != 0 || n == 0 {
+            break;
+        }
+    }
+    rustls_accepted_alert::rustls_accepted_alert_free(alert);
+}
+
+/// Copies an alert into `out` (best effort) and frees it; returns the byte count.
+fn drain_alert(alert: *mut rustls_accepted_alert, out: &mut [u8]) -> usize {
+    if alert.is_null() {
+        return 0;
+    }
+    let mut sink = Sink { data: out, pos: 0 };
+    loop {
+        let mut n = 0usize;
+        let rc = rustls_accepted_alert::rustls_accepted_alert_write_tls(
+            alert,
+            Some(raw::write_sink_callback),
+            raw::userdata(&mut sink),
+            &mut n,
+        );
+        if rc.0 != 0 || n == 0 {
+            break;
+        }
+    }
+    rustls_accepted_alert::rustls_accepted_alert_free(alert);
+    sink.pos
+}
+
+/// Tries to accept; on a TLS error the alert is handed to `on_alert`.
+fn try_accept(
+    acceptor: *mut rustls_acceptor,
+    out_accepted: *mut *mut rustls_accepted,
+    on_alert: impl FnOnce(*mut rustls_accepted_alert),
+) -> u32 {
+    let mut accepted: *mut rustls_accepted = std::ptr::null_mut();
+    let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
+    let rc = rustls_acceptor::rustls_acceptor_accept(acceptor, &mut accepted, &mut alert) as u32;
+    if rc == RESULT_OK {
+        raw::put(out_accepted, accepted);
+    } else {
+        on_alert(alert);
+    }
+    rc
+}
+
+/// Reads ClientHello bytes from the non-blocking socket `fd` until the hello
+/// is complete (`out_accepted` gets the `rustls_accepted`), the socket has no
+/// more (`RUSTLS_RESULT_OK`, `out_accepted` untouched, READ_BLOCKED or
+/// TRANSPORT_EOF in the `u32[4]` state block), or the hello is bad (its
+/// `rustls_result`, after the alert was sent to `fd`).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_acceptor_recv_fd(
+    acceptor: *mut rustls_acceptor,
+    fd: c_int,
+    out_accepted: *mut *mut rustls_accepted,
+    state: *mut u32,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if acceptor.is_null() || out_accepted.is_null() || state.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        let mut fd_cell = fd;
+        let mut total = 0usize;
+        loop {
+            let mut n = 0usize;
+            let rc = rustls_acceptor::rustls_acceptor_read_tls(
+                acceptor,
+                Some(raw::read_fd_callback),
+                raw::userdata(&mut fd_cell),
+                &mut n,
+            );
+            let flags = match rc.0 {
+                0 if n == 0 => crate::io::RUSTLS_SOCKETS_IO_TRANSPORT_EOF,
+                0 => 0,
+                libc::EAGAIN => crate::io::RUSTLS_SOCKETS_IO_READ_BLOCKED,
+                libc::EINTR => continue,
+                errno => {
+                    write_state(state, total, errno, 0);
+                    return RESULT_IO;
+                }
+            };
+            total += n;
+            if n > 0 {
+                let rc = try_accept(acceptor, out_accepted, |alert| send_alert_fd(alert, fd));
+                if rc != RESULT_ACCEPTOR_NOT_READY {
+                    write_state(state, total, 0, 0);
+                    return rc;
+                }
+            }
+            if flags != 0 {
+                write_state(state, total, 0, flags);
+                return RESULT_OK;
+            }
+        }
+    })
+}
+
+/// The buffer form of [`rustls_sockets_acceptor_recv_fd`]: feeds `len` bytes
+/// at `buf` (all are taken) and tries to accept. On a bad hello the alert's
+/// bytes are copied into `alert_buf` (`out_alert_n` gets their count).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_acceptor_feed_tls(
+    acceptor: *mut rustls_acceptor,
+    buf: *const u8,
+    len: usize,
+    out_accepted: *mut *mut rustls_accepted,
+    alert_buf: *mut u8,
+    alert_cap: usize,
+    out_alert_n: *mut usize,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if acceptor.is_null() || out_accepted.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        raw::put(out_alert_n, 0);
+        let mut cursor = Cursor { data: raw::bytes(buf, len), pos: 0 };
+        while cursor.pos < cursor.data.len() {
+            let mut n = 0usize;
+            let rc = rustls_acceptor::rustls_acceptor_read_tls(
+                acceptor,
+                Some(raw::read_cursor_callback),
+                raw::userdata(&mut cursor),
+                &mut n,
+            );
+            if rc.0 != 0 || n == 0 {
+                break;
+            }
+        }
+        let alert_out = raw::bytes_mut(alert_buf, alert_cap);
+        let rc = try_accept(acceptor, out_accepted, |alert| {
+            raw::put(out_alert_n, drain_alert(alert, alert_out));
+        });
+        if rc == RESULT_ACCEPTOR_NOT_READY {
+            RESULT_OK
+        } else {
+            rc
+        }
+    })
+}
+
+fn write_state(state: *mut u32, bytes: usize, errno: c_int, flags: u32) {
+    let block = raw::bytes_mut(state as *mut u8, 16);
+    if block.len() == 16 {
+        block[0..4].copy_from_slice(&(bytes as u32).to_ne_bytes());
+        block[4..8].copy_from_slice(&errno.to_ne_bytes());
+        block[8..12].copy_from_slice(&flags.to_ne_bytes());
+        block[12..16].copy_from_slice(&0u32.to_ne_bytes());
+    }
+}
+
+/// Copies what the ClientHello asked for into `buf`: the SNI name (`u16`
+/// little-endian length + bytes; empty when absent), then the ALPN protocols
+/// offered (`u16` count, then each as `u8` length + bytes).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_accepted_get_info(
+    accepted: *const rustls_accepted,
+    buf: *mut u8,
+    cap: usize,
+    out_n: *mut usize,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if accepted.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        let mut record = Vec::with_capacity(64);
+        let sni = rustls_accepted::rustls_accepted_server_name(accepted);
+        let sni = raw::rustls_str_bytes(&sni);
+        record.extend_from_slice(&(sni.len().min(u16::MAX as usize) as u16).to_le_bytes());
+        record.extend_from_slice(&sni[..sni.len().min(u16::MAX as usize)]);
+        let mut protocols = Vec::new();
+        for i in 0.. {
+            let p = rustls_accepted::rustls_accepted_alpn(accepted, i);
+            if p.data.is_null() || p.len == 0 {
+                // past the end: rustls-ffi returns an empty slice (protocols are never empty)
+                break;
+            }
+            protocols.push(raw::bytes(p.data, p.len));
+        }
+        record.extend_from_slice(&(protocols.len() as u16).to_le_bytes());
+        for p in protocols {
+            let len = p.len().min(255);
+            record.push(len as u8);
+            record.extend_from_slice(&p[..len]);
+        }
+        raw::copy_out(&record, buf, cap, out_n)
+    })
+}
+
+/// `rustls_accepted_into_connection` that, on failure, sends the alert to
+/// the socket `fd` (or, with `fd < 0`, copies it into `alert_buf`, its
+/// length into `out_alert_n`) and frees it. `accepted` must still be freed.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_accepted_into_connection(
+    accepted: *mut rustls_accepted,
+    config: *const rustls_server_config,
+    fd: c_int,
+    out_conn: *mut Conn,
+    alert_buf: *mut u8,
+    alert_cap: usize,
+    out_alert_n: *mut usize,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        raw::put(out_alert_n, 0);
+        let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
+        let rc = rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
+            as u32;
+        if rc != RESULT_OK {
+            if fd >= 0 {
+                send_alert_fd(alert, fd);
+            } else {
+                raw::put(out_alert_n, drain_alert(alert, raw::bytes_mut(alert_buf, alert_cap)));
+            }
+        }
+        rc
+    })
+}
