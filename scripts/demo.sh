@@ -2,7 +2,8 @@
 # The demo (npm run demo): sets up what is missing (Deno, Bun, the native
 # library), makes a throw-away CA and server certificate, starts a local
 # HTTPS peer (openssl s_server -www) and connects to it with the module in
-# Deno and in Bun, printing what each negotiated.
+# Deno and in Bun, printing what each negotiated; then serves HTTPS with the
+# module in each runtime and fetches it with curl and with the module's client.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -38,3 +39,7 @@ echo
 node_modules/.bin/deno run -A examples/demo.ts "$port" "$work/ca.crt"
 echo
 node_modules/.bin/bun examples/demo.ts "$port" "$work/ca.crt"
+echo
+node_modules/.bin/deno run -A examples/https_server.ts "$work"
+echo
+node_modules/.bin/bun examples/https_server.ts "$work"
