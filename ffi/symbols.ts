@@ -285,15 +285,53 @@ export const SYMBOLS = {
   rustls_sockets_poller_arm: { parameters: ["pointer", "i32", "u32", "u32"], result: "i32" },
   // int rustls_sockets_poller_disarm(const rustls_sockets_poller *, int fd)
   rustls_sockets_poller_disarm: { parameters: ["pointer", "i32"], result: "i32" },
-  // int rustls_sockets_poller_wait(const rustls_sockets_poller *, u32 *out, u32 max_pairs, int timeout_ms)
+  // int rustls_sockets_poller_wait(const rustls_sockets_poller *, u32 *out, u32 max_events, int timeout_ms)
   // (blocking: the Deno loader also offers it as an off-thread call)
   rustls_sockets_poller_wait: { parameters: ["pointer", "buffer", "u32", "i32"], result: "i32" },
   // void rustls_sockets_poller_wake(const rustls_sockets_poller *)
   rustls_sockets_poller_wake: { parameters: ["pointer"], result: "void" },
   // int rustls_sockets_poller_start_signal_thread(const rustls_sockets_poller *, void (*signal)(void))
   rustls_sockets_poller_start_signal_thread: { parameters: ["pointer", "function"], result: "i32" },
-  // u32 rustls_sockets_poller_take(const rustls_sockets_poller *, u32 *out, u32 max_pairs)
+  // u32 rustls_sockets_poller_take(const rustls_sockets_poller *, u32 *out, u32 max_events)
   rustls_sockets_poller_take: { parameters: ["pointer", "buffer", "u32"], result: "u32" },
+  // int rustls_sockets_poller_submit_recv(const rustls_sockets_poller *, rustls_connection *, int fd, u32 token)
+  rustls_sockets_poller_submit_recv: {
+    parameters: ["pointer", "pointer", "i32", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_send(const rustls_sockets_poller *, rustls_connection *, int fd, u32 token)
+  rustls_sockets_poller_submit_send: {
+    parameters: ["pointer", "pointer", "i32", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_into_connection(const rustls_sockets_poller *, rustls_accepted *,
+  //                                                  const rustls_server_config *, int fd, u32 token)
+  rustls_sockets_poller_submit_into_connection: {
+    parameters: ["pointer", "pointer", "pointer", "i32", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_load_roots(const rustls_sockets_poller *, rustls_root_cert_store_builder *,
+  //                                             const char *path, u32 token)
+  rustls_sockets_poller_submit_load_roots: {
+    parameters: ["pointer", "pointer", "buffer", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_client_connection(const rustls_sockets_poller *,
+  //                                                    const rustls_client_config *, const char *name, u32 token)
+  rustls_sockets_poller_submit_client_connection: {
+    parameters: ["pointer", "pointer", "buffer", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_connect(const rustls_sockets_poller *, const char *ip, u16 port, u32 token)
+  rustls_sockets_poller_submit_connect: {
+    parameters: ["pointer", "buffer", "u16", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_close(const rustls_sockets_poller *, rustls_connection *, int fd, u32 token)
+  rustls_sockets_poller_submit_close: {
+    parameters: ["pointer", "pointer", "i32", "u32"],
+    result: "i32",
+  },
 } as const satisfies Record<string, SymbolSpec>;
 
 /** An opaque native pointer (Deno: a pointer object; Bun: a number). `null` is NULL. */
@@ -336,7 +374,7 @@ export interface NativeLibrary {
   readonly waitOffThread?: (
     poller: Pointer,
     out: Uint32Array,
-    maxPairs: number,
+    maxEvents: number,
     timeoutMs: number,
   ) => Promise<number>;
   /**

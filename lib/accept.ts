@@ -98,7 +98,7 @@ export async function acceptSession(
             "(add it to sni, return one from resolveCertificate, or give a default cert/key)",
         );
       }
-      const result = transport.intoConnection(accepted, config, cell);
+      const result = await transport.intoConnection(accepted, config, cell);
       if (result !== OK) throw resultError(lib, result, "starting the TLS session");
       return TlsSession.server(lib, lib.pointerFrom(cell));
     } finally {

@@ -245,6 +245,26 @@ function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Point
 /** How many distinct client configurations stay cached (least recently used go first). */
 const CACHE_SIZE = 64;
 const cache = new Map<string, Pointer>();
+/** Configurations a worker job is using right now, with a use count. */
+const inUse = new Map<Pointer, number>();
+/** Evicted configurations whose free waits for their last user. */
+const evicted = new Set<Pointer>();
+
+/** Keeps `config` alive while a worker job uses it; pair with {@link releaseConfig}. */
+export function retainConfig(config: Pointer): void {
+  inUse.set(config, (inUse.get(config) ?? 0) + 1);
+}
+
+/** Ends a {@link retainConfig}; frees the config if it was evicted meanwhile. */
+export function releaseConfig(lib: NativeLibrary, config: Pointer): void {
+  const count = (inUse.get(config) ?? 1) - 1;
+  if (count > 0) {
+    inUse.set(config, count);
+    return;
+  }
+  inUse.delete(config);
+  if (evicted.delete(config)) lib.symbols.rustls_client_config_free(config);
+}
 
 function cacheKey(options: TlsClientOptions, endpoint: string): string {
   const relevant = [
@@ -291,7 +311,8 @@ export function clientConfig(
   if (cache.size > CACHE_SIZE) {
     const [oldestKey, oldest] = cache.entries().next().value as [string, Pointer];
     cache.delete(oldestKey);
-    lib.symbols.rustls_client_config_free(oldest);
+    if (inUse.has(oldest)) evicted.add(oldest);
+    else lib.symbols.rustls_client_config_free(oldest);
   }
   return config;
 }

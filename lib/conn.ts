@@ -121,7 +121,8 @@ export class TlsConn implements AsyncDisposable {
       const session = this.#session;
       for (;;) {
         if (signal.aborted) throw abortError(signal);
-        this.#check(transport.send(session, null));
+        this.#check(await transport.sendHandshake(session));
+        if (this.#closed) throw closedError();
         let flags = transport.state[2];
         if (flags & IO.WRITE_BLOCKED) {
           await transport.waitWritable(signal);
@@ -131,7 +132,8 @@ export class TlsConn implements AsyncDisposable {
           if (flags & IO.WANTS_WRITE) continue;
           break;
         }
-        this.#check(transport.recv(session, null));
+        this.#check(await transport.recvHandshake(session));
+        if (this.#closed) throw closedError();
         flags = transport.state[2];
         if (!(flags & IO.HANDSHAKING)) continue; // flush our last flight
         if (flags & IO.TRANSPORT_EOF) {
@@ -300,8 +302,7 @@ export class TlsConn implements AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#transport.close();
-    this.#session?.free();
+    this.#transport.close(this.#session);
     this.#starter?.abandon();
     this.#starter = undefined;
   }

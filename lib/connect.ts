@@ -47,7 +47,12 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
   const connectSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 
   // The session first: a bad server name fails before any network traffic.
-  const session = TlsSession.client(lib, config, serverName, isIpLiteral(serverName));
+  const session = await TlsSession.clientOffThread(
+    lib,
+    config,
+    serverName,
+    isIpLiteral(serverName),
+  );
   let transport: FdTransport | undefined;
   try {
     transport = await connectAny(lib, hostname, port, connectSignal, timeout);

@@ -7,7 +7,15 @@
  */
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { cString, fromUtf8, type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
+import {
+  abortError,
+  type JobResult,
+  READABLE,
+  type Readiness,
+  readiness,
+  type Watch,
+  WRITABLE,
+} from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
 import type { TlsTransport } from "./transport.ts";
 import type { NetAddr } from "./types.ts";
@@ -19,7 +27,10 @@ export class FdTransport implements TlsTransport {
   readonly #lib: NativeLibrary;
   readonly #fd: number;
   readonly #watch: Watch;
+  readonly #readiness: Readiness;
   #closed = false;
+  #jobs = 0;
+  #afterJobs: (() => void)[] = [];
   #localAddr?: NetAddr;
   #remoteAddr?: NetAddr;
 
@@ -27,7 +38,8 @@ export class FdTransport implements TlsTransport {
   constructor(lib: NativeLibrary, fd: number) {
     this.#lib = lib;
     this.#fd = fd;
-    this.#watch = readiness(lib).watch(fd);
+    this.#readiness = readiness(lib);
+    this.#watch = this.#readiness.watch(fd);
   }
 
   /**
@@ -40,15 +52,18 @@ export class FdTransport implements TlsTransport {
     port: number,
     signal?: AbortSignal,
   ): Promise<FdTransport> {
-    const fdCell = new Int32Array(1);
-    const pending = new Uint32Array(1);
-    const errno = lib.symbols.rustls_sockets_tcp_connect(cString(ip), port, fdCell, pending);
+    const address = cString(ip);
+    // socket() + connect() on a worker: on loopback the kernel runs the TCP handshake inline.
+    const [errno, fd, pending] = await readiness(lib).runJob((poller, token) =>
+      lib.symbols.rustls_sockets_poller_submit_connect(poller, address, port, token)
+    );
     if (errno !== 0) throw errnoError(errno, `connecting to ${formatHost(ip)}:${port}`);
-    const transport = new FdTransport(lib, fdCell[0]);
+    const transport = new FdTransport(lib, fd);
     try {
-      if (pending[0]) {
+      if (signal?.aborted) throw abortError(signal);
+      if (pending) {
         await transport.waitWritable(signal);
-        const failed = lib.symbols.rustls_sockets_socket_take_error(fdCell[0]);
+        const failed = lib.symbols.rustls_sockets_socket_take_error(fd);
         if (failed !== 0) throw errnoError(failed, `connecting to ${formatHost(ip)}:${port}`);
       }
       return transport;
@@ -114,24 +129,73 @@ export class FdTransport implements TlsTransport {
     );
   }
 
+  /** Runs a worker job that uses this socket; the fd stays open until it finished. */
+  async #job(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
+    if (this.#closed) throw closedError();
+    this.#jobs++;
+    try {
+      return await this.#readiness.runJob(submit);
+    } finally {
+      this.#jobs--;
+      if (this.#jobs === 0) {
+        const pending = this.#afterJobs;
+        this.#afterJobs = [];
+        for (const fn of pending) fn();
+      }
+    }
+  }
+
+  /** Copies a job's `[result, bytes, errno, flags]` into the state block. */
+  #stateFrom(result: JobResult): number {
+    this.state[0] = result[1];
+    this.state[1] = result[2];
+    this.state[2] = result[3];
+    this.state[3] = 0;
+    return result[0];
+  }
+
+  /** See {@link TlsTransport.recvHandshake}: on a worker thread. */
+  async recvHandshake(session: TlsSession): Promise<number> {
+    const conn = session.handle;
+    const s = this.#lib.symbols;
+    return this.#stateFrom(
+      await this.#job((poller, token) =>
+        s.rustls_sockets_poller_submit_recv(poller, conn, this.#fd, token)
+      ),
+    );
+  }
+
+  /** See {@link TlsTransport.sendHandshake}: on a worker thread. */
+  async sendHandshake(session: TlsSession): Promise<number> {
+    const conn = session.handle;
+    const s = this.#lib.symbols;
+    return this.#stateFrom(
+      await this.#job((poller, token) =>
+        s.rustls_sockets_poller_submit_send(poller, conn, this.#fd, token)
+      ),
+    );
+  }
+
+  /** See {@link TlsTransport.afterJobs}. */
+  afterJobs(fn: () => void): void {
+    if (this.#jobs === 0) fn();
+    else this.#afterJobs.push(fn);
+  }
+
   /** See {@link TlsTransport.recvHello}. */
   recvHello(acceptor: Pointer, out: BigUint64Array): number {
     if (this.#closed) throw closedError();
     return this.#lib.symbols.rustls_sockets_acceptor_recv_fd(acceptor, this.#fd, out, this.state);
   }
 
-  /** See {@link TlsTransport.intoConnection}. */
-  intoConnection(accepted: Pointer, config: Pointer, out: BigUint64Array): number {
-    if (this.#closed) throw closedError();
-    return this.#lib.symbols.rustls_sockets_accepted_into_connection(
-      accepted,
-      config,
-      this.#fd,
-      out,
-      null,
-      0,
-      null,
+  /** See {@link TlsTransport.intoConnection}: on a worker thread. */
+  async intoConnection(accepted: Pointer, config: Pointer, out: BigUint64Array): Promise<number> {
+    const s = this.#lib.symbols;
+    const [result, low, high] = await this.#job((poller, token) =>
+      s.rustls_sockets_poller_submit_into_connection(poller, accepted, config, this.#fd, token)
     );
+    out[0] = (BigInt(high) << 32n) | BigInt(low);
+    return result;
   }
 
   /** See {@link TlsTransport.sendRaw}. */
@@ -159,12 +223,27 @@ export class FdTransport implements TlsTransport {
     }
   }
 
-  /** See {@link TlsTransport.close}. */
-  close(): void {
+  /**
+   * See {@link TlsTransport.close}. Waits are rejected at once; the fd itself
+   * is closed after any in-flight worker job (so its number cannot be reused
+   * under that job's feet).
+   */
+  close(session?: TlsSession): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#watch.forget();
-    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
+    this.afterJobs(() => {
+      // Freeing a session and closing a socket cost tens of µs each: a worker does both.
+      const conn = session?.release() ?? null;
+      const s = this.#lib.symbols;
+      this.#readiness.runJob((poller, token) =>
+        s.rustls_sockets_poller_submit_close(poller, conn, this.#fd, token)
+      ).catch(() => {
+        // the poller could not take the job: do it here
+        if (conn !== null) s.rustls_connection_free(conn);
+        s.rustls_sockets_socket_close(this.#fd);
+      });
+    });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * One readiness waiter for every socket of the process, over the native
- * epoll poller. Waiting never blocks the event loop and never parks a
- * thread per socket:
+ * epoll poller, which also runs CPU-heavy handshake steps on its worker
+ * threads ({@link Readiness.runJob}). Waiting never blocks the event loop
+ * and never parks a thread per socket:
  *
  * - Deno: a single outstanding `nonblocking` `poller_wait` call (one worker
  *   thread of Deno's blocking pool) returns batches of ready sockets;
@@ -20,7 +21,20 @@ export const READABLE = 1;
 /** Readiness bit: writable (or error / hang-up). */
 export const WRITABLE = 2;
 
-const BATCH = 256;
+/**
+ * Most events handled per turn of the event loop: a bigger batch would
+ * delay timers and I/O callbacks while its continuations run.
+ */
+const BATCH = 64;
+/** `u32`s per event: `[token, kind, result, a, b, c]`. */
+const EVENT_SIZE = 6;
+/** Event kind of a finished job. */
+const EVENT_DONE = 0x100;
+/** Job tokens have the top bit set; watch tokens never do. */
+const JOB_TOKEN_BIT = 0x8000_0000;
+
+/** The outcome of a job: `[result, a, b, c]`. */
+export type JobResult = [number, number, number, number];
 
 interface Waiter {
   interest: number;
@@ -75,7 +89,9 @@ export class Readiness {
   readonly #lib: NativeLibrary;
   readonly #poller: Pointer;
   readonly #watches = new Map<number, Watch>();
-  readonly #events = new Uint32Array(BATCH * 2);
+  readonly #events = new Uint32Array(BATCH * EVENT_SIZE);
+  readonly #jobs = new Map<number, (result: JobResult) => void>();
+  #nextJob = 0;
   #nextToken = 1;
   #waiting = 0;
   #denoLoop = false;
@@ -93,8 +109,8 @@ export class Readiness {
   /** Starts watching `fd`. */
   watch(fd: number): Watch {
     let token = this.#nextToken;
-    while (this.#watches.has(token)) token = (token % 0xfffffffe) + 1;
-    this.#nextToken = (token % 0xfffffffe) + 1;
+    while (this.#watches.has(token)) token = (token % 0x7ffffffe) + 1;
+    this.#nextToken = (token % 0x7ffffffe) + 1;
     const watch = new Watch(this, fd, token);
     this.#watches.set(token, watch);
     return watch;
@@ -120,6 +136,26 @@ export class Readiness {
       watch.waiters.push(waiter);
       this.#waiting++;
       this.#arm(watch);
+      this.#run();
+    });
+  }
+
+  /**
+   * Runs a native job on the poller's worker threads: `submit` receives the
+   * poller and a token and starts it (returning 0 or an errno). Resolves with
+   * the job's `[result, a, b, c]`. Keeps the process alive meanwhile.
+   */
+  runJob(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
+    let token: number;
+    do {
+      this.#nextJob = (this.#nextJob + 1) & 0x7fff_ffff;
+      token = (JOB_TOKEN_BIT | this.#nextJob) >>> 0;
+    } while (this.#jobs.has(token));
+    const errno = submit(this.#poller, token);
+    if (errno !== 0) return Promise.reject(errnoError(errno, "starting a worker job"));
+    return new Promise<JobResult>((resolve) => {
+      this.#waiting++;
+      this.#jobs.set(token, resolve);
       this.#run();
     });
   }
@@ -160,6 +196,10 @@ export class Readiness {
 
   #settled(waiter: Waiter): void {
     if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+    this.#released();
+  }
+
+  #released(): void {
     this.#waiting--;
     if (this.#waiting > 0) return;
     if (this.#denoLoop) this.#lib.symbols.rustls_sockets_poller_wake(this.#poller);
@@ -172,9 +212,19 @@ export class Readiness {
   #dispatch(count: number): void {
     const events = this.#events;
     for (let i = 0; i < count; i++) {
-      const watch = this.#watches.get(events[2 * i]);
+      const at = i * EVENT_SIZE;
+      const token = events[at];
+      const ready = events[at + 1];
+      if (ready === EVENT_DONE) {
+        const resolve = this.#jobs.get(token);
+        if (!resolve) continue;
+        this.#jobs.delete(token);
+        this.#released();
+        resolve([events[at + 2], events[at + 3], events[at + 4], events[at + 5]]);
+        continue;
+      }
+      const watch = this.#watches.get(token);
       if (!watch) continue;
-      const ready = events[2 * i + 1];
       const waiters = watch.waiters;
       watch.waiters = [];
       for (const waiter of waiters) {
@@ -206,6 +256,11 @@ export class Readiness {
         this.#dispatch(count);
       }
     } catch (error) {
+      for (const [token, resolve] of this.#jobs) {
+        this.#jobs.delete(token);
+        this.#released();
+        resolve([7004, 0, 0, 0]); // the poller failed: report the job as failed
+      }
       for (const watch of this.#watches.values()) {
         const waiters = watch.waiters;
         watch.waiters = [];
@@ -222,13 +277,13 @@ export class Readiness {
   #runBun(): void {
     const lib = this.#lib;
     if (!this.#bunStarted) {
-      const callback = lib.threadSafeCallback!(() => {
-        let count;
-        do {
-          count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
-          this.#dispatch(count);
-        } while (count === BATCH);
-      });
+      const drain = (): void => {
+        const count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
+        this.#dispatch(count);
+        // More queued: take them on a later turn, so timers and I/O run in between.
+        if (count === BATCH) setTimeout(drain, 0);
+      };
+      const callback = lib.threadSafeCallback!(drain);
       const errno = lib.symbols.rustls_sockets_poller_start_signal_thread(
         this.#poller,
         callback.pointer,

@@ -17,6 +17,8 @@ import {
   type Pointer,
   resultError,
 } from "./native.ts";
+import { releaseConfig, retainConfig } from "./config.ts";
+import { type JobResult, readiness } from "./readiness.ts";
 import type { HandshakeInfo, TlsVersion } from "./types.ts";
 
 const PLAINTEXT_EMPTY = 7011;
@@ -60,6 +62,35 @@ export class TlsSession {
       const error = resultError(lib, result, `server name ${JSON.stringify(serverName)}`);
       throw new TlsError("INVALID_CONFIG", error.message, { rustlsResult: result });
     }
+    return new TlsSession(lib, lib.pointerFrom(cell), { serverName, serverNameIsIp });
+  }
+
+  /**
+   * Like {@link client}, but builds the ClientHello (key shares included) on a
+   * worker thread, off the event loop.
+   */
+  static async clientOffThread(
+    lib: NativeLibrary,
+    config: Pointer,
+    serverName: string,
+    serverNameIsIp: boolean,
+  ): Promise<TlsSession> {
+    const name = new TextEncoder().encode(serverName + "\0");
+    retainConfig(config);
+    let result: JobResult;
+    try {
+      result = await readiness(lib).runJob((poller, token) =>
+        lib.symbols.rustls_sockets_poller_submit_client_connection(poller, config, name, token)
+      );
+    } finally {
+      releaseConfig(lib, config);
+    }
+    if (result[0] !== OK) {
+      const error = resultError(lib, result[0], `server name ${JSON.stringify(serverName)}`);
+      throw new TlsError("INVALID_CONFIG", error.message, { rustlsResult: result[0] });
+    }
+    const cell = outCell();
+    cell[0] = (BigInt(result[2]) << 32n) | BigInt(result[1]);
     return new TlsSession(lib, lib.pointerFrom(cell), { serverName, serverNameIsIp });
   }
 
@@ -226,6 +257,18 @@ export class TlsSession {
       check(this.lib, result, "peer certificate");
       certs.push(buf.slice(0, Number(this.#n[0])));
     }
+  }
+
+  /**
+   * Gives up the rustls connection without freeing it (the caller frees it,
+   * e.g. on a worker thread); NULL if it was freed or released before.
+   */
+  release(): Pointer {
+    if (this.#freed) return null;
+    this.#freed = true;
+    const handle = this.#handle;
+    this.#handle = null;
+    return handle;
   }
 
   /** Frees the rustls connection. Safe to call more than once. */

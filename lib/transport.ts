@@ -50,13 +50,27 @@ export interface TlsTransport {
   /** Hands `data` (or nothing, to flush) to the session and sends what it can without waiting. */
   send(session: TlsSession, data: Uint8Array | null): number;
   /**
+   * `recv(session, null)` for the handshake, where certificate verification
+   * and key exchange happen: off the JS thread when the transport can.
+   * The session must not be used until it settles.
+   */
+  recvHandshake(session: TlsSession): Promise<number>;
+  /** `send(session, null)` for the handshake (key generation): off the JS thread when it can. */
+  sendHandshake(session: TlsSession): Promise<number>;
+  /**
    * Server: reads ClientHello bytes into `acceptor` without waiting; `out`
    * gets the `rustls_accepted` once the hello is complete. A bad hello
    * returns its rustls result after the alert was sent.
    */
   recvHello(acceptor: Pointer, out: BigUint64Array): number;
-  /** Server: makes the connection from `accepted` (alert sent on failure); `out` gets it. */
-  intoConnection(accepted: Pointer, config: Pointer, out: BigUint64Array): number;
+  /**
+   * Server: makes the connection from `accepted` (the server's first flight
+   * and its signature: off the JS thread when it can; alert sent on
+   * failure); `out` gets it.
+   */
+  intoConnection(accepted: Pointer, config: Pointer, out: BigUint64Array): Promise<number>;
+  /** Runs `fn` now, or once the transport's in-flight jobs finished (they may use the session). */
+  afterJobs(fn: () => void): void;
   /** Sends bytes outside any session (a plaintext alert), best effort. */
   sendRaw(bytes: Uint8Array): void;
   /** Resolves when reading may make progress. */
@@ -65,6 +79,10 @@ export interface TlsTransport {
   waitWritable(signal?: AbortSignal): Promise<void>;
   /** Shuts down the sending direction (after close_notify was flushed). */
   shutdownWrite(): void;
-  /** Releases the transport; pending waits reject with `CLOSED`. Idempotent. */
-  close(): void;
+  /**
+   * Releases the transport — and `session`, when given, which it frees once
+   * nothing uses it (possibly off the JS thread); pending waits reject with
+   * `CLOSED`. Idempotent.
+   */
+  close(session?: TlsSession): void;
 }

@@ -215,6 +215,23 @@ pub extern "C" fn rustls_sockets_accepted_get_info(
     })
 }
 
+/// Makes the connection from `accepted`; on failure sends the alert to `fd`.
+pub(crate) fn into_connection_fd(
+    accepted: *mut rustls_accepted,
+    config: *const rustls_server_config,
+    fd: c_int,
+    out_conn: &mut Conn,
+) -> u32 {
+    let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
+    let rc =
+        rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
+            as u32;
+    if rc != RESULT_OK {
+        send_alert_fd(alert, fd);
+    }
+    rc
+}
+
 /// `rustls_accepted_into_connection` that, on failure, sends the alert to
 /// the socket `fd` (or, with `fd < 0`, copies it into `alert_buf`, its
 /// length into `out_alert_n`) and frees it. `accepted` must still be freed.

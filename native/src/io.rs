@@ -30,20 +30,27 @@ pub const RUSTLS_SOCKETS_IO_WANTS_WRITE: u32 = 32;
 /// connection cannot hold the event loop.
 const RECV_BUDGET: usize = 1 << 20;
 
-/// Writes the `u32[4]` state block.
-fn report(state: *mut u32, conn: Conn, bytes: usize, errno: c_int, mut flags: u32) {
+/// The `[bytes, errno, flags, 0]` outcome of one call.
+pub(crate) type State = [u32; 4];
+
+/// Fills the state block.
+fn report(state: &mut State, conn: Conn, bytes: usize, errno: c_int, mut flags: u32) {
     if conn_api::rustls_connection_is_handshaking(conn) {
         flags |= RUSTLS_SOCKETS_IO_HANDSHAKING;
     }
     if conn_api::rustls_connection_wants_write(conn) {
         flags |= RUSTLS_SOCKETS_IO_WANTS_WRITE;
     }
-    let block = raw::bytes_mut(state as *mut u8, 16);
+    *state = [bytes as u32, errno as u32, flags, 0];
+}
+
+/// Copies a state block to the caller's `u32[4]`.
+pub(crate) fn store_state(out: *mut u32, state: &State) {
+    let block = raw::bytes_mut(out as *mut u8, 16);
     if block.len() == 16 {
-        block[0..4].copy_from_slice(&(bytes as u32).to_ne_bytes());
-        block[4..8].copy_from_slice(&errno.to_ne_bytes());
-        block[8..12].copy_from_slice(&flags.to_ne_bytes());
-        block[12..16].copy_from_slice(&0u32.to_ne_bytes());
+        for (i, value) in state.iter().enumerate() {
+            block[i * 4..i * 4 + 4].copy_from_slice(&value.to_ne_bytes());
+        }
     }
 }
 
@@ -90,7 +97,16 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
         if conn.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let out = raw::bytes_mut(buf, cap);
+        let mut block = State::default();
+        let rc = recv(conn, fd, raw::bytes_mut(buf, cap), &mut block);
+        store_state(state, &block);
+        rc
+    })
+}
+
+/// See [`rustls_sockets_connection_recv_fd`].
+pub(crate) fn recv(conn: Conn, fd: c_int, out: &mut [u8], state: &mut State) -> u32 {
+    {
         let mut total = 0usize;
         let mut flags = 0u32;
         let mut budget = RECV_BUDGET;
@@ -172,7 +188,7 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
         }
         report(state, conn, total, 0, flags);
         RESULT_OK
-    })
+    }
 }
 
 /// Sends: hands `len` plaintext bytes at `buf` to rustls (as many as its
@@ -192,7 +208,16 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
         if conn.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let data = raw::bytes(buf, len);
+        let mut block = State::default();
+        let rc = send(conn, fd, raw::bytes(buf, len), &mut block);
+        store_state(state, &block);
+        rc
+    })
+}
+
+/// See [`rustls_sockets_connection_send_fd`].
+pub(crate) fn send(conn: Conn, fd: c_int, data: &[u8], state: &mut State) -> u32 {
+    {
         let mut accepted = 0usize;
         let mut flags = 0u32;
         loop {
@@ -227,5 +252,5 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
         }
         report(state, conn, accepted, 0, flags);
         RESULT_OK
-    })
+    }
 }

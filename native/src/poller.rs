@@ -1,40 +1,76 @@
-//! One epoll instance for every socket of the process. JS arms an fd for
-//! one readiness event (`EPOLLONESHOT`) and learns about it in batches:
+//! One epoll instance for every socket of the process, plus a small pool of
+//! worker threads for CPU-heavy handshake steps (certificate verification,
+//! key exchange, signing) so they never run on the JS thread.
+//!
+//! Both report to JS through one queue of 6-`u32` events:
+//! `[token, kind, result, a, b, c]`, where `kind` is a readiness set
+//! (bit 1 = readable, bit 2 = writable; errors and hang-ups count as both)
+//! or [`RUSTLS_SOCKETS_EVENT_DONE`] for a finished job (`result` is its
+//! `rustls_result` and `a, b, c` its state block, or a pointer in `a, b`).
 //!
 //! - Deno calls [`rustls_sockets_poller_wait`] as a `nonblocking` FFI call:
-//!   one outstanding call, on one worker thread, for all sockets;
+//!   one outstanding call, on one runtime worker thread, for all sockets.
 //! - Bun has no off-thread FFI calls: [`rustls_sockets_poller_start_signal_thread`]
-//!   runs the wait on a native thread that queues events and calls a
-//!   thread-safe JS callback once per batch; JS collects the queue with
-//!   [`rustls_sockets_poller_take`].
-//!
-//! Events are `u32` pairs `(token, readiness)`, readiness bit 1 = readable,
-//! 2 = writable (errors and hang-ups count as both).
+//!   runs the wait on a native thread and calls a thread-safe JS callback
+//!   when the queue turns non-empty; JS collects it with [`rustls_sockets_poller_take`].
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use libc::c_int;
+use rustls_ffi::acceptor::rustls_accepted;
+use rustls_ffi::certificate::rustls_root_cert_store_builder;
+use rustls_ffi::client::rustls_client_config;
+use rustls_ffi::server::rustls_server_config;
 
-use crate::boundary;
-use crate::raw::{self, sys, Signal};
+use crate::raw::{self, sys, Conn, Handoff, Signal};
+use crate::{boundary, RESULT_PANIC};
 
 /// Readiness bit: the fd can be read (or has an error / hang-up).
 pub const RUSTLS_SOCKETS_READABLE: u32 = 1;
 /// Readiness bit: the fd can be written (or has an error / hang-up).
 pub const RUSTLS_SOCKETS_WRITABLE: u32 = 2;
+/// Event kind of a finished job.
+pub const RUSTLS_SOCKETS_EVENT_DONE: u32 = 0x100;
 
 const WAKE_TOKEN: u64 = u64::MAX;
 const BATCH: usize = 256;
+const WORKERS: usize = 2;
+
+type Event = [u32; 6];
+
+enum Work {
+    Recv(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
+    Send(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
+    IntoConnection(Handoff<rustls_accepted>, Handoff<rustls_server_config>, c_int),
+    LoadRoots(Handoff<rustls_root_cert_store_builder>, std::ffi::CString),
+    NewClient(Handoff<rustls_client_config>, std::ffi::CString),
+    Connect(std::ffi::CString, u16),
+    Close(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
+}
+
+struct Job {
+    token: u32,
+    work: Work,
+}
+
+struct Queue {
+    events: VecDeque<Event>,
+    /// Bun mode: JS was signalled and has not yet found the queue empty.
+    signalled: bool,
+}
 
 struct Inner {
     epfd: c_int,
     wakefd: c_int,
     stop: AtomicBool,
-    /// Events gathered by the signal thread, and whether JS was signalled
-    /// since it last found the queue empty.
-    queue: Mutex<(Vec<u32>, bool)>,
+    queue: Mutex<Queue>,
+    /// Set in Bun mode: called when the queue turns non-empty.
+    signal: Mutex<Option<Signal>>,
+    jobs: Mutex<VecDeque<Job>>,
+    jobs_ready: Condvar,
 }
 
 impl Drop for Inner {
@@ -44,11 +80,52 @@ impl Drop for Inner {
     }
 }
 
+impl Inner {
+    /// Queues events for JS and makes sure JS hears of them.
+    fn post(&self, events: &[Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let signal = self.signal.lock().map(|s| *s).unwrap_or(None);
+        let must_signal = match self.queue.lock() {
+            Ok(mut queue) => {
+                queue.events.extend(events.iter().copied());
+                signal.is_some() && !std::mem::replace(&mut queue.signalled, true)
+            }
+            Err(_) => false,
+        };
+        match signal {
+            Some(signal) if must_signal => signal(),
+            Some(_) => {}
+            None => sys::eventfd_signal(self.wakefd), // Deno: wake the pending wait
+        }
+    }
+
+    /// Moves up to `max` queued events into `out`.
+    fn take(&self, out: &mut [u8], max: usize) -> usize {
+        let Ok(mut queue) = self.queue.lock() else {
+            return 0;
+        };
+        let count = queue.events.len().min(max);
+        for (i, event) in queue.events.drain(..count).enumerate() {
+            for (j, value) in event.iter().enumerate() {
+                let at = (i * 6 + j) * 4;
+                out[at..at + 4].copy_from_slice(&value.to_ne_bytes());
+            }
+        }
+        if queue.events.is_empty() {
+            queue.signalled = false;
+        }
+        count
+    }
+}
+
 /// The poller handle given to JS.
 #[allow(non_camel_case_types)]
 pub struct rustls_sockets_poller {
     inner: Arc<Inner>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    workers_started: AtomicBool,
 }
 
 fn readiness(events: u32) -> u32 {
@@ -63,12 +140,12 @@ fn readiness(events: u32) -> u32 {
     ready
 }
 
-/// Waits up to `timeout_ms` (-1 = forever) and appends `(token, readiness)`
-/// pairs to `out`, at most `max_pairs`. Returns the number of pairs or `-errno`.
-fn wait_into(inner: &Inner, out: &mut Vec<u32>, max_pairs: usize, timeout_ms: c_int) -> c_int {
+/// Waits up to `timeout_ms` (-1 = forever) for readiness and appends at
+/// most `max` events to `out` (the kernel keeps the rest: one-shot events
+/// must never be dropped). Returns how many, or `-errno`.
+fn wait_into(inner: &Inner, out: &mut Vec<Event>, max: usize, timeout_ms: c_int) -> c_int {
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
-    let max = max_pairs.clamp(1, BATCH);
-    let n = sys::epoll_wait(inner.epfd, &mut events[..max], timeout_ms);
+    let n = sys::epoll_wait(inner.epfd, &mut events[..max.clamp(1, BATCH)], timeout_ms);
     if n < 0 {
         let errno = raw::errno();
         return if errno == libc::EINTR { 0 } else { -errno };
@@ -80,11 +157,118 @@ fn wait_into(inner: &Inner, out: &mut Vec<u32>, max_pairs: usize, timeout_ms: c_
             sys::eventfd_drain(inner.wakefd);
             continue;
         }
-        out.push(token as u32);
-        out.push(readiness(bits));
+        out.push([token as u32, readiness(bits), 0, 0, 0, 0]);
         count += 1;
     }
     count
+}
+
+fn run(job: Job) -> Event {
+    let done = |result: u32, a: u32, b: u32, c: u32| [job.token, RUSTLS_SOCKETS_EVENT_DONE, result, a, b, c];
+    match job.work {
+        Work::Recv(conn, fd) => {
+            let mut state = crate::io::State::default();
+            let rc = crate::io::recv(conn.0, fd, &mut [], &mut state);
+            done(rc, state[0], state[1], state[2])
+        }
+        Work::Send(conn, fd) => {
+            let mut state = crate::io::State::default();
+            let rc = crate::io::send(conn.0, fd, &[], &mut state);
+            done(rc, state[0], state[1], state[2])
+        }
+        Work::IntoConnection(accepted, config, fd) => {
+            let mut conn: Conn = std::ptr::null_mut();
+            let rc = crate::acceptor::into_connection_fd(accepted.0, config.0, fd, &mut conn);
+            let address = conn as usize as u64;
+            done(rc, address as u32, (address >> 32) as u32, 0)
+        }
+        Work::NewClient(config, name) => {
+            let mut conn: Conn = std::ptr::null_mut();
+            let rc = rustls_client_config::rustls_client_connection_new(
+                config.0,
+                name.as_ptr(),
+                &mut conn,
+            ) as u32;
+            let address = conn as usize as u64;
+            done(rc, address as u32, (address >> 32) as u32, 0)
+        }
+        Work::Connect(ip, port) => {
+            let mut fd: c_int = -1;
+            let mut pending = 0u32;
+            let errno = crate::socket::rustls_sockets_tcp_connect(ip.as_ptr(), port, &mut fd, &mut pending);
+            done(errno as u32, fd as u32, pending, 0)
+        }
+        Work::Close(conn, fd) => {
+            rustls_ffi::connection::rustls_connection::rustls_connection_free(conn.0);
+            if fd >= 0 {
+                sys::close(fd);
+            }
+            done(0, 0, 0, 0)
+        }
+        Work::LoadRoots(builder, path) => {
+            let rc = rustls_root_cert_store_builder::rustls_root_cert_store_builder_load_roots_from_file(
+                builder.0,
+                path.as_ptr(),
+                false,
+            ) as u32;
+            done(rc, 0, 0, 0)
+        }
+    }
+}
+
+fn worker(inner: Arc<Inner>) {
+    // Below the event loop's priority: on a busy machine the JS thread keeps its core.
+    sys::lower_thread_priority(10);
+    loop {
+        let job = {
+            let Ok(mut jobs) = inner.jobs.lock() else {
+                return;
+            };
+            loop {
+                if inner.stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                if let Some(job) = jobs.pop_front() {
+                    break job;
+                }
+                jobs = match inner.jobs_ready.wait(jobs) {
+                    Ok(guard) => guard,
+                    Err(_) => return,
+                };
+            }
+        };
+        let token = job.token;
+        let event = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(job)))
+            .unwrap_or([token, RUSTLS_SOCKETS_EVENT_DONE, RESULT_PANIC, 0, 0, 0]);
+        inner.post(&[event]);
+    }
+}
+
+fn submit(poller: *const rustls_sockets_poller, token: u32, work: Work) -> c_int {
+    let Some(p) = raw::box_ref(poller) else {
+        return libc::EINVAL;
+    };
+    if !p.workers_started.swap(true, Ordering::SeqCst) {
+        let Ok(mut threads) = p.threads.lock() else {
+            return libc::EIO;
+        };
+        for i in 0..WORKERS {
+            let inner = Arc::clone(&p.inner);
+            let spawned = std::thread::Builder::new()
+                .name(format!("rustls-sockets-worker-{i}"))
+                .spawn(move || worker(inner));
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                Err(e) => return e.raw_os_error().unwrap_or(libc::EIO),
+            }
+        }
+    }
+    match p.inner.jobs.lock() {
+        Ok(mut jobs) => jobs.push_back(Job { token, work }),
+        Err(_) => return libc::EIO,
+    }
+    p.inner.jobs_ready.notify_one();
+    0
 }
 
 /// Creates a poller. Returns 0 or an errno.
@@ -105,18 +289,25 @@ pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller
             epfd,
             wakefd,
             stop: AtomicBool::new(false),
-            queue: Mutex::new((Vec::new(), false)),
+            queue: Mutex::new(Queue { events: VecDeque::new(), signalled: false }),
+            signal: Mutex::new(None),
+            jobs: Mutex::new(VecDeque::new()),
+            jobs_ready: Condvar::new(),
         };
         if sys::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, wakefd, libc::EPOLLIN as u32, WAKE_TOKEN) < 0 {
             return raw::errno();
         }
-        let poller = rustls_sockets_poller { inner: Arc::new(inner), thread: Mutex::new(None) };
+        let poller = rustls_sockets_poller {
+            inner: Arc::new(inner),
+            threads: Mutex::new(Vec::new()),
+            workers_started: AtomicBool::new(false),
+        };
         raw::put(out, raw::into_box(poller));
         0
     })
 }
 
-/// Stops the signal thread (if any), waits for it, and frees the poller.
+/// Stops the threads (if any), waits for them, and frees the poller.
 /// NULL is ignored. No call on the poller may be in flight.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller) {
@@ -124,7 +315,9 @@ pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller)
         if let Some(p) = raw::box_ref(poller) {
             p.inner.stop.store(true, Ordering::SeqCst);
             sys::eventfd_signal(p.inner.wakefd);
-            if let Some(thread) = p.thread.lock().map(|mut t| t.take()).unwrap_or(None) {
+            p.inner.jobs_ready.notify_all();
+            let threads = p.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+            for thread in threads {
                 let _ = thread.join();
             }
         }
@@ -187,31 +380,48 @@ pub extern "C" fn rustls_sockets_poller_disarm(
     })
 }
 
-/// Blocks up to `timeout_ms` (-1 = until an event or a wake) and writes up to
-/// `max_pairs` `(token, readiness)` pairs to `out`. Returns the number of
-/// pairs (0 after a wake or timeout) or `-errno`. Meant for a worker thread.
+/// Deno: returns up to `max_events` events (6 `u32` each) in `out`: queued
+/// job completions first, else it blocks up to `timeout_ms` (-1 = until an
+/// event, a completion or a wake) for readiness. Returns the count (0 after
+/// a wake or timeout) or `-errno`. Meant for a runtime worker thread.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_wait(
     poller: *const rustls_sockets_poller,
     out: *mut u32,
-    max_pairs: u32,
+    max_events: u32,
     timeout_ms: c_int,
 ) -> c_int {
     boundary(-libc::EIO, || {
         let Some(p) = raw::box_ref(poller) else {
             return -libc::EINVAL;
         };
-        let dest = raw::bytes_mut(out as *mut u8, max_pairs as usize * 8);
-        let mut pairs = Vec::with_capacity(max_pairs as usize * 2);
-        let n = wait_into(&p.inner, &mut pairs, dest.len() / 8, timeout_ms);
-        for (i, value) in pairs.iter().enumerate() {
-            dest[i * 4..i * 4 + 4].copy_from_slice(&value.to_ne_bytes());
+        let max = (max_events as usize).min(BATCH);
+        let dest = raw::bytes_mut(out as *mut u8, max * 24);
+        let max = dest.len() / 24;
+        let queued = p.inner.take(dest, max);
+        if queued > 0 {
+            return queued as c_int;
         }
-        n
+        let mut ready = Vec::with_capacity(max);
+        let n = wait_into(&p.inner, &mut ready, max, timeout_ms);
+        if n < 0 {
+            return n;
+        }
+        let mut count = 0;
+        for event in &ready {
+            for (j, value) in event.iter().enumerate() {
+                let at = (count * 6 + j) * 4;
+                dest[at..at + 4].copy_from_slice(&value.to_ne_bytes());
+            }
+            count += 1;
+        }
+        // completions that arrived while we waited (they woke us)
+        count += p.inner.take(&mut dest[count * 24..], max - count);
+        count as c_int
     })
 }
 
-/// Makes a blocked [`rustls_sockets_poller_wait`] return 0 now.
+/// Makes a blocked [`rustls_sockets_poller_wait`] return now.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_wake(poller: *const rustls_sockets_poller) {
     boundary((), || {
@@ -221,9 +431,10 @@ pub extern "C" fn rustls_sockets_poller_wake(poller: *const rustls_sockets_polle
     })
 }
 
-/// Starts the native thread that waits for events, queues them and calls
-/// `signal` (from that thread) whenever the queue turns non-empty. Returns 0
-/// or an errno (`EALREADY` if started before).
+/// Bun: starts the native thread that waits for readiness, queues events
+/// and calls `signal` (from a native thread) whenever the queue turns
+/// non-empty; job completions signal the same way. Returns 0 or an errno
+/// (`EALREADY` if started before).
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_start_signal_thread(
     poller: *const rustls_sockets_poller,
@@ -233,37 +444,28 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
         let (Some(p), Some(signal)) = (raw::box_ref(poller), signal) else {
             return libc::EINVAL;
         };
-        let Ok(mut slot) = p.thread.lock() else {
-            return libc::EIO;
-        };
-        if slot.is_some() {
-            return libc::EALREADY;
+        match p.inner.signal.lock() {
+            Ok(mut slot) if slot.is_none() => *slot = Some(signal),
+            Ok(_) => return libc::EALREADY,
+            Err(_) => return libc::EIO,
         }
         let inner = Arc::clone(&p.inner);
         let spawned = std::thread::Builder::new().name("rustls-sockets-poller".into()).spawn(
             move || {
-                let mut batch = Vec::with_capacity(BATCH * 2);
+                let mut batch = Vec::with_capacity(BATCH);
                 while !inner.stop.load(Ordering::SeqCst) {
                     batch.clear();
-                    if wait_into(&inner, &mut batch, BATCH, -1) <= 0 {
-                        continue;
-                    }
-                    let must_signal = match inner.queue.lock() {
-                        Ok(mut queue) => {
-                            queue.0.extend_from_slice(&batch);
-                            !std::mem::replace(&mut queue.1, true)
-                        }
-                        Err(_) => false,
-                    };
-                    if must_signal {
-                        signal();
+                    if wait_into(&inner, &mut batch, BATCH, -1) > 0 {
+                        inner.post(&batch);
                     }
                 }
             },
         );
         match spawned {
             Ok(handle) => {
-                *slot = Some(handle);
+                if let Ok(mut threads) = p.threads.lock() {
+                    threads.push(handle);
+                }
                 0
             }
             Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
@@ -271,30 +473,129 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
     })
 }
 
-/// Moves up to `max_pairs` queued `(token, readiness)` pairs into `out`;
-/// returns how many. When it returns fewer than `max_pairs` the queue is
-/// empty and the next event will signal again.
+/// Bun: moves up to `max_events` queued events (6 `u32` each) into `out`;
+/// returns how many. Fewer than `max_events` means the queue is empty and
+/// the next event will signal again.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_take(
     poller: *const rustls_sockets_poller,
     out: *mut u32,
-    max_pairs: u32,
+    max_events: u32,
 ) -> u32 {
     boundary(0, || {
         let Some(p) = raw::box_ref(poller) else {
             return 0;
         };
-        let dest = raw::bytes_mut(out as *mut u8, max_pairs as usize * 8);
-        let Ok(mut queue) = p.inner.queue.lock() else {
-            return 0;
-        };
-        let take = (queue.0.len() / 2).min(dest.len() / 8);
-        for (i, value) in queue.0.drain(..take * 2).enumerate() {
-            dest[i * 4..i * 4 + 4].copy_from_slice(&value.to_ne_bytes());
-        }
-        if queue.0.is_empty() {
-            queue.1 = false;
-        }
-        take as u32
+        let dest = raw::bytes_mut(out as *mut u8, max_events as usize * 24);
+        let max = dest.len() / 24;
+        p.inner.take(dest, max) as u32
     })
+}
+
+/// Runs the handshake step `rustls_sockets_connection_recv_fd(conn, fd, NULL, 0, …)`
+/// on a worker thread; its completion event carries `[result, bytes, errno, flags]`.
+/// JS must not touch `conn` until then. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_recv(
+    poller: *const rustls_sockets_poller,
+    conn: Conn,
+    fd: c_int,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || submit(poller, token, Work::Recv(Handoff(conn), fd)))
+}
+
+/// Runs `rustls_sockets_connection_send_fd(conn, fd, NULL, 0, …)` (flush) on a
+/// worker thread; like [`rustls_sockets_poller_submit_recv`].
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_send(
+    poller: *const rustls_sockets_poller,
+    conn: Conn,
+    fd: c_int,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || submit(poller, token, Work::Send(Handoff(conn), fd)))
+}
+
+/// Runs `rustls_accepted_into_connection` (the server's first flight, with
+/// its signature) on a worker thread, sending the alert to `fd` on failure.
+/// The completion event carries `[result, conn_low32, conn_high32]`. JS must
+/// not touch `accepted` until then. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_into_connection(
+    poller: *const rustls_sockets_poller,
+    accepted: *mut rustls_accepted,
+    config: *const rustls_server_config,
+    fd: c_int,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let work = Work::IntoConnection(Handoff(accepted), Handoff(config as *mut _), fd);
+        submit(poller, token, work)
+    })
+}
+
+/// Runs `rustls_root_cert_store_builder_load_roots_from_file(builder, path, false)`
+/// on a worker thread (system root bundles are large). Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_load_roots(
+    poller: *const rustls_sockets_poller,
+    builder: *mut rustls_root_cert_store_builder,
+    path: *const libc::c_char,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some(path) = raw::c_text(path).and_then(|p| std::ffi::CString::new(p).ok()) else {
+            return libc::EINVAL;
+        };
+        submit(poller, token, Work::LoadRoots(Handoff(builder), path))
+    })
+}
+
+/// Runs `rustls_client_connection_new(config, server_name, …)` (which builds
+/// the ClientHello and its key shares) on a worker thread; the completion
+/// event carries `[result, conn_low32, conn_high32]`. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_client_connection(
+    poller: *const rustls_sockets_poller,
+    config: *const rustls_client_config,
+    server_name: *const libc::c_char,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some(name) = raw::c_text(server_name).and_then(|p| std::ffi::CString::new(p).ok()) else {
+            return libc::EINVAL;
+        };
+        submit(poller, token, Work::NewClient(Handoff(config as *mut _), name))
+    })
+}
+
+/// Starts a non-blocking TCP connect (`rustls_sockets_tcp_connect`) on a
+/// worker thread (on loopback the kernel runs the TCP handshake inside the
+/// call); the completion event carries `[errno, fd, pending]`. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_connect(
+    poller: *const rustls_sockets_poller,
+    ip: *const libc::c_char,
+    port: u16,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some(ip) = raw::c_text(ip).and_then(|p| std::ffi::CString::new(p).ok()) else {
+            return libc::EINVAL;
+        };
+        submit(poller, token, Work::Connect(ip, port))
+    })
+}
+
+/// Frees `conn` (NULL is fine) and closes `fd` (negative is fine) on a worker
+/// thread. JS gives up both at once. Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_close(
+    poller: *const rustls_sockets_poller,
+    conn: Conn,
+    fd: c_int,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || submit(poller, token, Work::Close(Handoff(conn), fd)))
 }

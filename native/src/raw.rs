@@ -313,6 +313,16 @@ pub(crate) mod sys {
         unsafe { libc::send(fd, data.as_ptr() as *const c_void, data.len(), libc::MSG_NOSIGNAL) }
     }
 
+    /// Raises the calling thread's nice value by `nice` (lower priority); best effort.
+    pub fn lower_thread_priority(nice: c_int) {
+        // SAFETY: plain system calls; gettid has no arguments and setpriority
+        // with PRIO_PROCESS and a thread id affects only that thread on Linux.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+        }
+    }
+
     /// `close(2)`.
     pub fn close(fd: c_int) -> c_int {
         // SAFETY: plain system call; the caller owns `fd`.
@@ -405,3 +415,11 @@ pub(crate) unsafe extern "C" fn write_fd_callback(
     put(out_n, sent as usize);
     rustls_io_result(0)
 }
+
+/// A raw pointer that may cross to a worker thread. JS hands an object to a
+/// job and does not touch it until the job's completion event arrives, so
+/// exactly one thread uses it at a time.
+pub(crate) struct Handoff<T>(pub *mut T);
+
+// SAFETY: see the type's contract: the pointee is used by one thread at a time.
+unsafe impl<T> Send for Handoff<T> {}
