@@ -19,9 +19,11 @@ export { connectTls } from "./lib/connect.ts";
 export { TlsConn } from "./lib/conn.ts";
 export { listenTls, TlsListener } from "./lib/listener.ts";
 export { TlsError } from "./lib/errors.ts";
+export { describeCertificate } from "./lib/certificate.ts";
 export type { TlsErrorCode, TlsErrorDetails } from "./lib/errors.ts";
 export type {
   CertificateAndKey,
+  CertificateSummary,
   ClientAuthOptions,
   ClientHelloInfo,
   ConnectTlsOptions,

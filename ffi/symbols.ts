@@ -332,6 +332,37 @@ export const SYMBOLS = {
     parameters: ["pointer", "pointer", "i32", "u32"],
     result: "i32",
   },
+  // --- certificates and verification helpers ------------------------------
+  // u32 rustls_sockets_certificate_describe(const u8 *der, size_t len, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_certificate_describe: {
+    parameters: ["buffer", "usize", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_certificate_spki(const u8 *der, size_t len, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_certificate_spki: {
+    parameters: ["buffer", "usize", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_client_config_builder_dangerous_disable_verification(rustls_client_config_builder *)
+  rustls_sockets_client_config_builder_dangerous_disable_verification: {
+    parameters: ["pointer"],
+    result: "u32",
+  },
+  // rustls_result rustls_web_pki_server_cert_verifier_builder_add_crl(builder *, const u8 *pem, size_t len)
+  rustls_web_pki_server_cert_verifier_builder_add_crl: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  // rustls_result rustls_web_pki_server_cert_verifier_allow_unknown_revocation_status(builder *)
+  rustls_web_pki_server_cert_verifier_allow_unknown_revocation_status: {
+    parameters: ["pointer"],
+    result: "u32",
+  },
+  // rustls_result rustls_web_pki_client_cert_verifier_allow_unknown_revocation_status(builder *)
+  rustls_web_pki_client_cert_verifier_allow_unknown_revocation_status: {
+    parameters: ["pointer"],
+    result: "u32",
+  },
 } as const satisfies Record<string, SymbolSpec>;
 
 /** An opaque native pointer (Deno: a pointer object; Bun: a number). `null` is NULL. */

@@ -8,16 +8,19 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { access, readdir } from "node:fs/promises";
+import process from "node:process";
 import { TlsError } from "./errors.ts";
 import {
   check,
-  isNull,
+  cString,
   type NativeLibrary,
   outCell,
   type Pointer,
   resultError,
   utf8,
 } from "./native.ts";
+import { readiness } from "./readiness.ts";
 import type { TlsClientOptions, TlsVersion } from "./types.ts";
 
 const VERSION_CODES: Record<TlsVersion, number> = { "TLSv1.2": 0x0303, "TLSv1.3": 0x0304 };
@@ -127,17 +130,121 @@ export function rootStore(lib: NativeLibrary, pems: string[], what: string): Poi
   }
 }
 
-function webPkiVerifier(lib: NativeLibrary, caCerts: string[]): Pointer {
+/** Where Linux distributions keep the system's root bundle (as openssl-probe looks). */
+const SYSTEM_BUNDLES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem",
+];
+
+function environment(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A root store of the system's roots (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else
+ * the distribution's bundle) plus `extra` PEMs. Root files are parsed on a
+ * worker thread.
+ */
+async function systemRootStore(lib: NativeLibrary, extra: string[]): Promise<Pointer> {
   const s = lib.symbols;
-  const store = rootStore(lib, caCerts, "caCerts");
+  const files: string[] = [];
+  const file = environment("SSL_CERT_FILE");
+  const dir = environment("SSL_CERT_DIR");
+  if (file) files.push(file);
+  if (dir) {
+    for (const d of dir.split(":")) {
+      try {
+        for (const name of await readdir(d)) files.push(`${d}/${name}`);
+      } catch {
+        // an unreadable directory adds nothing, as for OpenSSL
+      }
+    }
+  }
+  if (!file && !dir) {
+    for (const candidate of SYSTEM_BUNDLES) {
+      try {
+        await access(candidate);
+        files.push(candidate);
+        break;
+      } catch {
+        // try the next location
+      }
+    }
+  }
+  const builder = s.rustls_root_cert_store_builder_new();
+  try {
+    for (const path of files) {
+      const cPath = cString(path);
+      // Not every file of a directory is a certificate: failures are skipped.
+      await readiness(lib).runJob((poller, token) =>
+        s.rustls_sockets_poller_submit_load_roots(poller, builder, cPath, token)
+      );
+    }
+    for (const [i, pem] of extra.entries()) {
+      if (typeof pem !== "string" || !pem.includes("-----BEGIN CERTIFICATE-----")) {
+        throw new TlsError("INVALID_CONFIG", `extraCaCerts[${i}] is not a PEM certificate`);
+      }
+      const bytes = utf8(pem);
+      const result = s.rustls_root_cert_store_builder_add_pem(builder, bytes, bytes.length, true);
+      if (result !== 7000) throw resultError(lib, result, `extraCaCerts[${i}]`);
+    }
+    const cell = outCell();
+    check(lib, s.rustls_root_cert_store_builder_build(builder, cell), "system roots");
+    return lib.pointerFrom(cell);
+  } finally {
+    s.rustls_root_cert_store_builder_free(builder);
+  }
+}
+
+let warnedDangerous = false;
+
+/** A webpki verifier over `store` (consumed) with `crls`. */
+function webPkiVerifier(lib: NativeLibrary, store: Pointer, crls: string[] | undefined): Pointer {
+  const s = lib.symbols;
   try {
     const builder = s.rustls_web_pki_server_cert_verifier_builder_new_with_provider(
       sharedObjects(lib).provider,
       store,
     );
     try {
+      for (const [i, crl] of (crls ?? []).entries()) {
+        if (typeof crl !== "string" || !crl.includes("-----BEGIN X509 CRL-----")) {
+          throw new TlsError("INVALID_CONFIG", `crls[${i}] is not a PEM CRL`);
+        }
+        const bytes = utf8(crl);
+        const result = s.rustls_web_pki_server_cert_verifier_builder_add_crl(
+          builder,
+          bytes,
+          bytes.length,
+        );
+        if (result !== 7000) {
+          throw new TlsError("INVALID_CONFIG", resultError(lib, result, `crls[${i}]`).message, {
+            rustlsResult: result,
+          });
+        }
+      }
+      if (crls !== undefined && crls.length > 0) {
+        // Revocation is checked against the CRLs given; a certificate no CRL
+        // speaks of (e.g. the intermediate when only its CRL is given) passes.
+        check(
+          lib,
+          s.rustls_web_pki_server_cert_verifier_allow_unknown_revocation_status(builder),
+          "crls",
+        );
+      }
       const cell = outCell();
-      check(lib, s.rustls_web_pki_server_cert_verifier_builder_build(builder, cell), "caCerts");
+      check(
+        lib,
+        s.rustls_web_pki_server_cert_verifier_builder_build(builder, cell),
+        "certificate verifier",
+      );
       return lib.pointerFrom(cell);
     } finally {
       s.rustls_web_pki_server_cert_verifier_builder_free(builder);
@@ -188,7 +295,7 @@ export function certifiedKey(
   return { pointer, list: cell };
 }
 
-function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Pointer {
+async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Promise<Pointer> {
   const s = lib.symbols;
   const versions = versionRange(options.minVersion, options.maxVersion);
   const { provider } = sharedObjects(lib);
@@ -201,10 +308,38 @@ function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Point
   const builder = lib.pointerFrom(cell);
   let consumed = false;
   try {
-    if (options.caCerts !== undefined) {
-      const verifier = webPkiVerifier(lib, options.caCerts);
+    if (options.dangerouslyDisableVerification === true) {
+      if (options.caCerts || options.extraCaCerts || options.crls || options.pinnedPublicKeys) {
+        throw new TlsError(
+          "INVALID_CONFIG",
+          "dangerouslyDisableVerification cannot be combined with caCerts, extraCaCerts, crls or pinnedPublicKeys",
+        );
+      }
+      if (!warnedDangerous) {
+        warnedDangerous = true;
+        console.warn(
+          "rustls-sockets: dangerouslyDisableVerification is set: server certificates are NOT verified",
+        );
+      }
+      check(
+        lib,
+        s.rustls_sockets_client_config_builder_dangerous_disable_verification(builder),
+        "dangerouslyDisableVerification",
+      );
+    } else if (options.caCerts !== undefined) {
+      const store = rootStore(
+        lib,
+        [...options.caCerts, ...(options.extraCaCerts ?? [])],
+        "caCerts",
+      );
+      const verifier = webPkiVerifier(lib, store, options.crls);
       s.rustls_client_config_builder_set_server_verifier(builder, verifier);
       s.rustls_server_cert_verifier_free(verifier); // the builder holds its own reference
+    } else if (options.extraCaCerts !== undefined || options.crls !== undefined) {
+      const store = await systemRootStore(lib, options.extraCaCerts ?? []);
+      const verifier = webPkiVerifier(lib, store, options.crls);
+      s.rustls_client_config_builder_set_server_verifier(builder, verifier);
+      s.rustls_server_cert_verifier_free(verifier);
     } else {
       s.rustls_client_config_builder_set_server_verifier(builder, platformVerifier(lib));
     }
@@ -270,6 +405,9 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
   const relevant = [
     endpoint,
     options.caCerts ?? null,
+    options.extraCaCerts ?? null,
+    options.crls ?? null,
+    options.dangerouslyDisableVerification === true,
     options.cert ?? null,
     options.key ?? null,
     options.alpnProtocols ?? null,
@@ -293,11 +431,11 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
  * client withdraws the PSK, its server rejects that since rustls#3259).
  * The cache owns the config; connections hold their own reference in rustls.
  */
-export function clientConfig(
+export async function clientConfig(
   lib: NativeLibrary,
   options: TlsClientOptions,
   endpoint: string,
-): Pointer {
+): Promise<Pointer> {
   const key = cacheKey(options, endpoint);
   const hit = cache.get(key);
   if (hit !== undefined) {
@@ -305,8 +443,19 @@ export function clientConfig(
     cache.set(key, hit);
     return hit;
   }
-  const config = buildClientConfig(lib, options);
-  if (isNull(config)) throw new TlsError("INTERNAL", "rustls returned no client configuration");
+  // Concurrent first connections with the same options share one build.
+  let building = pending.get(key);
+  if (!building) {
+    building = buildClientConfig(lib, options).finally(() => pending.delete(key));
+    pending.set(key, building);
+    building.then((config) => remember(lib, key, config), () => {});
+  }
+  return await building;
+}
+
+const pending = new Map<string, Promise<Pointer>>();
+
+function remember(lib: NativeLibrary, key: string, config: Pointer): void {
   cache.set(key, config);
   if (cache.size > CACHE_SIZE) {
     const [oldestKey, oldest] = cache.entries().next().value as [string, Pointer];
@@ -314,5 +463,4 @@ export function clientConfig(
     if (inUse.has(oldest)) evicted.add(oldest);
     else lib.symbols.rustls_client_config_free(oldest);
   }
-  return config;
 }

@@ -22,6 +22,12 @@ export interface HandshakeLimits {
   signal?: AbortSignal;
   /** Milliseconds the handshake may take. */
   timeout?: number;
+  /**
+   * Checks run once rustls finished the handshake, before our last flight is
+   * flushed, `handshake()` resolves or any application data moves (pins,
+   * `verifyPeer`). Throwing fails the connection.
+   */
+  verify?: (info: HandshakeInfo) => void | Promise<void>;
 }
 
 /**
@@ -119,8 +125,14 @@ export class TlsConn implements AsyncDisposable {
         this.#session = session;
       }
       const session = this.#session;
+      let info: HandshakeInfo | undefined;
       for (;;) {
         if (signal.aborted) throw abortError(signal);
+        if (!info && !session.isHandshaking) {
+          // rustls is done: check the peer before our Finished (TLS 1.3 client) leaves.
+          info = session.info();
+          if (limits.verify) await this.#verify(limits.verify, info, signal);
+        }
         this.#check(await transport.sendHandshake(session));
         if (this.#closed) throw closedError();
         let flags = transport.state[2];
@@ -145,7 +157,7 @@ export class TlsConn implements AsyncDisposable {
         if (flags & IO.WRITE_BLOCKED) await transport.waitWritable(signal);
         else if (flags & IO.READ_BLOCKED) await transport.waitReadable(signal);
       }
-      this.#info = session.info();
+      this.#info = info ?? session.info();
       return this.#info;
     } catch (error) {
       throw this.#fail(error, signal);
@@ -153,6 +165,30 @@ export class TlsConn implements AsyncDisposable {
       if (timer !== undefined) clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** Runs the post-handshake checks; a failure closes the connection. */
+  async #verify(
+    verify: (info: HandshakeInfo) => void | Promise<void>,
+    info: HandshakeInfo,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      await verify(info);
+    } catch (error) {
+      const failure = error instanceof TlsError && error.code === "PIN_MISMATCH"
+        ? error
+        : new TlsError(
+          "VERIFY_REJECTED",
+          `verifyPeer rejected the peer: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      this.#failure = failure;
+      this.close();
+      throw failure;
+    }
+    if (signal.aborted) throw abortError(signal);
+    if (this.#closed) throw closedError();
   }
 
   /** Turns a failure into the sticky `TlsError` of this connection. */

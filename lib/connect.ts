@@ -11,7 +11,8 @@ import { native, type NativeLibrary } from "./native.ts";
 import { abortError } from "./readiness.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import { TlsSession } from "./session.ts";
-import type { ConnectTlsOptions } from "./types.ts";
+import type { ConnectTlsOptions, HandshakeInfo } from "./types.ts";
+import { checkPinForm, checkPins } from "./certificate.ts";
 
 /**
  * Connects to a TLS server and completes the handshake.
@@ -39,7 +40,20 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
   }
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
   const lib = await native();
-  const config = clientConfig(lib, options, `${hostname}:${port}`);
+  const pins = options.pinnedPublicKeys === undefined
+    ? undefined
+    : checkPinForm(options.pinnedPublicKeys);
+  if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
+    throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
+  }
+  const config = await clientConfig(lib, options, `${hostname}:${port}`);
+  const verifyPeer = options.verifyPeer;
+  const verify = pins === undefined && verifyPeer === undefined
+    ? undefined
+    : async (info: HandshakeInfo): Promise<void> => {
+      if (pins !== undefined) checkPins(lib, info, pins);
+      if (verifyPeer !== undefined) await verifyPeer(info);
+    };
 
   const started = Date.now();
   const signals = [options.signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)]
@@ -61,6 +75,7 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
     throw error;
   }
   const conn = new TlsConn(session, transport, {
+    verify,
     signal: options.signal,
     timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
   });

@@ -28,6 +28,7 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
   readonly #watch: Watch;
   readonly #setup: ServerSetup;
   readonly #handshakeTimeout: number | undefined;
+  readonly #verifyPeer: ListenTlsOptions["verifyPeer"];
   #closed = false;
 
   /** @internal Use {@link listenTls}. */
@@ -36,8 +37,10 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
     fd: number,
     setup: ServerSetup,
     handshakeTimeout: number | undefined,
+    verifyPeer?: ListenTlsOptions["verifyPeer"],
   ) {
     this.#lib = lib;
+    this.#verifyPeer = verifyPeer;
     this.#fd = fd;
     this.#setup = setup;
     this.#handshakeTimeout = handshakeTimeout;
@@ -70,6 +73,7 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
     const transport = new FdTransport(lib, fd);
     return new TlsConn(serverStarter(lib, transport, this.#setup), transport, {
       timeout: this.#handshakeTimeout,
+      verify: this.#verifyPeer,
     });
   }
 
@@ -147,7 +151,10 @@ export async function listenTls(options: ListenTlsOptions): Promise<TlsListener>
     throw error;
   }
   try {
-    return new TlsListener(lib, fd, setup, timeout);
+    if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
+      throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
+    }
+    return new TlsListener(lib, fd, setup, timeout, options.verifyPeer);
   } catch (error) {
     lib.symbols.rustls_sockets_socket_close(fd);
     setup.free();

@@ -151,12 +151,16 @@ export class Readiness {
       this.#nextJob = (this.#nextJob + 1) & 0x7fff_ffff;
       token = (JOB_TOKEN_BIT | this.#nextJob) >>> 0;
     } while (this.#jobs.has(token));
+    // The waiter (and Bun's signal thread) first, so the completion has somewhere to go.
+    this.#waiting++;
+    this.#run();
     const errno = submit(this.#poller, token);
-    if (errno !== 0) return Promise.reject(errnoError(errno, "starting a worker job"));
+    if (errno !== 0) {
+      this.#released();
+      return Promise.reject(errnoError(errno, "starting a worker job"));
+    }
     return new Promise<JobResult>((resolve) => {
-      this.#waiting++;
       this.#jobs.set(token, resolve);
-      this.#run();
     });
   }
 

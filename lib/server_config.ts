@@ -103,6 +103,13 @@ export class ServerSetup {
             );
           }
         }
+        if ((auth.crls ?? []).length > 0) {
+          check(
+            lib,
+            s.rustls_web_pki_client_cert_verifier_allow_unknown_revocation_status(builder),
+            "clientAuth.crls",
+          );
+        }
         if (auth.required === false) {
           check(
             lib,

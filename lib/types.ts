@@ -49,6 +49,33 @@ export interface TlsClientOptions {
    * `SSL_CERT_DIR` honoured) is used.
    */
   caCerts?: string[];
+  /**
+   * PEM certificates trusted in addition to the system roots (ignored
+   * alongside `caCerts`, which it extends instead).
+   */
+  extraCaCerts?: string[];
+  /**
+   * PEM certificate revocation lists: a revoked leaf or intermediate fails
+   * with `CERT_REVOKED`. Applies to the whole chain.
+   */
+  crls?: string[];
+  /**
+   * Public-key pins in curl's form, `sha256//<base64 of SHA-256(SubjectPublicKeyInfo)>`:
+   * after normal verification, the connection fails with `PIN_MISMATCH` unless
+   * one pin matches a certificate of the peer's chain.
+   */
+  pinnedPublicKeys?: string[];
+  /**
+   * Your own check, run after the handshake and before `handshake()` resolves
+   * or any application data is exchanged; throwing (or rejecting) fails the
+   * connection with `VERIFY_REJECTED` (the thrown error as `cause`).
+   */
+  verifyPeer?: (info: HandshakeInfo) => void | Promise<void>;
+  /**
+   * DANGEROUS: accept any server certificate (expired, self-signed, wrong
+   * name...). Only for tests against throw-away servers; logs a warning once.
+   */
+  dangerouslyDisableVerification?: true;
   /** PEM client certificate chain (leaf first), presented when the server asks. */
   cert?: string;
   /** PEM private key of `cert`. */
@@ -135,4 +162,36 @@ export interface ListenTlsOptions {
   handshakeTimeout?: number;
   /** Ask clients for certificates and verify them. */
   clientAuth?: ClientAuthOptions;
+  /**
+   * Your own check of each client, run after its handshake and before
+   * `handshake()` resolves or any application data is exchanged; throwing
+   * fails that connection with `VERIFY_REJECTED`.
+   */
+  verifyPeer?: (info: HandshakeInfo) => void | Promise<void>;
+}
+
+/** What `describeCertificate` tells about a DER certificate. */
+export interface CertificateSummary {
+  /** Subject distinguished name, e.g. `CN=example.com`. */
+  subject: string;
+  /** Issuer distinguished name. */
+  issuer: string;
+  /** DNS names of the subjectAltName extension. */
+  dnsNames: string[];
+  /** IP addresses of the subjectAltName extension. */
+  ipAddresses: string[];
+  /** Start of validity. */
+  notBefore: Date;
+  /** End of validity. */
+  notAfter: Date;
+  /** Serial number, colon-separated hex. */
+  serialNumber: string;
+  /** SHA-256 of the whole certificate, colon-separated hex (what browsers show). */
+  sha256Fingerprint: string;
+  /** The key's pin in `pinnedPublicKeys` form: `sha256//<base64>`. */
+  publicKeyPin: string;
+  /** Key type and size, e.g. `ECDSA P-256`, `RSA 2048`, `Ed25519`. */
+  publicKeyType: string;
+  /** Whether it is a CA certificate (basicConstraints CA:TRUE). */
+  isCA: boolean;
 }

@@ -19,6 +19,7 @@
 
 pub mod acceptor;
 pub mod buffer;
+pub mod certificate;
 pub mod info;
 pub mod io;
 pub mod poller;

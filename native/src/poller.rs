@@ -81,19 +81,22 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    /// Queues events for JS and makes sure JS hears of them.
+    /// Queues events for JS and makes sure JS hears of them (also of events
+    /// queued earlier, e.g. before the signal thread existed).
     fn post(&self, events: &[Event]) {
-        if events.is_empty() {
-            return;
-        }
         let signal = self.signal.lock().map(|s| *s).unwrap_or(None);
         let must_signal = match self.queue.lock() {
             Ok(mut queue) => {
                 queue.events.extend(events.iter().copied());
-                signal.is_some() && !std::mem::replace(&mut queue.signalled, true)
+                !queue.events.is_empty()
+                    && signal.is_some()
+                    && !std::mem::replace(&mut queue.signalled, true)
             }
             Err(_) => false,
         };
+        if events.is_empty() && !must_signal {
+            return;
+        }
         match signal {
             Some(signal) if must_signal => signal(),
             Some(_) => {}
@@ -453,9 +456,11 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
         let spawned = std::thread::Builder::new().name("rustls-sockets-poller".into()).spawn(
             move || {
                 let mut batch = Vec::with_capacity(BATCH);
+                // Completions queued before this thread existed are signalled now.
+                inner.post(&[]);
                 while !inner.stop.load(Ordering::SeqCst) {
                     batch.clear();
-                    if wait_into(&inner, &mut batch, BATCH, -1) > 0 {
+                    if wait_into(&inner, &mut batch, BATCH, -1) >= 0 {
                         inner.post(&batch);
                     }
                 }

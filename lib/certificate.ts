@@ -1,0 +1,103 @@
+/**
+ * Certificates for people and for pinning: `describeCertificate` (parsed
+ * natively with the `x509-parser` crate) and curl-style public-key pins.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { TlsError } from "./errors.ts";
+import { fromUtf8, INSUFFICIENT_SIZE, native, type NativeLibrary, OK, outCell } from "./native.ts";
+import type { CertificateSummary, HandshakeInfo } from "./types.ts";
+
+const PIN_FORM = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
+
+function copyOut(
+  call: (buf: Uint8Array, n: BigUint64Array) => number,
+  what: string,
+): Uint8Array {
+  let buf = new Uint8Array(2048);
+  const n = outCell();
+  let result = call(buf, n);
+  if (result === INSUFFICIENT_SIZE) {
+    buf = new Uint8Array(Number(n[0]));
+    result = call(buf, n);
+  }
+  if (result !== OK) throw new TlsError("CERT_INVALID", `${what}: not a valid X.509 certificate`);
+  return buf.subarray(0, Number(n[0]));
+}
+
+/** The DER SubjectPublicKeyInfo of a certificate. */
+function spki(lib: NativeLibrary, der: Uint8Array): Uint8Array {
+  return copyOut(
+    (buf, n) => lib.symbols.rustls_sockets_certificate_spki(der, der.length, buf, buf.length, n),
+    "public key pin",
+  );
+}
+
+/** The certificate's key as a pin: `sha256//` + base64(SHA-256(SubjectPublicKeyInfo)). */
+export function publicKeyPinOf(lib: NativeLibrary, der: Uint8Array): string {
+  return "sha256//" + createHash("sha256").update(spki(lib, der)).digest("base64");
+}
+
+/** Throws `INVALID_CONFIG` unless every pin has curl's `sha256//<base64>` form. */
+export function checkPinForm(pins: unknown): string[] {
+  if (!Array.isArray(pins) || pins.length === 0) {
+    throw new TlsError("INVALID_CONFIG", "pinnedPublicKeys must be a non-empty array of pins");
+  }
+  for (const pin of pins) {
+    if (typeof pin !== "string" || !PIN_FORM.test(pin)) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        `pinnedPublicKeys: ${JSON.stringify(pin)} is not of the form sha256//<base64 of 32 bytes>`,
+      );
+    }
+  }
+  return pins;
+}
+
+/** Fails with `PIN_MISMATCH` unless a certificate of the peer's chain has one of `pins`. */
+export function checkPins(lib: NativeLibrary, info: HandshakeInfo, pins: string[]): void {
+  const seen = info.peerCertificates.map((der) => publicKeyPinOf(lib, der));
+  if (seen.some((pin) => pins.includes(pin))) return;
+  throw new TlsError(
+    "PIN_MISMATCH",
+    `no certificate of the peer's chain matches pinnedPublicKeys (the chain's keys: ${
+      seen.join(", ") || "none"
+    })`,
+  );
+}
+
+/**
+ * Summarises a DER certificate (e.g. one of `HandshakeInfo.peerCertificates`):
+ * names, validity, serial, fingerprints, key type. Rejects with
+ * `CERT_INVALID` for bytes that are not a certificate.
+ */
+export async function describeCertificate(der: Uint8Array): Promise<CertificateSummary> {
+  const lib = await native();
+  const json = copyOut(
+    (buf, n) =>
+      lib.symbols.rustls_sockets_certificate_describe(der, der.length, buf, buf.length, n),
+    "describeCertificate",
+  );
+  const raw = JSON.parse(fromUtf8(json)) as
+    & Omit<
+      CertificateSummary,
+      "notBefore" | "notAfter" | "sha256Fingerprint" | "publicKeyPin"
+    >
+    & { notBefore: number; notAfter: number };
+  const fingerprint = createHash("sha256").update(der).digest("hex").toUpperCase()
+    .match(/../g)!.join(":");
+  return {
+    subject: raw.subject,
+    issuer: raw.issuer,
+    dnsNames: raw.dnsNames,
+    ipAddresses: raw.ipAddresses,
+    notBefore: new Date(raw.notBefore * 1000),
+    notAfter: new Date(raw.notAfter * 1000),
+    serialNumber: raw.serialNumber,
+    sha256Fingerprint: fingerprint,
+    publicKeyPin: publicKeyPinOf(lib, der),
+    publicKeyType: raw.publicKeyType,
+    isCA: raw.isCA,
+  };
+}
