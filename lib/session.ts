@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { closedError, TlsError } from "./errors.ts";
+import { closedError, TlsError, type TlsErrorCode } from "./errors.ts";
 import {
   check,
   fromUtf8,
@@ -175,22 +175,32 @@ export class TlsSession {
     this.lib.symbols.rustls_connection_send_close_notify(this.handle);
   }
 
-  /** A `TlsError` for a failed rustls call, naming the peer for certificate errors. */
+  /** A `TlsError` for a failed rustls call, saying whose certificate failed and what to do. */
   error(result: number): TlsError {
-    const who = this.peer.serverName === undefined
-      ? "TLS"
-      : `TLS with ${JSON.stringify(this.peer.serverName)}`;
+    const name = this.peer.serverName;
+    const who = name === undefined ? "TLS" : `TLS with ${JSON.stringify(name)}`;
     const error = resultError(this.lib, result, who);
-    if (error.code === "CERT_NAME_MISMATCH" && this.peer.serverName !== undefined) {
-      return new TlsError(
-        error.code,
-        `the server's certificate is not valid for ${
-          JSON.stringify(this.peer.serverName)
-        } (${error.message}); connect with the name the certificate was issued for, or set serverName`,
-        { rustlsResult: result },
-      );
-    }
-    return error;
+    const subject = name === undefined
+      ? "the client's certificate"
+      : `the certificate of ${JSON.stringify(name)}`;
+    const hint: Partial<Record<TlsErrorCode, string>> = {
+      UNKNOWN_ISSUER: `${subject} does not chain to a trusted root (a missing intermediate, a ` +
+        "self-signed certificate or a private CA: trust it with caCerts or extraCaCerts)",
+      CERT_EXPIRED:
+        `${subject} or one of its chain has expired (renew it, or check this machine's clock)`,
+      CERT_NOT_YET_VALID:
+        `${subject} or one of its chain is not valid yet (check this machine's clock)`,
+      CERT_REVOKED: `${subject} or one of its chain was revoked by one of the CRLs given`,
+      CERT_INVALID_PURPOSE: `${subject} is not issued for this use (its extendedKeyUsage lacks ${
+        name === undefined ? "clientAuth" : "serverAuth"
+      })`,
+      CERT_NAME_MISMATCH: `${subject} is not valid for that name: connect with the name it was ` +
+        "issued for, or set serverName",
+      CERT_INVALID: `${subject} is not acceptable`,
+    };
+    const text = hint[error.code];
+    if (text === undefined) return error;
+    return new TlsError(error.code, `${text} (${error.message})`, { rustlsResult: result });
   }
 
   /** What the handshake negotiated; call once `isHandshaking` is false. */
