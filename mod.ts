@@ -20,6 +20,8 @@ export { TlsConn } from "./lib/conn.ts";
 export { listenTls, TlsListener } from "./lib/listener.ts";
 export { TlsError } from "./lib/errors.ts";
 export { describeCertificate } from "./lib/certificate.ts";
+export { liveNativeObjects } from "./lib/native.ts";
+export type { LiveObjects } from "./lib/native.ts";
 export type { TlsErrorCode, TlsErrorDetails } from "./lib/errors.ts";
 export type {
   CertificateAndKey,

@@ -116,12 +116,12 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "usize"],
     result: "u32",
   },
-  // rustls_result rustls_client_config_builder_build(builder *, const rustls_client_config **out)
-  rustls_client_config_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
+  // u32 rustls_sockets_client_config_builder_build(builder *, const rustls_client_config **out) (counted)
+  rustls_sockets_client_config_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
   // void rustls_client_config_builder_free(builder *)
   rustls_client_config_builder_free: { parameters: ["pointer"], result: "void" },
-  // void rustls_client_config_free(const rustls_client_config *)
-  rustls_client_config_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_sockets_client_config_free(const rustls_client_config *) (counted)
+  rustls_sockets_client_config_free: { parameters: ["pointer"], result: "void" },
 
   // --- server configuration (rustls-ffi) ----------------------------------
   // rustls_result rustls_server_config_builder_new_custom(const provider *, const u16 *versions, size_t n, builder **out)
@@ -144,12 +144,12 @@ export const SYMBOLS = {
     parameters: ["pointer", "pointer"],
     result: "void",
   },
-  // rustls_result rustls_server_config_builder_build(builder *, const rustls_server_config **out)
-  rustls_server_config_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
+  // u32 rustls_sockets_server_config_builder_build(builder *, const rustls_server_config **out) (counted)
+  rustls_sockets_server_config_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
   // void rustls_server_config_builder_free(builder *)
   rustls_server_config_builder_free: { parameters: ["pointer"], result: "void" },
-  // void rustls_server_config_free(const rustls_server_config *)
-  rustls_server_config_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_sockets_server_config_free(const rustls_server_config *) (counted)
+  rustls_sockets_server_config_free: { parameters: ["pointer"], result: "void" },
   // rustls_web_pki_client_cert_verifier_builder *..._builder_new_with_provider(const provider *, const rustls_root_cert_store *)
   rustls_web_pki_client_cert_verifier_builder_new_with_provider: {
     parameters: ["pointer", "pointer"],
@@ -206,10 +206,8 @@ export const SYMBOLS = {
   },
 
   // --- connections (rustls-ffi) -------------------------------------------
-  // rustls_result rustls_client_connection_new(const rustls_client_config *, const char *name, rustls_connection **out)
-  rustls_client_connection_new: { parameters: ["pointer", "buffer", "buffer"], result: "u32" },
-  // void rustls_connection_free(rustls_connection *)
-  rustls_connection_free: { parameters: ["pointer"], result: "void" },
+  // void rustls_sockets_connection_free(rustls_connection *) (counted)
+  rustls_sockets_connection_free: { parameters: ["pointer"], result: "void" },
   // bool rustls_connection_is_handshaking(const rustls_connection *)
   rustls_connection_is_handshaking: { parameters: ["pointer"], result: "bool" },
   // bool rustls_connection_wants_write(const rustls_connection *)
@@ -363,13 +361,22 @@ export const SYMBOLS = {
     parameters: ["pointer"],
     result: "u32",
   },
+  // void rustls_sockets_debug_live_objects(int64_t out[3])
+  rustls_sockets_debug_live_objects: { parameters: ["buffer"], result: "void" },
 } as const satisfies Record<string, SymbolSpec>;
 
 /** An opaque native pointer (Deno: a pointer object; Bun: a number). `null` is NULL. */
 export type Pointer = { readonly __nativePointer: never } | null;
 
 /** Bytes passed to a `buffer` parameter. */
-export type BufferArg = Uint8Array | Uint16Array | Uint32Array | Int32Array | BigUint64Array | null;
+export type BufferArg =
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | null;
 
 type ParamValue<T extends NativeType> = T extends "pointer" | "function" ? Pointer
   : T extends "buffer" ? BufferArg

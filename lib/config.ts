@@ -370,7 +370,7 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
       }
     }
     consumed = true;
-    check(lib, s.rustls_client_config_builder_build(builder, cell), "client configuration");
+    check(lib, s.rustls_sockets_client_config_builder_build(builder, cell), "client configuration");
     return lib.pointerFrom(cell);
   } finally {
     if (!consumed) s.rustls_client_config_builder_free(builder);
@@ -398,7 +398,7 @@ export function releaseConfig(lib: NativeLibrary, config: Pointer): void {
     return;
   }
   inUse.delete(config);
-  if (evicted.delete(config)) lib.symbols.rustls_client_config_free(config);
+  if (evicted.delete(config)) lib.symbols.rustls_sockets_client_config_free(config);
 }
 
 function cacheKey(options: TlsClientOptions, endpoint: string): string {
@@ -461,6 +461,6 @@ function remember(lib: NativeLibrary, key: string, config: Pointer): void {
     const [oldestKey, oldest] = cache.entries().next().value as [string, Pointer];
     cache.delete(oldestKey);
     if (inUse.has(oldest)) evicted.add(oldest);
-    else lib.symbols.rustls_client_config_free(oldest);
+    else lib.symbols.rustls_sockets_client_config_free(oldest);
   }
 }

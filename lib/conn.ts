@@ -41,6 +41,26 @@ export interface SessionStarter {
   abandon(): void;
 }
 
+/** Options of one `TlsConn` operation. */
+export interface OperationOptions {
+  /**
+   * Aborts the operation: it rejects with `ABORTED` and the connection is
+   * closed (a TLS stream cannot resume after a partial record).
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * The safety net for connections dropped without `close()`: frees the
+ * socket and the native session when the object is garbage collected.
+ * `close()` is the main path and unregisters.
+ */
+const dropped = new FinalizationRegistry<
+  { transport: TlsTransport; conn: { session?: TlsSession } }
+>(
+  (held) => held.transport.close(held.conn.session),
+);
+
 /** An established (or establishing) TLS connection. */
 export class TlsConn implements AsyncDisposable {
   #session: TlsSession | undefined;
@@ -69,10 +89,33 @@ export class TlsConn implements AsyncDisposable {
     transport: TlsTransport,
     limits: HandshakeLimits = {},
   ) {
-    if (session instanceof TlsSession) this.#session = session;
+    if (session instanceof TlsSession) this.#session = this.#held.session = session;
     else this.#starter = session;
     this.#transport = transport;
     this.#limits = limits;
+    dropped.register(this, { transport, conn: this.#held }, this);
+  }
+
+  /** What the finalizer frees; shares no reference to `this`. */
+  readonly #held: { session?: TlsSession } = {};
+
+  /** Runs `op`; an abort of `signal` closes the connection and rejects with `ABORTED`. */
+  async #abortable<T>(signal: AbortSignal | undefined, op: () => Promise<T>): Promise<T> {
+    if (!signal) return await op();
+    if (signal.aborted) {
+      this.close();
+      throw abortError(signal);
+    }
+    const onAbort = (): void => this.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await op();
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      throw error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** The session; only valid once the handshake started it. */
@@ -95,10 +138,12 @@ export class TlsConn implements AsyncDisposable {
    * Completes the handshake (once; later calls return the same result) and
    * tells what was negotiated.
    */
-  handshake(): Promise<HandshakeInfo> {
+  handshake(options?: OperationOptions): Promise<HandshakeInfo> {
     if (this.#closed && !this.#handshake) return Promise.reject(closedError());
     this.#handshake ??= this.#runHandshake(this.#limits);
-    return this.#handshake;
+    const handshake = this.#handshake;
+    if (!options?.signal || this.#info) return handshake;
+    return this.#abortable(options.signal, () => handshake);
   }
 
   async #runHandshake(limits: HandshakeLimits): Promise<HandshakeInfo> {
@@ -123,6 +168,7 @@ export class TlsConn implements AsyncDisposable {
           throw closedError();
         }
         this.#session = session;
+        this.#held.session = session;
       }
       const session = this.#session;
       let info: HandshakeInfo | undefined;
@@ -228,13 +274,15 @@ export class TlsConn implements AsyncDisposable {
    * the peer closed cleanly (close_notify). A close without close_notify
    * rejects with `UNEXPECTED_EOF`. Concurrent reads are served in call order.
    */
-  read(buf: Uint8Array): Promise<number | null> {
-    const next = this.#reading.then(() => this.#read(buf));
+  read(buf: Uint8Array, options?: OperationOptions): Promise<number | null> {
+    const next = this.#reading.then(() =>
+      this.#abortable(options?.signal, () => this.#read(buf, options?.signal))
+    );
     this.#reading = next.catch(() => {});
     return next;
   }
 
-  async #read(buf: Uint8Array): Promise<number | null> {
+  async #read(buf: Uint8Array, signal?: AbortSignal): Promise<number | null> {
     this.#ensureOpen();
     if (this.#peerClosed) return null;
     if (!this.#info) await this.handshake();
@@ -257,7 +305,7 @@ export class TlsConn implements AsyncDisposable {
             "the peer closed the connection without sending close_notify (the data may be truncated)",
           );
         }
-        await transport.waitReadable();
+        await transport.waitReadable(signal);
       }
     } catch (error) {
       throw this.#fail(error);
@@ -269,13 +317,15 @@ export class TlsConn implements AsyncDisposable {
    * took every byte and the records were handed to the transport.
    * Concurrent writes are sent in call order, never interleaved.
    */
-  write(data: Uint8Array): Promise<number> {
-    const next = this.#writing.then(() => this.#write(data));
+  write(data: Uint8Array, options?: OperationOptions): Promise<number> {
+    const next = this.#writing.then(() =>
+      this.#abortable(options?.signal, () => this.#write(data, options?.signal))
+    );
     this.#writing = next.catch(() => {});
     return next;
   }
 
-  async #write(data: Uint8Array): Promise<number> {
+  async #write(data: Uint8Array, signal?: AbortSignal): Promise<number> {
     this.#ensureOpen();
     if (this.#writeClosed) throw new TlsError("CLOSED", "the write side is closed (closeWrite)");
     if (!this.#info) await this.handshake();
@@ -288,7 +338,7 @@ export class TlsConn implements AsyncDisposable {
         const [accepted, , flags] = transport.state;
         sent += accepted;
         if (sent >= data.length && !(flags & IO.WANTS_WRITE)) return data.length;
-        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
+        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable(signal);
       }
     } catch (error) {
       throw this.#fail(error);
@@ -338,6 +388,7 @@ export class TlsConn implements AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    dropped.unregister(this);
     this.#transport.close(this.#session);
     this.#starter?.abandon();
     this.#starter = undefined;

@@ -240,7 +240,7 @@ export class FdTransport implements TlsTransport {
         s.rustls_sockets_poller_submit_close(poller, conn, this.#fd, token)
       ).catch(() => {
         // the poller could not take the job: do it here
-        if (conn !== null) s.rustls_connection_free(conn);
+        if (conn !== null) s.rustls_sockets_connection_free(conn);
         s.rustls_sockets_socket_close(this.#fd);
       });
     });

@@ -19,6 +19,9 @@ const EINTR = 4;
 const ECONNABORTED = 103;
 const BACKLOG = 1024;
 
+/** The safety net for listeners dropped without `close()`. */
+const droppedListeners = new FinalizationRegistry<() => void>((close) => close());
+
 /** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
 export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
   /** The address it listens on (with the real port when `0` was asked for). */
@@ -46,6 +49,12 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
     this.#handshakeTimeout = handshakeTimeout;
     this.#watch = readiness(lib).watch(fd);
     this.addr = localAddress(lib, fd);
+    const watch = this.#watch;
+    droppedListeners.register(this, () => {
+      watch.forget();
+      lib.symbols.rustls_sockets_socket_close(fd);
+      setup.close();
+    }, this);
   }
 
   /**
@@ -96,6 +105,7 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    droppedListeners.unregister(this);
     this.#watch.forget();
     this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
     this.#setup.close();

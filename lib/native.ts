@@ -82,3 +82,28 @@ export function providerName(lib: NativeLibrary): string {
   lib.symbols.rustls_sockets_crypto_provider_name(buf, buf.length, n);
   return fromUtf8(buf.subarray(0, Number(n[0])));
 }
+
+/** Live native objects the module created and has not freed yet. */
+export interface LiveObjects {
+  /** rustls connections (client and server sessions). */
+  connections: number;
+  /** rustls client configurations (cached ones included). */
+  clientConfigs: number;
+  /** rustls server configurations (each listener holds some). */
+  serverConfigs: number;
+}
+
+/**
+ * Debugging aid: counts the native objects alive right now, so tests and
+ * leak hunts can check they return to their baseline.
+ */
+export async function liveNativeObjects(): Promise<LiveObjects> {
+  const lib = await native();
+  const out = new BigInt64Array(3);
+  lib.symbols.rustls_sockets_debug_live_objects(out);
+  return {
+    connections: Number(out[0]),
+    clientConfigs: Number(out[1]),
+    serverConfigs: Number(out[2]),
+  };
+}

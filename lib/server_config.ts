@@ -167,7 +167,11 @@ export class ServerSetup {
           s.rustls_server_config_builder_set_client_verifier(builder, this.#clientVerifier);
         }
         consumed = true;
-        check(lib, s.rustls_server_config_builder_build(builder, cell), "server configuration");
+        check(
+          lib,
+          s.rustls_sockets_server_config_builder_build(builder, cell),
+          "server configuration",
+        );
         return lib.pointerFrom(cell);
       } finally {
         if (!consumed) s.rustls_server_config_builder_free(builder);
@@ -223,7 +227,7 @@ export class ServerSetup {
     if (this.#resolved.size > RESOLVED_CACHE_SIZE) {
       const [oldestKey, oldest] = this.#resolved.entries().next().value as [string, Pointer];
       this.#resolved.delete(oldestKey);
-      this.#lib.symbols.rustls_server_config_free(oldest); // connections hold their own reference
+      this.#lib.symbols.rustls_sockets_server_config_free(oldest); // connections hold their own reference
     }
     return config;
   }
@@ -254,7 +258,9 @@ export class ServerSetup {
     this.#freed = true;
     const s = this.#lib.symbols;
     const configs = [this.#default, ...this.#byName.values(), ...this.#resolved.values()];
-    for (const config of configs) if (config !== undefined) s.rustls_server_config_free(config);
+    for (const config of configs) {
+      if (config !== undefined) s.rustls_sockets_server_config_free(config);
+    }
     this.#byName.clear();
     this.#resolved.clear();
     this.#default = undefined;

@@ -48,26 +48,10 @@ export class TlsSession {
     this.peer = peer;
   }
 
-  /** A client session for `serverName` with a built `rustls_client_config`. */
-  static client(
-    lib: NativeLibrary,
-    config: Pointer,
-    serverName: string,
-    serverNameIsIp: boolean,
-  ): TlsSession {
-    const cell = outCell();
-    const name = new TextEncoder().encode(serverName + "\0");
-    const result = lib.symbols.rustls_client_connection_new(config, name, cell);
-    if (result !== OK) {
-      const error = resultError(lib, result, `server name ${JSON.stringify(serverName)}`);
-      throw new TlsError("INVALID_CONFIG", error.message, { rustlsResult: result });
-    }
-    return new TlsSession(lib, lib.pointerFrom(cell), { serverName, serverNameIsIp });
-  }
-
   /**
-   * Like {@link client}, but builds the ClientHello (key shares included) on a
-   * worker thread, off the event loop.
+   * A client session for `serverName` with a built `rustls_client_config`.
+   * The ClientHello (key shares included) is built on a worker thread, off
+   * the event loop.
    */
   static async clientOffThread(
     lib: NativeLibrary,
@@ -285,7 +269,7 @@ export class TlsSession {
   free(): void {
     if (this.#freed) return;
     this.#freed = true;
-    this.lib.symbols.rustls_connection_free(this.#handle);
+    this.lib.symbols.rustls_sockets_connection_free(this.#handle);
     this.#handle = null;
   }
 }

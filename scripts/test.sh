@@ -19,7 +19,7 @@ failed=0
 status=0
 
 echo "== deno test"
-node_modules/.bin/deno test -A tests/ "$@" 2>&1 | tee "$logs/deno.log"
+node_modules/.bin/deno test -A --v8-flags=--expose-gc tests/ "$@" 2>&1 | tee "$logs/deno.log"
 deno_status=${PIPESTATUS[0]}
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$logs/deno.log" | tail -1)
 if [ -n "$summary" ]; then

@@ -250,12 +250,12 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
         let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
         let rc = rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
             as u32;
-        if rc != RESULT_OK {
-            if fd >= 0 {
-                send_alert_fd(alert, fd);
-            } else {
-                raw::put(out_alert_n, drain_alert(alert, raw::bytes_mut(alert_buf, alert_cap)));
-            }
+        if rc == RESULT_OK {
+            crate::debug::created(crate::debug::Kind::Connection);
+        } else if fd >= 0 {
+            send_alert_fd(alert, fd);
+        } else {
+            raw::put(out_alert_n, drain_alert(alert, raw::bytes_mut(alert_buf, alert_cap)));
         }
         rc
     })

@@ -20,6 +20,7 @@
 pub mod acceptor;
 pub mod buffer;
 pub mod certificate;
+pub mod debug;
 pub mod info;
 pub mod io;
 pub mod poller;

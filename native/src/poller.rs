@@ -182,6 +182,9 @@ fn run(job: Job) -> Event {
         Work::IntoConnection(accepted, config, fd) => {
             let mut conn: Conn = std::ptr::null_mut();
             let rc = crate::acceptor::into_connection_fd(accepted.0, config.0, fd, &mut conn);
+            if rc == crate::RESULT_OK {
+                crate::debug::created(crate::debug::Kind::Connection);
+            }
             let address = conn as usize as u64;
             done(rc, address as u32, (address >> 32) as u32, 0)
         }
@@ -192,6 +195,9 @@ fn run(job: Job) -> Event {
                 name.as_ptr(),
                 &mut conn,
             ) as u32;
+            if rc == crate::RESULT_OK {
+                crate::debug::created(crate::debug::Kind::Connection);
+            }
             let address = conn as usize as u64;
             done(rc, address as u32, (address >> 32) as u32, 0)
         }
@@ -202,7 +208,7 @@ fn run(job: Job) -> Event {
             done(errno as u32, fd as u32, pending, 0)
         }
         Work::Close(conn, fd) => {
-            rustls_ffi::connection::rustls_connection::rustls_connection_free(conn.0);
+            crate::debug::rustls_sockets_connection_free(conn.0);
             if fd >= 0 {
                 sys::close(fd);
             }

@@ -113,7 +113,7 @@ export interface GoPeerOptions {
   min?: "1.2" | "1.3";
   max?: "1.2" | "1.3";
   alpn?: string[];
-  mode?: "echo" | "abrupt" | "silent";
+  mode?: "echo" | "abrupt" | "silent" | "reset-early" | "reset-late";
 }
 
 /** Options of the Go client. */

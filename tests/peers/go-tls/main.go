@@ -2,7 +2,9 @@
 // It prints "LISTENING <port>" once ready and serves until killed.
 //
 // Modes: echo (echo bytes until EOF, then close_notify), abrupt (handshake,
-// write "bye", close TCP without close_notify), silent (accept TCP, never answer).
+// write "bye", close TCP without close_notify), silent (accept TCP, never answer),
+// reset-early (read part of the ClientHello, then reset the TCP connection),
+// reset-late (handshake, write "data", then reset the TCP connection).
 package main
 
 import (
@@ -36,7 +38,7 @@ func main() {
 	minVersion := flag.String("min", "1.2", "minimum TLS version (1.2 or 1.3)")
 	maxVersion := flag.String("max", "1.3", "maximum TLS version (1.2 or 1.3)")
 	alpn := flag.String("alpn", "", "comma-separated ALPN protocols")
-	mode := flag.String("mode", "echo", "echo | abrupt | silent")
+	mode := flag.String("mode", "echo", "echo | abrupt | silent | reset-early | reset-late")
 	connect := flag.String("connect", "", "client mode: connect to this host:port instead of listening")
 	serverName := flag.String("servername", "localhost", "client mode: SNI and verified name")
 	caFile := flag.String("ca", "", "client mode: PEM roots")
@@ -133,6 +135,16 @@ func serve(raw net.Conn, config *tls.Config, mode string) {
 		raw.Close()
 		return
 	}
+	reset := func() {
+		raw.(*net.TCPConn).SetLinger(0) // close sends RST
+		raw.Close()
+	}
+	if mode == "reset-early" {
+		buf := make([]byte, 10)
+		io.ReadFull(raw, buf)
+		reset()
+		return
+	}
 	conn := tls.Server(raw, config)
 	defer conn.Close()
 	if err := conn.Handshake(); err != nil {
@@ -142,6 +154,11 @@ func serve(raw net.Conn, config *tls.Config, mode string) {
 	case "abrupt":
 		conn.Write([]byte("bye"))
 		raw.Close()
+	case "reset-late":
+		conn.Write([]byte("data"))
+		buf := make([]byte, 4)
+		io.ReadFull(conn, buf) // wait for the client's go-ahead
+		reset()
 	default:
 		io.Copy(conn, conn)
 		conn.CloseWrite()
