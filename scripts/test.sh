@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test in both runtimes (the README's test command: npm test).
-# Sets up what is missing first (scripts/setup.sh), then runs tests/ under
-# `deno test` and `bun test` and ends with one line: "N passed, N failed".
+# Runs every test (the README's test command: npm test): tests/ under
+# `deno test` and under `bun test`, then the native crate's own tests under
+# valgrind. Sets up what is missing first (scripts/setup.sh) and ends with
+# one line summing all three: "N passed, N failed".
 # Exits non-zero on any failure, or when a runner ends without a summary.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-for tool in openssl go gnutls-cli curl python3; do
+for tool in openssl go gnutls-cli curl python3 valgrind; do
   command -v "$tool" >/dev/null || { echo "test: '$tool' is needed as a TLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
 
@@ -42,6 +43,18 @@ else
   failed=$((failed + 1))
 fi
 [ "$bun_status" -eq 0 ] || status=1
+
+echo "== native tests (cargo test under valgrind)"
+bash scripts/native-tests.sh 2>&1 | tee "$logs/native.log"
+native_status=${PIPESTATUS[0]}
+native=$(grep -E '^test result: .* [0-9]+ passed; [0-9]+ failed' "$logs/native.log" | tail -1)
+if [ -n "$native" ]; then
+  passed=$((passed + $(echo "$native" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$native" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+else
+  failed=$((failed + 1))
+fi
+[ "$native_status" -eq 0 ] || { status=1; [ -n "$native" ] && failed=$((failed + 1)); }
 
 rm -rf "$logs"
 [ "$failed" -eq 0 ] || status=1

@@ -142,7 +142,10 @@ pub extern "C" fn rustls_sockets_acceptor_feed_tls(
             return RESULT_NULL_PARAMETER;
         }
         raw::put(out_alert_n, 0);
-        let mut cursor = Cursor { data: raw::bytes(buf, len), pos: 0 };
+        let mut cursor = Cursor {
+            data: raw::bytes(buf, len),
+            pos: 0,
+        };
         while cursor.pos < cursor.data.len() {
             let mut n = 0usize;
             let rc = rustls_acceptor::rustls_acceptor_read_tls(
@@ -248,14 +251,18 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
     boundary(RESULT_PANIC, || {
         raw::put(out_alert_n, 0);
         let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
-        let rc = rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
-            as u32;
+        let rc = rustls_accepted::rustls_accepted_into_connection(
+            accepted, config, out_conn, &mut alert,
+        ) as u32;
         if rc == RESULT_OK {
             crate::debug::created(crate::debug::Kind::Connection);
         } else if fd >= 0 {
             send_alert_fd(alert, fd);
         } else {
-            raw::put(out_alert_n, drain_alert(alert, raw::bytes_mut(alert_buf, alert_cap)));
+            raw::put(
+                out_alert_n,
+                drain_alert(alert, raw::bytes_mut(alert_buf, alert_cap)),
+            );
         }
         rc
     })

@@ -22,7 +22,10 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
         if conn.is_null() || out_n.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut cursor = Cursor { data: raw::bytes(buf, len), pos: 0 };
+        let mut cursor = Cursor {
+            data: raw::bytes(buf, len),
+            pos: 0,
+        };
         let eof = cursor.data.is_empty();
         loop {
             if !eof && cursor.pos == cursor.data.len() {
@@ -67,7 +70,10 @@ pub extern "C" fn rustls_sockets_connection_drain_tls(
         if conn.is_null() || out_n.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut sink = Sink { data: raw::bytes_mut(buf, cap), pos: 0 };
+        let mut sink = Sink {
+            data: raw::bytes_mut(buf, cap),
+            pos: 0,
+        };
         while sink.pos < sink.data.len() && conn_api::rustls_connection_wants_write(conn) {
             let mut n = 0usize;
             let rc = conn_api::rustls_connection_write_tls(

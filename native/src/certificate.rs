@@ -37,7 +37,11 @@ fn json_list(out: &mut String, items: &[String]) {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 fn key_type(cert: &X509Certificate<'_>) -> String {
@@ -77,8 +81,12 @@ fn describe(der: &[u8]) -> Option<String> {
             match name {
                 GeneralName::DNSName(n) => dns.push(n.to_string()),
                 GeneralName::IPAddress(bytes) => match bytes.len() {
-                    4 => ips.push(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*bytes).ok()?).to_string()),
-                    16 => ips.push(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*bytes).ok()?).to_string()),
+                    4 => ips.push(
+                        std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*bytes).ok()?).to_string(),
+                    ),
+                    16 => ips.push(
+                        std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*bytes).ok()?).to_string(),
+                    ),
                     _ => {}
                 },
                 _ => {}
@@ -141,9 +149,7 @@ pub extern "C" fn rustls_sockets_certificate_spki(
 ) -> u32 {
     boundary(RESULT_PANIC, || {
         match X509Certificate::from_der(raw::bytes(der, len)) {
-            Ok((_, cert)) => {
-                raw::copy_out(cert.tbs_certificate.subject_pki.raw, buf, cap, out_n)
-            }
+            Ok((_, cert)) => raw::copy_out(cert.tbs_certificate.subject_pki.raw, buf, cap, out_n),
             Err(_) => RESULT_CERTIFICATE_PARSE_ERROR,
         }
     })

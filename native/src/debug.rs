@@ -39,7 +39,8 @@ pub extern "C" fn rustls_sockets_debug_live_objects(out: *mut i64) {
         let dest = raw::bytes_mut(out as *mut u8, 24);
         if dest.len() == 24 {
             for (i, counter) in LIVE.iter().enumerate() {
-                dest[i * 8..i * 8 + 8].copy_from_slice(&counter.load(Ordering::Relaxed).to_ne_bytes());
+                dest[i * 8..i * 8 + 8]
+                    .copy_from_slice(&counter.load(Ordering::Relaxed).to_ne_bytes());
             }
         }
     })
@@ -63,7 +64,8 @@ pub extern "C" fn rustls_sockets_client_config_builder_build(
     out: *mut *const rustls_client_config,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let rc = rustls_client_config_builder::rustls_client_config_builder_build(builder, out) as u32;
+        let rc =
+            rustls_client_config_builder::rustls_client_config_builder_build(builder, out) as u32;
         if rc == RESULT_OK {
             created(Kind::ClientConfig);
         }
@@ -89,7 +91,8 @@ pub extern "C" fn rustls_sockets_server_config_builder_build(
     out: *mut *const rustls_server_config,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let rc = rustls_server_config_builder::rustls_server_config_builder_build(builder, out) as u32;
+        let rc =
+            rustls_server_config_builder::rustls_server_config_builder_build(builder, out) as u32;
         if rc == RESULT_OK {
             created(Kind::ServerConfig);
         }
@@ -105,5 +108,22 @@ pub extern "C" fn rustls_sockets_server_config_free(config: *const rustls_server
             freed(Kind::ServerConfig);
             rustls_server_config::rustls_server_config_free(config);
         }
+    })
+}
+
+/// `rustls_client_connection_new`, counted.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_client_connection_new(
+    config: *const rustls_client_config,
+    server_name: *const libc::c_char,
+    out: *mut Conn,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        let rc =
+            rustls_client_config::rustls_client_connection_new(config, server_name, out) as u32;
+        if rc == RESULT_OK {
+            created(Kind::Connection);
+        }
+        rc
     })
 }

@@ -37,7 +37,9 @@ pub extern "C" fn rustls_sockets_connection_get_info(
             return RESULT_NULL_PARAMETER;
         }
         let mut record = Vec::with_capacity(96);
-        record.extend_from_slice(&conn_api::rustls_connection_get_protocol_version(conn).to_le_bytes());
+        record.extend_from_slice(
+            &conn_api::rustls_connection_get_protocol_version(conn).to_le_bytes(),
+        );
         record.extend_from_slice(
             &conn_api::rustls_connection_get_negotiated_ciphersuite(conn).to_le_bytes(),
         );
@@ -81,7 +83,8 @@ pub extern "C" fn rustls_sockets_connection_copy_peer_certificate(
         }
         let mut der: *const u8 = std::ptr::null();
         let mut der_len = 0usize;
-        let rc = rustls_ffi::certificate::rustls_certificate_get_der(cert, &mut der, &mut der_len) as u32;
+        let rc = rustls_ffi::certificate::rustls_certificate_get_der(cert, &mut der, &mut der_len)
+            as u32;
         if rc != RESULT_OK {
             return rc;
         }

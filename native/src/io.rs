@@ -11,7 +11,9 @@ use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::raw::{self, Conn};
-use crate::{boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY};
+use crate::{
+    boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
+};
 
 /// The socket had nothing more to read (`EAGAIN`).
 pub const RUSTLS_SOCKETS_IO_READ_BLOCKED: u32 = 1;

@@ -66,5 +66,7 @@ pub extern "C" fn rustls_sockets_crypto_provider_name(
     const NAME: &str = "aws-lc-rs";
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
     const NAME: &str = "ring";
-    boundary(RESULT_PANIC, || raw::copy_out(NAME.as_bytes(), buf, cap, out_n))
+    boundary(RESULT_PANIC, || {
+        raw::copy_out(NAME.as_bytes(), buf, cap, out_n)
+    })
 }

@@ -44,7 +44,11 @@ type Event = [u32; 6];
 enum Work {
     Recv(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
     Send(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
-    IntoConnection(Handoff<rustls_accepted>, Handoff<rustls_server_config>, c_int),
+    IntoConnection(
+        Handoff<rustls_accepted>,
+        Handoff<rustls_server_config>,
+        c_int,
+    ),
     LoadRoots(Handoff<rustls_root_cert_store_builder>, std::ffi::CString),
     NewClient(Handoff<rustls_client_config>, std::ffi::CString),
     Connect(std::ffi::CString, u16),
@@ -167,7 +171,9 @@ fn wait_into(inner: &Inner, out: &mut Vec<Event>, max: usize, timeout_ms: c_int)
 }
 
 fn run(job: Job) -> Event {
-    let done = |result: u32, a: u32, b: u32, c: u32| [job.token, RUSTLS_SOCKETS_EVENT_DONE, result, a, b, c];
+    let done = |result: u32, a: u32, b: u32, c: u32| {
+        [job.token, RUSTLS_SOCKETS_EVENT_DONE, result, a, b, c]
+    };
     match job.work {
         Work::Recv(conn, fd) => {
             let mut state = crate::io::State::default();
@@ -190,21 +196,19 @@ fn run(job: Job) -> Event {
         }
         Work::NewClient(config, name) => {
             let mut conn: Conn = std::ptr::null_mut();
-            let rc = rustls_client_config::rustls_client_connection_new(
+            let rc = crate::debug::rustls_sockets_client_connection_new(
                 config.0,
                 name.as_ptr(),
                 &mut conn,
-            ) as u32;
-            if rc == crate::RESULT_OK {
-                crate::debug::created(crate::debug::Kind::Connection);
-            }
+            );
             let address = conn as usize as u64;
             done(rc, address as u32, (address >> 32) as u32, 0)
         }
         Work::Connect(ip, port) => {
             let mut fd: c_int = -1;
             let mut pending = 0u32;
-            let errno = crate::socket::rustls_sockets_tcp_connect(ip.as_ptr(), port, &mut fd, &mut pending);
+            let errno =
+                crate::socket::rustls_sockets_tcp_connect(ip.as_ptr(), port, &mut fd, &mut pending);
             done(errno as u32, fd as u32, pending, 0)
         }
         Work::Close(conn, fd) => {
@@ -215,11 +219,12 @@ fn run(job: Job) -> Event {
             done(0, 0, 0, 0)
         }
         Work::LoadRoots(builder, path) => {
-            let rc = rustls_root_cert_store_builder::rustls_root_cert_store_builder_load_roots_from_file(
-                builder.0,
-                path.as_ptr(),
-                false,
-            ) as u32;
+            let rc =
+                rustls_root_cert_store_builder::rustls_root_cert_store_builder_load_roots_from_file(
+                    builder.0,
+                    path.as_ptr(),
+                    false,
+                ) as u32;
             done(rc, 0, 0, 0)
         }
     }
@@ -298,12 +303,22 @@ pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller
             epfd,
             wakefd,
             stop: AtomicBool::new(false),
-            queue: Mutex::new(Queue { events: VecDeque::new(), signalled: false }),
+            queue: Mutex::new(Queue {
+                events: VecDeque::new(),
+                signalled: false,
+            }),
             signal: Mutex::new(None),
             jobs: Mutex::new(VecDeque::new()),
             jobs_ready: Condvar::new(),
         };
-        if sys::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, wakefd, libc::EPOLLIN as u32, WAKE_TOKEN) < 0 {
+        if sys::epoll_ctl(
+            epfd,
+            libc::EPOLL_CTL_ADD,
+            wakefd,
+            libc::EPOLLIN as u32,
+            WAKE_TOKEN,
+        ) < 0
+        {
             return raw::errno();
         }
         let poller = rustls_sockets_poller {
@@ -325,7 +340,11 @@ pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller)
             p.inner.stop.store(true, Ordering::SeqCst);
             sys::eventfd_signal(p.inner.wakefd);
             p.inner.jobs_ready.notify_all();
-            let threads = p.threads.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+            let threads = p
+                .threads
+                .lock()
+                .map(|mut t| std::mem::take(&mut *t))
+                .unwrap_or_default();
             for thread in threads {
                 let _ = thread.join();
             }
@@ -459,8 +478,9 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
             Err(_) => return libc::EIO,
         }
         let inner = Arc::clone(&p.inner);
-        let spawned = std::thread::Builder::new().name("rustls-sockets-poller".into()).spawn(
-            move || {
+        let spawned = std::thread::Builder::new()
+            .name("rustls-sockets-poller".into())
+            .spawn(move || {
                 let mut batch = Vec::with_capacity(BATCH);
                 // Completions queued before this thread existed are signalled now.
                 inner.post(&[]);
@@ -470,8 +490,7 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
                         inner.post(&batch);
                     }
                 }
-            },
-        );
+            });
         match spawned {
             Ok(handle) => {
                 if let Ok(mut threads) = p.threads.lock() {
@@ -513,7 +532,9 @@ pub extern "C" fn rustls_sockets_poller_submit_recv(
     fd: c_int,
     token: u32,
 ) -> c_int {
-    boundary(libc::EIO, || submit(poller, token, Work::Recv(Handoff(conn), fd)))
+    boundary(libc::EIO, || {
+        submit(poller, token, Work::Recv(Handoff(conn), fd))
+    })
 }
 
 /// Runs `rustls_sockets_connection_send_fd(conn, fd, NULL, 0, …)` (flush) on a
@@ -525,7 +546,9 @@ pub extern "C" fn rustls_sockets_poller_submit_send(
     fd: c_int,
     token: u32,
 ) -> c_int {
-    boundary(libc::EIO, || submit(poller, token, Work::Send(Handoff(conn), fd)))
+    boundary(libc::EIO, || {
+        submit(poller, token, Work::Send(Handoff(conn), fd))
+    })
 }
 
 /// Runs `rustls_accepted_into_connection` (the server's first flight, with
@@ -574,10 +597,15 @@ pub extern "C" fn rustls_sockets_poller_submit_client_connection(
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(name) = raw::c_text(server_name).and_then(|p| std::ffi::CString::new(p).ok()) else {
+        let Some(name) = raw::c_text(server_name).and_then(|p| std::ffi::CString::new(p).ok())
+        else {
             return libc::EINVAL;
         };
-        submit(poller, token, Work::NewClient(Handoff(config as *mut _), name))
+        submit(
+            poller,
+            token,
+            Work::NewClient(Handoff(config as *mut _), name),
+        )
     })
 }
 
@@ -608,5 +636,7 @@ pub extern "C" fn rustls_sockets_poller_submit_close(
     fd: c_int,
     token: u32,
 ) -> c_int {
-    boundary(libc::EIO, || submit(poller, token, Work::Close(Handoff(conn), fd)))
+    boundary(libc::EIO, || {
+        submit(poller, token, Work::Close(Handoff(conn), fd))
+    })
 }

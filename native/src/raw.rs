@@ -9,7 +9,9 @@ use crate::{RESULT_INSUFFICIENT_SIZE, RESULT_NULL_PARAMETER, RESULT_OK};
 
 /// The calling thread's last OS error number.
 pub(crate) fn errno() -> c_int {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// Writes `value` through `out` when it is not NULL.
@@ -99,9 +101,9 @@ pub(crate) unsafe extern "C" fn writev_fd_callback(
     // documented to have the layout of POSIX `struct iovec`, and `iov` holds `count` of them.
     let fd = unsafe { *(userdata as *const c_int) };
     let count = count.min(1024); // IOV_MAX on Linux
-    // sendmsg with MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE.
-    // Non-sockets (pipes) fall back to writev.
-    // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control data).
+                                 // sendmsg with MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE.
+                                 // Non-sockets (pipes) fall back to writev.
+                                 // SAFETY: msghdr is plain old data; all-zero is valid (no name, no control data).
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = iov as *mut libc::iovec;
     msg.msg_iovlen = count as _;
@@ -310,7 +312,14 @@ pub(crate) mod sys {
     /// `send(2)` with `MSG_NOSIGNAL` (no SIGPIPE on a closed peer).
     pub fn send(fd: c_int, data: &[u8]) -> isize {
         // SAFETY: `data` is a valid readable slice.
-        unsafe { libc::send(fd, data.as_ptr() as *const c_void, data.len(), libc::MSG_NOSIGNAL) }
+        unsafe {
+            libc::send(
+                fd,
+                data.as_ptr() as *const c_void,
+                data.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        }
     }
 
     /// Raises the calling thread's nice value by `nice` (lower priority); best effort.

@@ -5,8 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use libc::{c_char, c_int};
 
-use crate::raw::{self, sys};
 use crate::boundary;
+use crate::raw::{self, sys};
 
 /// Fills a `sockaddr_storage` for `ip:port`, returning its length.
 fn to_storage(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
@@ -17,7 +17,10 @@ fn to_storage(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             sin.sin_family = libc::AF_INET as libc::sa_family_t;
             sin.sin_port = v4.port().to_be();
             sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
-            (storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
+            (
+                storage,
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
         }
         SocketAddr::V6(v6) => {
             let sin6 = sys::as_v6(&mut storage);
@@ -25,7 +28,10 @@ fn to_storage(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
             sin6.sin6_port = v6.port().to_be();
             sin6.sin6_addr.s6_addr = v6.ip().octets();
             sin6.sin6_scope_id = v6.scope_id();
-            (storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
+            (
+                storage,
+                std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+            )
         }
     }
 }
@@ -41,7 +47,10 @@ fn from_storage(storage: &mut libc::sockaddr_storage) -> Option<SocketAddr> {
         libc::AF_INET6 => {
             let sin6 = sys::as_v6(storage);
             let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            Some(SocketAddr::new(IpAddr::V6(ip), u16::from_be(sin6.sin6_port)))
+            Some(SocketAddr::new(
+                IpAddr::V6(ip),
+                u16::from_be(sin6.sin6_port),
+            ))
         }
         _ => None,
     }
@@ -53,7 +62,11 @@ fn parse(ip: *const c_char, port: u16) -> Option<SocketAddr> {
 }
 
 fn new_tcp_socket(addr: &SocketAddr) -> Result<c_int, c_int> {
-    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     let fd = sys::socket(domain, libc::SOCK_STREAM);
     if fd < 0 {
         return Err(raw::errno());
@@ -201,7 +214,10 @@ pub extern "C" fn rustls_sockets_socket_shutdown(fd: c_int, how: c_int) -> c_int
 /// Closes `fd`. Returns 0 or an errno.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_socket_close(fd: c_int) -> c_int {
-    boundary(libc::EIO, || if sys::close(fd) < 0 { raw::errno() } else { 0 })
+    boundary(
+        libc::EIO,
+        || if sys::close(fd) < 0 { raw::errno() } else { 0 },
+    )
 }
 
 /// Puts `fd` in non-blocking mode (for adopted sockets). Returns 0 or an errno.
