@@ -17,6 +17,7 @@
  */
 export { connectTls } from "./lib/connect.ts";
 export { TlsConn } from "./lib/conn.ts";
+export type { OperationOptions } from "./lib/conn.ts";
 export { listenTls, TlsListener } from "./lib/listener.ts";
 export { TlsError } from "./lib/errors.ts";
 export { describeCertificate } from "./lib/certificate.ts";
