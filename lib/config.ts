@@ -130,6 +130,29 @@ export function rootStore(lib: NativeLibrary, pems: string[], what: string): Poi
   }
 }
 
+/**
+ * Hands each PEM CRL to `add` (a verifier builder's `add_crl`); `what` names
+ * the option in errors.
+ */
+export function addCrls(
+  lib: NativeLibrary,
+  crls: string[] | undefined,
+  add: (pem: Uint8Array) => number,
+  what: string,
+): void {
+  for (const [i, crl] of (crls ?? []).entries()) {
+    if (typeof crl !== "string" || !crl.includes("-----BEGIN X509 CRL-----")) {
+      throw new TlsError("INVALID_CONFIG", `${what}[${i}] is not a PEM CRL`);
+    }
+    const result = add(utf8(crl));
+    if (result !== 7000) {
+      throw new TlsError("INVALID_CONFIG", resultError(lib, result, `${what}[${i}]`).message, {
+        rustlsResult: result,
+      });
+    }
+  }
+}
+
 /** Where Linux distributions keep the system's root bundle (as openssl-probe looks). */
 const SYSTEM_BUNDLES = [
   "/etc/ssl/certs/ca-certificates.crt",
@@ -214,22 +237,12 @@ function webPkiVerifier(lib: NativeLibrary, store: Pointer, crls: string[] | und
       store,
     );
     try {
-      for (const [i, crl] of (crls ?? []).entries()) {
-        if (typeof crl !== "string" || !crl.includes("-----BEGIN X509 CRL-----")) {
-          throw new TlsError("INVALID_CONFIG", `crls[${i}] is not a PEM CRL`);
-        }
-        const bytes = utf8(crl);
-        const result = s.rustls_web_pki_server_cert_verifier_builder_add_crl(
-          builder,
-          bytes,
-          bytes.length,
-        );
-        if (result !== 7000) {
-          throw new TlsError("INVALID_CONFIG", resultError(lib, result, `crls[${i}]`).message, {
-            rustlsResult: result,
-          });
-        }
-      }
+      addCrls(
+        lib,
+        crls,
+        (pem) => s.rustls_web_pki_server_cert_verifier_builder_add_crl(builder, pem, pem.length),
+        "crls",
+      );
       if (crls !== undefined && crls.length > 0) {
         // Revocation is checked against the CRLs given; a certificate no CRL
         // speaks of (e.g. the intermediate when only its CRL is given) passes.

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import {
+  addCrls,
   alpnWire,
   type CertifiedKey,
   certifiedKey,
@@ -16,7 +17,7 @@ import {
   versionRange,
 } from "./config.ts";
 import { TlsError } from "./errors.ts";
-import { check, type NativeLibrary, outCell, type Pointer, resultError, utf8 } from "./native.ts";
+import { check, type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import type { CertificateAndKey, ClientHelloInfo, ListenTlsOptions } from "./types.ts";
 
 const RESOLVED_CACHE_SIZE = 64;
@@ -88,21 +89,12 @@ export class ServerSetup {
         store,
       );
       try {
-        for (const [i, crl] of (auth.crls ?? []).entries()) {
-          const bytes = utf8(crl);
-          const result = s.rustls_web_pki_client_cert_verifier_builder_add_crl(
-            builder,
-            bytes,
-            bytes.length,
-          );
-          if (result !== 7000) {
-            throw new TlsError(
-              "INVALID_CONFIG",
-              resultError(lib, result, `clientAuth.crls[${i}]`).message,
-              { rustlsResult: result },
-            );
-          }
-        }
+        addCrls(
+          lib,
+          auth.crls,
+          (pem) => s.rustls_web_pki_client_cert_verifier_builder_add_crl(builder, pem, pem.length),
+          "clientAuth.crls",
+        );
         if ((auth.crls ?? []).length > 0) {
           check(
             lib,

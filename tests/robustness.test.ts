@@ -432,3 +432,42 @@ test("security defaults: no key material in errors, no key log unless asked", as
     await peer.stop();
   }
 });
+
+test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  const served = (async () => {
+    const conn = await listener.accept();
+    let request = "";
+    const buf = new Uint8Array(64);
+    for (;;) {
+      const n = await conn.read(buf); // until the client's close_notify
+      if (n === null) break;
+      request += str(buf.subarray(0, n));
+    }
+    await conn.write(text(`got ${request} after your close`));
+    await conn.closeWrite();
+    conn.close();
+  })();
+  try {
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    await conn.write(text("ping"));
+    await conn.closeWrite();
+    let answer = "";
+    const buf = new Uint8Array(64);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      answer += str(buf.subarray(0, n));
+    }
+    assert.equal(answer, "got ping after your close");
+    conn.close();
+    await served;
+  } finally {
+    listener.close();
+  }
+});
