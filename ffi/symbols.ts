@@ -212,6 +212,8 @@ export const SYMBOLS = {
   rustls_connection_is_handshaking: { parameters: ["pointer"], result: "bool" },
   // bool rustls_connection_wants_write(const rustls_connection *)
   rustls_connection_wants_write: { parameters: ["pointer"], result: "bool" },
+  // rustls_result rustls_connection_refresh_traffic_keys(rustls_connection *)
+  rustls_connection_refresh_traffic_keys: { parameters: ["pointer"], result: "u32" },
   // void rustls_connection_send_close_notify(rustls_connection *)
   rustls_connection_send_close_notify: { parameters: ["pointer"], result: "void" },
   // rustls_result rustls_connection_read(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)

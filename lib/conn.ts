@@ -345,6 +345,30 @@ export class TlsConn implements AsyncDisposable {
     }
   }
 
+  /**
+   * Renews the traffic keys (TLS 1.3 KeyUpdate, asking the peer to renew its
+   * own too); data keeps flowing both ways. Resolves once the KeyUpdate was
+   * sent, in order with writes. Rejects with `PEER_INCOMPATIBLE`-style rustls
+   * errors on TLS 1.2, which has no KeyUpdate.
+   */
+  async refreshTrafficKeys(): Promise<void> {
+    this.#ensureOpen();
+    if (!this.#info) await this.handshake();
+    if (this.#info!.protocol !== "TLSv1.3") {
+      throw new TlsError(
+        "PEER_INCOMPATIBLE",
+        "KeyUpdate needs TLS 1.3; this connection uses TLS 1.2",
+      );
+    }
+    const next = this.#writing.then(() => {
+      this.#ensureOpen();
+      this.#live.refreshTrafficKeys();
+      return this.#write(new Uint8Array(0));
+    });
+    this.#writing = next.catch(() => {});
+    await next;
+  }
+
   /** Sends pending records (a post-handshake answer) when no write is running. */
   #flushInBackground(): void {
     if (this.#flushing) return;

@@ -154,6 +154,15 @@ export class TlsSession {
     return Number(this.#n[0]);
   }
 
+  /**
+   * Queues a TLS 1.3 KeyUpdate: new traffic keys for what we send, and a
+   * request that the peer renews its own (send it by draining).
+   */
+  refreshTrafficKeys(): void {
+    const result = this.lib.symbols.rustls_connection_refresh_traffic_keys(this.handle);
+    if (result !== OK) throw this.error(result);
+  }
+
   /** Queues a close_notify alert (send it by draining). */
   sendCloseNotify(): void {
     this.lib.symbols.rustls_connection_send_close_notify(this.handle);
