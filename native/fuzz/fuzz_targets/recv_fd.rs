@@ -3,14 +3,12 @@
 //! arbitrary plaintext capacities) and writes arbitrary plaintext.
 #![no_main]
 
-use std::ffi::CString;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::ptr::{null, null_mut};
+use std::ptr::null;
 
 use libfuzzer_sys::fuzz_target;
-use rustls_ffi::client::rustls_client_config_builder;
-use rustls_sockets::{certificate, debug, io};
+use rustls_sockets::io;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&shape, rest)) = data.split_first() else {
@@ -18,31 +16,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let (ours, theirs) = UnixStream::pair().unwrap();
     ours.set_nonblocking(true).unwrap();
-    let mut provider_builder = null_mut();
-    rustls_ffi::crypto_provider::rustls_crypto_provider_builder_new_from_default(
-        &mut provider_builder,
-    );
-    let mut provider = null();
-    rustls_ffi::crypto_provider::rustls_crypto_provider_builder_build(
-        provider_builder,
-        &mut provider,
-    );
-    rustls_ffi::crypto_provider::rustls_crypto_provider_builder_free(provider_builder);
-    let versions = [0x0304u16, 0x0303];
-    let mut builder = null_mut();
-    rustls_client_config_builder::rustls_client_config_builder_new_custom(
-        provider,
-        versions.as_ptr(),
-        2,
-        &mut builder,
-    );
-    rustls_ffi::crypto_provider::rustls_crypto_provider_free(provider);
-    certificate::rustls_sockets_client_config_builder_dangerous_disable_verification(builder);
-    let mut config = null();
-    debug::rustls_sockets_client_config_builder_build(builder, &mut config);
-    let name = CString::new("fuzz.test").unwrap();
-    let mut conn = null_mut();
-    debug::rustls_sockets_client_connection_new(config, name.as_ptr(), &mut conn);
+    let (config, conn) = rustls_sockets_fuzz::new_client();
     let fd = ours.as_raw_fd();
     let mut state = [0u32; 4];
     io::rustls_sockets_connection_send_fd(conn, fd, null(), 0, state.as_mut_ptr());
@@ -81,6 +55,5 @@ fuzz_target!(|data: &[u8]| {
         plain.len(),
         state.as_mut_ptr(),
     );
-    debug::rustls_sockets_connection_free(conn);
-    debug::rustls_sockets_client_config_free(config);
+    rustls_sockets_fuzz::free_client(config, conn);
 });
