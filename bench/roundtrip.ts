@@ -25,8 +25,12 @@ interface Pipe {
   close(): void;
 }
 
-async function ours(port: number, ca: string): Promise<Pipe> {
-  const conn = await connectTls({ hostname: "localhost", port, caCerts: [ca] });
+/** A pipe over anything with Deno-style `read`/`write` (the module's TlsConn, Deno.TlsConn). */
+function readerPipe(conn: {
+  read(buf: Uint8Array): Promise<number | null>;
+  write(buf: Uint8Array): Promise<number>;
+  close(): void;
+}): Pipe {
   const buf = new Uint8Array(64);
   return {
     async roundTrip(message): Promise<void> {
@@ -42,23 +46,15 @@ async function ours(port: number, ca: string): Promise<Pipe> {
   };
 }
 
+async function ours(port: number, ca: string): Promise<Pipe> {
+  return readerPipe(await connectTls({ hostname: "localhost", port, caCerts: [ca] }));
+}
+
 async function builtIn(port: number, ca: string): Promise<Pipe> {
   if ("Deno" in globalThis && !("Bun" in globalThis)) {
     const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [ca] });
     await conn.handshake();
-    const buf = new Uint8Array(64);
-    return {
-      async roundTrip(message): Promise<void> {
-        await conn.write(message);
-        let have = 0;
-        while (have < message.length) {
-          const n = await conn.read(buf.subarray(have));
-          if (n === null) throw new Error("EOF");
-          have += n;
-        }
-      },
-      close: () => conn.close(),
-    };
+    return readerPipe(conn);
   }
   const socket = nodeTlsConnect({ host: "localhost", port, ca, servername: "localhost" });
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openssl } from "./pki.ts";
 
 /** A leaf, with its chain as served (leaf + intermediate). */
 export interface Leaf {
@@ -40,17 +41,6 @@ export interface ChainPki {
     | "revokedClient",
     Leaf
   >;
-}
-
-function run(args: string[], cwd: string): void {
-  try {
-    execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error) {
-    const stderr = (error as { stderr?: Uint8Array }).stderr;
-    throw new Error(
-      `openssl ${args.join(" ")}: ${stderr ? new TextDecoder().decode(stderr) : error}`,
-    );
-  }
 }
 
 const KEY_ARGS: Record<string, string[]> = {
@@ -125,7 +115,7 @@ export function chainPki(): ChainPki {
     writeFileSync(join(dir, `${ca}.crlnum`), "01\n");
     writeFileSync(join(dir, `${ca}.cnf`), caConfig(dir, ca));
   }
-  run([
+  openssl([
     "req",
     "-x509",
     "-new",
@@ -144,7 +134,7 @@ export function chainPki(): ChainPki {
     "-addext",
     "keyUsage=critical,keyCertSign,cRLSign",
   ], dir);
-  run([
+  openssl([
     "req",
     "-new",
     ...KEY_ARGS.p256,
@@ -159,7 +149,7 @@ export function chainPki(): ChainPki {
   sign("root", "ica", "intermediate", "DNS:unused");
 
   const leaf = (name: string, key: string, cn: string, san: string, ext = "server"): Leaf => {
-    run([
+    openssl([
       "req",
       "-new",
       ...KEY_ARGS[key],
@@ -202,7 +192,7 @@ export function chainPki(): ChainPki {
       "client_only",
     ),
     selfSigned: (() => {
-      run([
+      openssl([
         "req",
         "-x509",
         "-new",

@@ -31,7 +31,8 @@ export interface Pki {
   named: Identity;
 }
 
-function openssl(args: string[], cwd: string): void {
+/** Runs the openssl CLI in `cwd`; a failure throws with openssl's own message. */
+export function openssl(args: string[], cwd: string): void {
   try {
     execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
