@@ -250,12 +250,38 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "usize", "buffer"],
     result: "u32",
   },
+  // u32 rustls_sockets_connection_recv_buf(rustls_connection *, const u8 *input, size_t in_len, u32 eof,
+  //                                        u8 *plain, size_t plain_cap, u8 *output, size_t out_cap, u32 state[8])
+  rustls_sockets_connection_recv_buf: {
+    parameters: [
+      "pointer",
+      "buffer",
+      "usize",
+      "u32",
+      "buffer",
+      "usize",
+      "buffer",
+      "usize",
+      "buffer",
+    ],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_send_buf(rustls_connection *, const u8 *data, size_t len,
+  //                                        u8 *output, size_t out_cap, u32 state[8])
+  rustls_sockets_connection_send_buf: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
 
   // --- sockets ------------------------------------------------------------
   // int rustls_sockets_tcp_connect(const char *ip, u16 port, int *out_fd, u32 *out_pending)
   rustls_sockets_tcp_connect: { parameters: ["buffer", "u16", "buffer", "buffer"], result: "i32" },
   // int rustls_sockets_tcp_listen(const char *ip, u16 port, int backlog, int *out_fd)
   rustls_sockets_tcp_listen: { parameters: ["buffer", "u16", "i32", "buffer"], result: "i32" },
+  // int rustls_sockets_unix_connect(const char *path, int *out_fd, u32 *out_pending)
+  rustls_sockets_unix_connect: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  // int rustls_sockets_unix_listen(const char *path, int backlog, int *out_fd)
+  rustls_sockets_unix_listen: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
   // int rustls_sockets_tcp_accept(int fd, int *out_fd)
   rustls_sockets_tcp_accept: { parameters: ["i32", "buffer"], result: "i32" },
   // int rustls_sockets_socket_take_error(int fd)
@@ -302,6 +328,12 @@ export const SYMBOLS = {
   // int rustls_sockets_poller_submit_send(const rustls_sockets_poller *, rustls_connection *, int fd, u32 token)
   rustls_sockets_poller_submit_send: {
     parameters: ["pointer", "pointer", "i32", "u32"],
+    result: "i32",
+  },
+  // int rustls_sockets_poller_submit_recv_buf(const rustls_sockets_poller *, rustls_connection *,
+  //                                           const u8 *input, size_t len, u32 eof, u32 token)
+  rustls_sockets_poller_submit_recv_buf: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "u32", "u32"],
     result: "i32",
   },
   // int rustls_sockets_poller_submit_into_connection(const rustls_sockets_poller *, rustls_accepted *,

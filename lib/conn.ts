@@ -11,7 +11,7 @@ import { OK } from "./native.ts";
 import { abortError } from "./readiness.ts";
 import { TlsSession } from "./session.ts";
 import { IO, type TlsTransport } from "./transport.ts";
-import type { HandshakeInfo, NetAddr } from "./types.ts";
+import type { Addr, HandshakeInfo } from "./types.ts";
 
 const RESULT_IO = 7001;
 const STREAM_CHUNK = 64 * 1024;
@@ -125,12 +125,12 @@ export class TlsConn implements AsyncDisposable {
   }
 
   /** The local address. */
-  get localAddr(): NetAddr {
+  get localAddr(): Addr {
     return this.#transport.localAddr;
   }
 
   /** The remote address. */
-  get remoteAddr(): NetAddr {
+  get remoteAddr(): Addr {
     return this.#transport.remoteAddr;
   }
 

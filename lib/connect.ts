@@ -7,11 +7,16 @@ import { clientConfig } from "./config.ts";
 import { TlsConn } from "./conn.ts";
 import { TlsError } from "./errors.ts";
 import { checkPort, FdTransport } from "./fd_transport.ts";
-import { native, type NativeLibrary } from "./native.ts";
+import { native, type NativeLibrary, type Pointer } from "./native.ts";
 import { abortError } from "./readiness.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import { TlsSession } from "./session.ts";
-import type { ConnectTlsOptions, HandshakeInfo } from "./types.ts";
+import type {
+  ConnectTlsOptions,
+  ConnectUnixTlsOptions,
+  HandshakeInfo,
+  TlsClientOptions,
+} from "./types.ts";
 import { checkPinForm, checkPins } from "./certificate.ts";
 
 /**
@@ -28,32 +33,38 @@ import { checkPinForm, checkPins } from "./certificate.ts";
  * await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
  * ```
  */
-export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
+export async function connectTls(
+  options: ConnectTlsOptions | ConnectUnixTlsOptions,
+): Promise<TlsConn> {
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "connectTls needs an options object");
   }
-  const hostname = options.hostname ?? "127.0.0.1";
-  const port = checkPort(options.port);
-  const timeout = options.handshakeTimeout;
-  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
-    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
+  const path = "path" in options ? options.path : undefined;
+  let hostname = "";
+  let port = 0;
+  if (path !== undefined) {
+    if (typeof path !== "string" || path === "") {
+      throw new TlsError("INVALID_CONFIG", "path must be a Unix-domain socket path");
+    }
+    if (options.serverName === undefined) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        "connectTls({ path }) needs serverName: the name the server's certificate is verified for",
+      );
+    }
+  } else {
+    const tcp = options as ConnectTlsOptions;
+    hostname = tcp.hostname ?? "127.0.0.1";
+    port = checkPort(tcp.port);
   }
+  const timeout = checkTimeout(options.handshakeTimeout);
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
   const lib = await native();
-  const pins = options.pinnedPublicKeys === undefined
-    ? undefined
-    : checkPinForm(options.pinnedPublicKeys);
-  if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
-    throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
-  }
-  const config = await clientConfig(lib, options, `${hostname}:${port}`);
-  const verifyPeer = options.verifyPeer;
-  const verify = pins === undefined && verifyPeer === undefined
-    ? undefined
-    : async (info: HandshakeInfo): Promise<void> => {
-      if (pins !== undefined) checkPins(lib, info, pins);
-      if (verifyPeer !== undefined) await verifyPeer(info);
-    };
+  const { config, verify } = await clientPlan(
+    lib,
+    options,
+    path ?? `${hostname}:${port}`,
+  );
 
   const started = Date.now();
   const signals = [options.signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)]
@@ -69,7 +80,9 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
   );
   let transport: FdTransport | undefined;
   try {
-    transport = await connectAny(lib, hostname, port, connectSignal, timeout);
+    transport = path !== undefined
+      ? await FdTransport.connectUnix(lib, path, connectSignal)
+      : await connectAny(lib, hostname, port, connectSignal, timeout);
   } catch (error) {
     session.free();
     throw error;
@@ -86,6 +99,48 @@ export async function connectTls(options: ConnectTlsOptions): Promise<TlsConn> {
     throw error;
   }
   return conn;
+}
+
+/** Throws `INVALID_CONFIG` unless `timeout` is absent or a positive number of ms. */
+export function checkTimeout(timeout: unknown): number | undefined {
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
+    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
+  }
+  return timeout;
+}
+
+/** A client configuration and the post-handshake checks the options ask for. */
+export interface ClientPlan {
+  /** The (cached) rustls client configuration. */
+  config: Pointer;
+  /** Pins and `verifyPeer`, when given. */
+  verify?: (info: HandshakeInfo) => Promise<void>;
+}
+
+/**
+ * Validates the client options and builds their configuration; `endpoint`
+ * keys the configuration cache (resumption tickets are per endpoint).
+ */
+export async function clientPlan(
+  lib: NativeLibrary,
+  options: TlsClientOptions,
+  endpoint: string,
+): Promise<ClientPlan> {
+  const pins = options.pinnedPublicKeys === undefined
+    ? undefined
+    : checkPinForm(options.pinnedPublicKeys);
+  if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
+    throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
+  }
+  const config = await clientConfig(lib, options, endpoint);
+  const verifyPeer = options.verifyPeer;
+  const verify = pins === undefined && verifyPeer === undefined
+    ? undefined
+    : async (info: HandshakeInfo): Promise<void> => {
+      if (pins !== undefined) checkPins(lib, info, pins);
+      if (verifyPeer !== undefined) await verifyPeer(info);
+    };
+  return { config, verify };
 }
 
 /** Resolves `hostname` and connects to its addresses in turn until one answers. */

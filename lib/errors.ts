@@ -174,6 +174,7 @@ export function codeForErrno(errno: number): TlsErrorCode {
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
+  2: "ENOENT (no such socket file)",
   9: "EBADF",
   13: "EACCES",
   22: "EINVAL",
@@ -183,6 +184,7 @@ const ERRNO_NAMES: Record<number, string> = {
   98: "EADDRINUSE",
   99: "EADDRNOTAVAIL",
   101: "ENETUNREACH",
+  107: "ENOTCONN",
   103: "ECONNABORTED",
   104: "ECONNRESET",
   110: "ETIMEDOUT",

@@ -6,7 +6,7 @@
  * @module
  */
 import { closedError, errnoError, TlsError } from "./errors.ts";
-import { cString, fromUtf8, type NativeLibrary, outCell, type Pointer } from "./native.ts";
+import { cString, fromUtf8, type NativeLibrary, OK, outCell, type Pointer } from "./native.ts";
 import {
   abortError,
   type JobResult,
@@ -18,7 +18,7 @@ import {
 } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
 import type { TlsTransport } from "./transport.ts";
-import type { NetAddr } from "./types.ts";
+import type { Addr } from "./types.ts";
 
 /** A TLS transport over a socket fd owned by this object. */
 export class FdTransport implements TlsTransport {
@@ -31,15 +31,49 @@ export class FdTransport implements TlsTransport {
   #closed = false;
   #jobs = 0;
   #afterJobs: (() => void)[] = [];
-  #localAddr?: NetAddr;
-  #remoteAddr?: NetAddr;
+  #localAddr?: Addr;
+  #remoteAddr?: Addr;
+  /** Ciphertext read from the socket before it became a TLS transport (STARTTLS). */
+  #prefix: Uint8Array | undefined;
 
-  /** Takes ownership of the non-blocking socket `fd`. */
-  constructor(lib: NativeLibrary, fd: number) {
+  /**
+   * Takes ownership of the non-blocking socket `fd`; `prefix` holds bytes
+   * already read from it that belong to TLS.
+   */
+  constructor(lib: NativeLibrary, fd: number, prefix?: Uint8Array) {
     this.#lib = lib;
     this.#fd = fd;
     this.#readiness = readiness(lib);
     this.#watch = this.#readiness.watch(fd);
+    if (prefix !== undefined && prefix.length > 0) this.#prefix = prefix;
+  }
+
+  /**
+   * Connects to the Unix-domain socket at `path`; rejects like
+   * {@link FdTransport.connect}.
+   */
+  static async connectUnix(
+    lib: NativeLibrary,
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<FdTransport> {
+    const fdCell = new Int32Array(1);
+    const pendingCell = new Uint32Array(1);
+    const errno = lib.symbols.rustls_sockets_unix_connect(cString(path), fdCell, pendingCell);
+    if (errno !== 0) throw errnoError(errno, `connecting to ${path}`);
+    const transport = new FdTransport(lib, fdCell[0]);
+    try {
+      if (signal?.aborted) throw abortError(signal);
+      if (pendingCell[0]) {
+        await transport.waitWritable(signal);
+        const failed = lib.symbols.rustls_sockets_socket_take_error(fdCell[0]);
+        if (failed !== 0) throw errnoError(failed, `connecting to ${path}`);
+      }
+      return transport;
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
   }
 
   /**
@@ -73,41 +107,45 @@ export class FdTransport implements TlsTransport {
     }
   }
 
+  /**
+   * Gives up the socket without closing it (for a plaintext connection made
+   * by {@link FdTransport.connect}); this transport is closed afterwards.
+   */
+  releaseFd(): number {
+    if (this.#closed || this.#jobs > 0) throw closedError();
+    this.#closed = true;
+    this.#watch.forget();
+    return this.#fd;
+  }
+
   /** The socket. */
   get fd(): number {
     return this.#fd;
   }
 
   /** Local address. */
-  get localAddr(): NetAddr {
+  get localAddr(): Addr {
     return this.#localAddr ??= this.#address(false);
   }
 
   /** Remote address. */
-  get remoteAddr(): NetAddr {
+  get remoteAddr(): Addr {
     return this.#remoteAddr ??= this.#address(true);
   }
 
-  #address(peer: boolean): NetAddr {
+  #address(peer: boolean): Addr {
     if (this.#closed) throw closedError();
-    const buf = new Uint8Array(64);
-    const n = outCell();
-    const port = new Uint16Array(1);
-    const errno = this.#lib.symbols.rustls_sockets_socket_address(
-      this.#fd,
-      peer ? 1 : 0,
-      buf,
-      buf.length,
-      n,
-      port,
-    );
-    if (errno !== 0) throw errnoError(errno, peer ? "getpeername" : "getsockname");
-    return { transport: "tcp", hostname: fromUtf8(buf.subarray(0, Number(n[0]))), port: port[0] };
+    return socketAddress(this.#lib, this.#fd, peer);
   }
 
   /** See {@link TlsTransport.recv}. */
   recv(session: TlsSession, buf: Uint8Array | null): number {
     if (this.#closed) throw closedError();
+    if (this.#prefix) {
+      const prefix = this.#prefix;
+      this.#prefix = undefined;
+      session.feedTls(prefix);
+    }
     return this.#lib.symbols.rustls_sockets_connection_recv_fd(
       session.handle,
       this.#fd,
@@ -156,6 +194,7 @@ export class FdTransport implements TlsTransport {
 
   /** See {@link TlsTransport.recvHandshake}: on a worker thread. */
   async recvHandshake(session: TlsSession): Promise<number> {
+    if (this.#prefix) return this.recv(session, null);
     const conn = session.handle;
     const s = this.#lib.symbols;
     return this.#stateFrom(
@@ -185,6 +224,26 @@ export class FdTransport implements TlsTransport {
   /** See {@link TlsTransport.recvHello}. */
   recvHello(acceptor: Pointer, out: BigUint64Array): number {
     if (this.#closed) throw closedError();
+    if (this.#prefix) {
+      const prefix = this.#prefix;
+      this.#prefix = undefined;
+      const alert = new Uint8Array(64);
+      const n = outCell();
+      const result = this.#lib.symbols.rustls_sockets_acceptor_feed_tls(
+        acceptor,
+        prefix,
+        prefix.length,
+        out,
+        alert,
+        alert.length,
+        n,
+      );
+      if (Number(n[0]) > 0) this.sendRaw(alert.subarray(0, Number(n[0])));
+      if (result !== OK || out[0] !== 0n) {
+        this.state.set([prefix.length, 0, 0, 0]);
+        return result;
+      }
+    }
     return this.#lib.symbols.rustls_sockets_acceptor_recv_fd(acceptor, this.#fd, out, this.state);
   }
 
@@ -245,6 +304,26 @@ export class FdTransport implements TlsTransport {
       });
     });
   }
+}
+
+/** The local (`peer` false) or remote address of the socket `fd`. */
+export function socketAddress(lib: NativeLibrary, fd: number, peer: boolean): Addr {
+  const buf = new Uint8Array(128);
+  const n = outCell();
+  const port = new Uint16Array(1);
+  const errno = lib.symbols.rustls_sockets_socket_address(
+    fd,
+    peer ? 1 : 0,
+    buf,
+    buf.length,
+    n,
+    port,
+  );
+  if (errno !== 0) throw errnoError(errno, peer ? "getpeername" : "getsockname");
+  const text = fromUtf8(buf.subarray(0, Number(n[0])));
+  // IP text never is empty nor starts with "/": that is a Unix-domain path.
+  if (text === "" || text.startsWith("/")) return { transport: "unix", path: text };
+  return { transport: "tcp", hostname: text, port: port[0] };
 }
 
 /** `host` as it appears before `:port` (IPv6 in brackets). */

@@ -7,31 +7,32 @@
 import { serverStarter } from "./accept.ts";
 import { TlsConn } from "./conn.ts";
 import { closedError, errnoError, TlsError } from "./errors.ts";
-import { checkPort, FdTransport, formatHost } from "./fd_transport.ts";
-import { cString, fromUtf8, native, type NativeLibrary, outCell } from "./native.ts";
+import { FdTransport, socketAddress } from "./fd_transport.ts";
+import { listenSocket, removeSocketFile } from "./plain.ts";
+import { native, type NativeLibrary } from "./native.ts";
 import { READABLE, readiness, type Watch } from "./readiness.ts";
-import { isIpLiteral } from "./resolve.ts";
 import { ServerSetup } from "./server_config.ts";
-import type { ListenTlsOptions, NetAddr } from "./types.ts";
+import type { ListenTlsOptions, NetAddr, UnixAddr } from "./types.ts";
 
 const EAGAIN = 11;
 const EINTR = 4;
 const ECONNABORTED = 103;
-const BACKLOG = 1024;
 
 /** The safety net for listeners dropped without `close()`. */
 const droppedListeners = new FinalizationRegistry<() => void>((close) => close());
 
 /** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
-export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
+export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
+  implements AsyncIterable<TlsConn>, AsyncDisposable {
   /** The address it listens on (with the real port when `0` was asked for). */
-  readonly addr: NetAddr;
+  readonly addr: A;
   readonly #lib: NativeLibrary;
   readonly #fd: number;
   readonly #watch: Watch;
   readonly #setup: ServerSetup;
   readonly #handshakeTimeout: number | undefined;
   readonly #verifyPeer: ListenTlsOptions["verifyPeer"];
+  readonly #path: string | undefined;
   #closed = false;
 
   /** @internal Use {@link listenTls}. */
@@ -41,14 +42,16 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
     setup: ServerSetup,
     handshakeTimeout: number | undefined,
     verifyPeer?: ListenTlsOptions["verifyPeer"],
+    path?: string,
   ) {
     this.#lib = lib;
+    this.#path = path;
     this.#verifyPeer = verifyPeer;
     this.#fd = fd;
     this.#setup = setup;
     this.#handshakeTimeout = handshakeTimeout;
     this.#watch = readiness(lib).watch(fd);
-    this.addr = localAddress(lib, fd);
+    this.addr = socketAddress(lib, fd, false) as A;
     const watch = this.#watch;
     droppedListeners.register(this, () => {
       watch.forget();
@@ -108,6 +111,7 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
     droppedListeners.unregister(this);
     this.#watch.forget();
     this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
+    if (this.#path !== undefined) removeSocketFile(this.#path);
     this.#setup.close();
   }
 
@@ -116,15 +120,6 @@ export class TlsListener implements AsyncIterable<TlsConn>, AsyncDisposable {
     this.close();
     return Promise.resolve();
   }
-}
-
-function localAddress(lib: NativeLibrary, fd: number): NetAddr {
-  const buf = new Uint8Array(64);
-  const n = outCell();
-  const port = new Uint16Array(1);
-  const errno = lib.symbols.rustls_sockets_socket_address(fd, 0, buf, buf.length, n, port);
-  if (errno !== 0) throw errnoError(errno, "getsockname of the listening socket");
-  return { transport: "tcp", hostname: fromUtf8(buf.subarray(0, Number(n[0]))), port: port[0] };
 }
 
 /**
@@ -143,7 +138,14 @@ function localAddress(lib: NativeLibrary, fd: number): NetAddr {
  * }
  * ```
  */
-export async function listenTls(options: ListenTlsOptions): Promise<TlsListener> {
+export function listenTls(
+  options: ListenTlsOptions & { path: string },
+): Promise<TlsListener<UnixAddr>>;
+/** Listens for TLS connections on TCP (see the overload above for the example). */
+export function listenTls(options: ListenTlsOptions): Promise<TlsListener<NetAddr>>;
+export async function listenTls(
+  options: ListenTlsOptions,
+): Promise<TlsListener<NetAddr> | TlsListener<UnixAddr>> {
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "listenTls needs an options object");
   }
@@ -155,7 +157,9 @@ export async function listenTls(options: ListenTlsOptions): Promise<TlsListener>
   const setup = new ServerSetup(lib, options);
   let fd: number;
   try {
-    fd = options.fd !== undefined ? adopt(lib, options.fd) : bind(lib, options);
+    fd = options.fd !== undefined
+      ? adopt(lib, options.fd)
+      : listenSocket(lib, options.path !== undefined ? { path: options.path } : options);
   } catch (error) {
     setup.free();
     throw error;
@@ -164,25 +168,19 @@ export async function listenTls(options: ListenTlsOptions): Promise<TlsListener>
     if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
       throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
     }
-    return new TlsListener(lib, fd, setup, timeout, options.verifyPeer);
+    return new TlsListener<NetAddr | UnixAddr>(
+      lib,
+      fd,
+      setup,
+      timeout,
+      options.verifyPeer,
+      options.path,
+    ) as TlsListener<NetAddr>;
   } catch (error) {
     lib.symbols.rustls_sockets_socket_close(fd);
     setup.free();
     throw error;
   }
-}
-
-function bind(lib: NativeLibrary, options: ListenTlsOptions): number {
-  const hostname = (options.hostname ?? "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
-  const host = hostname === "localhost" ? "127.0.0.1" : hostname;
-  if (!isIpLiteral(host)) {
-    throw new TlsError("INVALID_CONFIG", `hostname must be an IP address, not ${hostname}`);
-  }
-  const port = checkPort(options.port ?? 0, true);
-  const fdCell = new Int32Array(1);
-  const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, fdCell);
-  if (errno !== 0) throw errnoError(errno, `listening on ${formatHost(host)}:${port}`);
-  return fdCell[0];
 }
 
 function adopt(lib: NativeLibrary, fd: number): number {

@@ -18,7 +18,7 @@ import {
 } from "./config.ts";
 import { TlsError } from "./errors.ts";
 import { check, type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import type { CertificateAndKey, ClientHelloInfo, ListenTlsOptions } from "./types.ts";
+import type { CertificateAndKey, ClientHelloInfo, TlsServerOptions } from "./types.ts";
 
 const RESOLVED_CACHE_SIZE = 64;
 
@@ -29,7 +29,7 @@ function digest(pair: CertificateAndKey): string {
 /** Everything a listener needs to pick and build server configurations. */
 export class ServerSetup {
   readonly #lib: NativeLibrary;
-  readonly #options: ListenTlsOptions;
+  readonly #options: TlsServerOptions;
   readonly #versions: Uint16Array;
   readonly #alpn: Uint8Array | undefined;
   #clientVerifier: Pointer | undefined;
@@ -41,7 +41,7 @@ export class ServerSetup {
   #users = 0;
 
   /** Validates the options and builds every configuration known up front. */
-  constructor(lib: NativeLibrary, options: ListenTlsOptions) {
+  constructor(lib: NativeLibrary, options: TlsServerOptions) {
     this.#lib = lib;
     this.#options = options;
     this.#versions = versionRange(options.minVersion, options.maxVersion);

@@ -7,7 +7,7 @@
  */
 import type { Pointer } from "./native.ts";
 import type { TlsSession } from "./session.ts";
-import type { NetAddr } from "./types.ts";
+import type { Addr } from "./types.ts";
 
 /** State bits reported by {@link TlsTransport.recv} and {@link TlsTransport.send}. */
 export const IO = {
@@ -36,9 +36,9 @@ export interface IoState {
 /** A carrier of TLS records. */
 export interface TlsTransport {
   /** Local address. */
-  readonly localAddr: NetAddr;
+  readonly localAddr: Addr;
   /** Remote address. */
-  readonly remoteAddr: NetAddr;
+  readonly remoteAddr: Addr;
   /** The state block the last `recv`/`send` filled. */
   readonly state: Uint32Array;
   /**

@@ -17,6 +17,23 @@ export interface NetAddr {
   port: number;
 }
 
+/** A Unix-domain socket endpoint, as Deno's `Deno.UnixAddr`. */
+export interface UnixAddr {
+  /** Always `"unix"`. */
+  transport: "unix";
+  /** Filesystem path of the socket (empty for an unnamed client socket). */
+  path: string;
+}
+
+/** The endpoint of a transport that has no address (a Web Streams pair). */
+export interface StreamAddr {
+  /** Always `"stream"`. */
+  transport: "stream";
+}
+
+/** Where a connection's bytes go to or come from. */
+export type Addr = NetAddr | UnixAddr | StreamAddr;
+
 /** What the handshake negotiated and who the peer is. */
 export interface HandshakeInfo {
   /** The protocol version. */
@@ -92,12 +109,18 @@ export interface TlsClientOptions {
   handshakeTimeout?: number;
 }
 
-/** Options of {@link connectTls}. */
+/** Options of {@link connectTls} over TCP. */
 export interface ConnectTlsOptions extends TlsClientOptions {
   /** DNS name or IP literal of the server. Default `"127.0.0.1"`. */
   hostname?: string;
   /** TCP port. */
   port: number;
+}
+
+/** Options of {@link connectTls} over a Unix-domain socket. */
+export interface ConnectUnixTlsOptions extends TlsClientOptions {
+  /** Filesystem path of the server's socket. Give `serverName` too: it has no default here. */
+  path: string;
 }
 
 /** A certificate chain and its private key, both PEM. */
@@ -126,14 +149,11 @@ export interface ClientAuthOptions {
   crls?: string[];
 }
 
-/** Options of `listenTls`. */
-export interface ListenTlsOptions {
-  /** Address to listen on (default `"0.0.0.0"`; `"::1"` / `"::"` for IPv6). */
-  hostname?: string;
-  /** TCP port; `0` picks a free one (see `listener.addr`). */
-  port?: number;
-  /** An already-listening socket to adopt instead of `hostname`/`port` (e.g. inherited). */
-  fd?: number;
+/**
+ * The server side of a TLS session: certificates, ALPN, versions, client
+ * authentication. What `listenTls` and `acceptTls` share.
+ */
+export interface TlsServerOptions {
   /** The default certificate chain (PEM, leaf first), used when no SNI entry matches. */
   cert?: string;
   /** The default certificate's private key (PEM). */
@@ -168,6 +188,21 @@ export interface ListenTlsOptions {
    * fails that connection with `VERIFY_REJECTED`.
    */
   verifyPeer?: (info: HandshakeInfo) => void | Promise<void>;
+}
+
+/** Options of `listenTls`. */
+export interface ListenTlsOptions extends TlsServerOptions {
+  /** Address to listen on (default `"0.0.0.0"`; `"::1"` / `"::"` for IPv6). */
+  hostname?: string;
+  /** TCP port; `0` picks a free one (see `listener.addr`). */
+  port?: number;
+  /**
+   * A Unix-domain socket path to listen on instead of `hostname`/`port`
+   * (must not exist; removed again by `close()`).
+   */
+  path?: string;
+  /** An already-listening socket to adopt instead of `hostname`/`port` (e.g. inherited). */
+  fd?: number;
 }
 
 /** What `describeCertificate` tells about a DER certificate. */

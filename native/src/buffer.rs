@@ -4,6 +4,7 @@
 
 use rustls_ffi::connection::rustls_connection as conn_api;
 
+use crate::io::BufWire;
 use crate::raw::{self, Conn, Cursor, Sink};
 use crate::{boundary, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
@@ -88,5 +89,113 @@ pub extern "C" fn rustls_sockets_connection_drain_tls(
         }
         raw::put(out_n, sink.pos);
         RESULT_OK
+    })
+}
+
+/// The state block of the buffer calls: `[bytes, errno, flags, 0, consumed,
+/// produced, 0, 0]` — the `rustls_sockets_connection_recv_fd` block plus
+/// the ciphertext bytes taken from `input` and written to `output`.
+pub(crate) fn store_buf_state(
+    out: *mut u32,
+    state: &crate::io::State,
+    consumed: usize,
+    produced: usize,
+) {
+    let block = raw::bytes_mut(out as *mut u8, 32);
+    if block.len() == 32 {
+        let values = [
+            state[0],
+            state[1],
+            state[2],
+            state[3],
+            consumed as u32,
+            produced as u32,
+            0,
+            0,
+        ];
+        for (i, value) in values.iter().enumerate() {
+            block[i * 4..i * 4 + 4].copy_from_slice(&value.to_ne_bytes());
+        }
+    }
+}
+
+/// [`crate::io::rustls_sockets_connection_recv_fd`] for a transport whose
+/// ciphertext is in caller memory: records are read from `input` (`in_len`
+/// bytes; once they are used up the call stops with `READ_BLOCKED`, or sees
+/// end of stream when `eof` is non-zero), plaintext goes to `plain` (capacity
+/// `plain_cap`; 0 only advances the handshake), and records to send
+/// (handshake answers, alerts, key updates) go to `output` (capacity
+/// `out_cap`; when it fills the call stops with `WRITE_BLOCKED`). The
+/// `u32[8]` `state` gets `[plaintext bytes, 0, flags, 0, consumed, produced, 0, 0]`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn rustls_sockets_connection_recv_buf(
+    conn: Conn,
+    input: *const u8,
+    in_len: usize,
+    eof: u32,
+    plain: *mut u8,
+    plain_cap: usize,
+    output: *mut u8,
+    out_cap: usize,
+    state: *mut u32,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if conn.is_null() || state.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        let mut wire = BufWire {
+            input: Cursor {
+                data: raw::bytes(input, in_len),
+                pos: 0,
+            },
+            eof: eof != 0,
+            output: Sink {
+                data: raw::bytes_mut(output, out_cap),
+                pos: 0,
+            },
+        };
+        let mut block = crate::io::State::default();
+        let rc = crate::io::recv(
+            conn,
+            &mut wire,
+            raw::bytes_mut(plain, plain_cap),
+            &mut block,
+        );
+        store_buf_state(state, &block, wire.input.pos, wire.output.pos);
+        rc
+    })
+}
+
+/// [`crate::io::rustls_sockets_connection_send_fd`] into caller memory:
+/// hands `len` plaintext bytes at `data` to rustls and writes the records
+/// to `output` (capacity `out_cap`; `WRITE_BLOCKED` when it fills). `len ==
+/// 0` only flushes. The `u32[8]` `state` gets `[plaintext bytes accepted, 0,
+/// flags, 0, 0, produced, 0, 0]`.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_connection_send_buf(
+    conn: Conn,
+    data: *const u8,
+    len: usize,
+    output: *mut u8,
+    out_cap: usize,
+    state: *mut u32,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        if conn.is_null() || state.is_null() {
+            return RESULT_NULL_PARAMETER;
+        }
+        let mut wire = BufWire {
+            input: Cursor { data: &[], pos: 0 },
+            eof: false,
+            output: Sink {
+                data: raw::bytes_mut(output, out_cap),
+                pos: 0,
+            },
+        };
+        let mut block = crate::io::State::default();
+        let rc = crate::io::send(conn, &mut wire, raw::bytes(data, len), &mut block);
+        store_buf_state(state, &block, 0, wire.output.pos);
+        rc
     })
 }

@@ -10,7 +10,7 @@
 use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
-use crate::raw::{self, Conn};
+use crate::raw::{self, Conn, Cursor, Sink};
 use crate::{
     boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
 };
@@ -56,26 +56,101 @@ pub(crate) fn store_state(out: *mut u32, state: &State) {
     }
 }
 
-/// Writes pending TLS records to `fd` until none are left or the socket blocks.
-/// Returns `Ok(true)` when everything was flushed, `Ok(false)` on `EAGAIN`.
-fn flush(conn: Conn, fd: c_int) -> Result<bool, c_int> {
-    let mut fd_cell = fd;
-    while conn_api::rustls_connection_wants_write(conn) {
-        let mut sent = 0usize;
-        let rc = conn_api::rustls_connection_write_tls_vectored(
+/// Where a connection's TLS records come from and go to: a non-blocking
+/// socket ([`FdWire`]) or caller memory ([`BufWire`]).
+pub(crate) trait Wire {
+    /// Reads records into the connection: `Ok(n)` (0 = end of stream) or an
+    /// errno (`EAGAIN`: nothing more right now).
+    fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int>;
+    /// Writes pending records until none are left (`Ok(true)`) or the wire
+    /// is full (`Ok(false)`); another errno on failure.
+    fn flush(&mut self, conn: Conn) -> Result<bool, c_int>;
+}
+
+/// A non-blocking socket.
+pub(crate) struct FdWire(pub c_int);
+
+impl Wire for FdWire {
+    fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
+        let mut n = 0usize;
+        let rc = conn_api::rustls_connection_read_tls(
             conn,
-            Some(raw::writev_fd_callback),
-            raw::userdata(&mut fd_cell),
-            &mut sent,
+            Some(raw::read_fd_callback),
+            raw::userdata(&mut self.0),
+            &mut n,
         );
-        match rc.0 {
-            0 => {}
-            libc::EAGAIN => return Ok(false),
-            libc::EINTR => continue,
-            errno => return Err(errno),
+        if rc.0 == 0 {
+            Ok(n)
+        } else {
+            Err(rc.0)
         }
     }
-    Ok(true)
+
+    fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
+        while conn_api::rustls_connection_wants_write(conn) {
+            let mut sent = 0usize;
+            let rc = conn_api::rustls_connection_write_tls_vectored(
+                conn,
+                Some(raw::writev_fd_callback),
+                raw::userdata(&mut self.0),
+                &mut sent,
+            );
+            match rc.0 {
+                0 => {}
+                libc::EAGAIN => return Ok(false),
+                libc::EINTR => continue,
+                errno => return Err(errno),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Ciphertext in caller memory: records are read from `input` (end of
+/// stream once it is used up and `eof` is set, else `EAGAIN`) and written
+/// to `output` (`EAGAIN` when full).
+pub(crate) struct BufWire<'a> {
+    pub input: Cursor<'a>,
+    pub eof: bool,
+    pub output: Sink<'a>,
+}
+
+impl Wire for BufWire<'_> {
+    fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
+        if self.input.pos == self.input.data.len() && !self.eof {
+            return Err(libc::EAGAIN);
+        }
+        let mut n = 0usize;
+        let rc = conn_api::rustls_connection_read_tls(
+            conn,
+            Some(raw::read_cursor_callback),
+            raw::userdata(&mut self.input),
+            &mut n,
+        );
+        if rc.0 == 0 {
+            Ok(n)
+        } else {
+            Err(rc.0)
+        }
+    }
+
+    fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
+        while conn_api::rustls_connection_wants_write(conn) {
+            let mut n = 0usize;
+            let rc = conn_api::rustls_connection_write_tls(
+                conn,
+                Some(raw::write_sink_callback),
+                raw::userdata(&mut self.output),
+                &mut n,
+            );
+            match rc.0 {
+                0 if n > 0 => {}
+                0 | libc::EAGAIN => return Ok(false),
+                errno => return Err(errno),
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
@@ -100,19 +175,18 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
             return RESULT_NULL_PARAMETER;
         }
         let mut block = State::default();
-        let rc = recv(conn, fd, raw::bytes_mut(buf, cap), &mut block);
+        let rc = recv(conn, &mut FdWire(fd), raw::bytes_mut(buf, cap), &mut block);
         store_state(state, &block);
         rc
     })
 }
 
 /// See [`rustls_sockets_connection_recv_fd`].
-pub(crate) fn recv(conn: Conn, fd: c_int, out: &mut [u8], state: &mut State) -> u32 {
+pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     {
         let mut total = 0usize;
         let mut flags = 0u32;
         let mut budget = RECV_BUDGET;
-        let mut fd_cell = fd;
         loop {
             // 1. Hand over whatever plaintext rustls holds.
             if total < out.len() {
@@ -139,7 +213,7 @@ pub(crate) fn recv(conn: Conn, fd: c_int, out: &mut [u8], state: &mut State) -> 
                 break;
             }
             // 2. Answer what the peer asked for (handshake flight, key update).
-            match flush(conn, fd) {
+            match wire.flush(conn) {
                 Ok(true) => {}
                 Ok(false) => flags |= RUSTLS_SOCKETS_IO_WRITE_BLOCKED,
                 Err(errno) => {
@@ -154,25 +228,18 @@ pub(crate) fn recv(conn: Conn, fd: c_int, out: &mut [u8], state: &mut State) -> 
                 break;
             }
             // 3. Read more records from the socket and process them.
-            let mut n = 0usize;
-            let rc = conn_api::rustls_connection_read_tls(
-                conn,
-                Some(raw::read_fd_callback),
-                raw::userdata(&mut fd_cell),
-                &mut n,
-            );
-            match rc.0 {
-                0 => {}
-                libc::EAGAIN => {
+            let n = match wire.read_tls(conn) {
+                Ok(n) => n,
+                Err(libc::EAGAIN) => {
                     flags |= RUSTLS_SOCKETS_IO_READ_BLOCKED;
                     break;
                 }
-                libc::EINTR => continue,
-                errno => {
+                Err(libc::EINTR) => continue,
+                Err(errno) => {
                     report(state, conn, total, errno, flags);
                     return RESULT_IO;
                 }
-            }
+            };
             if n == 0 {
                 flags |= RUSTLS_SOCKETS_IO_TRANSPORT_EOF;
             }
@@ -180,7 +247,7 @@ pub(crate) fn recv(conn: Conn, fd: c_int, out: &mut [u8], state: &mut State) -> 
             let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
             if rc != RESULT_OK {
                 // Best effort: tell the peer why (rustls queued an alert).
-                let _ = flush(conn, fd);
+                let _ = wire.flush(conn);
                 report(state, conn, total, 0, flags);
                 return rc;
             }
@@ -211,14 +278,14 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
             return RESULT_NULL_PARAMETER;
         }
         let mut block = State::default();
-        let rc = send(conn, fd, raw::bytes(buf, len), &mut block);
+        let rc = send(conn, &mut FdWire(fd), raw::bytes(buf, len), &mut block);
         store_state(state, &block);
         rc
     })
 }
 
 /// See [`rustls_sockets_connection_send_fd`].
-pub(crate) fn send(conn: Conn, fd: c_int, data: &[u8], state: &mut State) -> u32 {
+pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
     {
         let mut accepted = 0usize;
         let mut flags = 0u32;
@@ -237,7 +304,7 @@ pub(crate) fn send(conn: Conn, fd: c_int, data: &[u8], state: &mut State) -> u32
                 }
                 accepted += n;
             }
-            match flush(conn, fd) {
+            match wire.flush(conn) {
                 Ok(true) => {}
                 Ok(false) => {
                     flags |= RUSTLS_SOCKETS_IO_WRITE_BLOCKED;

@@ -44,6 +44,11 @@ type Event = [u32; 6];
 enum Work {
     Recv(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
     Send(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
+    RecvBuf(
+        Handoff<rustls_ffi::connection::rustls_connection>,
+        Vec<u8>,
+        bool,
+    ),
     IntoConnection(
         Handoff<rustls_accepted>,
         Handoff<rustls_server_config>,
@@ -177,13 +182,30 @@ fn run(job: Job) -> Event {
     match job.work {
         Work::Recv(conn, fd) => {
             let mut state = crate::io::State::default();
-            let rc = crate::io::recv(conn.0, fd, &mut [], &mut state);
+            let rc = crate::io::recv(conn.0, &mut crate::io::FdWire(fd), &mut [], &mut state);
             done(rc, state[0], state[1], state[2])
         }
         Work::Send(conn, fd) => {
             let mut state = crate::io::State::default();
-            let rc = crate::io::send(conn.0, fd, &[], &mut state);
+            let rc = crate::io::send(conn.0, &mut crate::io::FdWire(fd), &[], &mut state);
             done(rc, state[0], state[1], state[2])
+        }
+        Work::RecvBuf(conn, input, eof) => {
+            // Records to send wait in rustls for the caller's next buffer call.
+            let mut wire = crate::io::BufWire {
+                input: raw::Cursor {
+                    data: &input,
+                    pos: 0,
+                },
+                eof,
+                output: raw::Sink {
+                    data: &mut [],
+                    pos: 0,
+                },
+            };
+            let mut state = crate::io::State::default();
+            let rc = crate::io::recv(conn.0, &mut wire, &mut [], &mut state);
+            done(rc, wire.input.pos as u32, state[1], state[2])
         }
         Work::IntoConnection(accepted, config, fd) => {
             let mut conn: Conn = std::ptr::null_mut();
@@ -548,6 +570,27 @@ pub extern "C" fn rustls_sockets_poller_submit_send(
 ) -> c_int {
     boundary(libc::EIO, || {
         submit(poller, token, Work::Send(Handoff(conn), fd))
+    })
+}
+
+/// Runs the handshake step `rustls_sockets_connection_recv_buf(conn, input,
+/// len, eof, NULL, 0, NULL, 0, …)` on a worker thread over a copy of the
+/// `len` bytes at `input` (the caller's memory is free again on return).
+/// Records to send stay queued in `conn`. The completion event carries
+/// `[result, consumed, errno, flags]`. JS must not touch `conn` until then.
+/// Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_submit_recv_buf(
+    poller: *const rustls_sockets_poller,
+    conn: Conn,
+    input: *const u8,
+    len: usize,
+    eof: u32,
+    token: u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let copy = raw::bytes(input, len).to_vec();
+        submit(poller, token, Work::RecvBuf(Handoff(conn), copy, eof != 0))
     })
 }
 

@@ -291,6 +291,12 @@ pub(crate) mod sys {
         unsafe { &mut *(storage as *mut _ as *mut libc::sockaddr_in6) }
     }
 
+    /// Reinterprets storage as the Unix-domain form.
+    pub fn as_unix(storage: &mut libc::sockaddr_storage) -> &mut libc::sockaddr_un {
+        // SAFETY: sockaddr_storage is large and aligned enough for any sockaddr.
+        unsafe { &mut *(storage as *mut _ as *mut libc::sockaddr_un) }
+    }
+
     /// `shutdown(2)`.
     pub fn shutdown(fd: c_int, how: c_int) -> c_int {
         // SAFETY: plain system call with integer arguments.

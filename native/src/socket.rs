@@ -1,4 +1,4 @@
-//! Non-blocking TCP sockets for the raw-fd transport. Every function returns
+//! Non-blocking TCP and Unix-domain sockets for the raw-fd transport. Every function returns
 //! 0 or an errno value: errors are values, never thread-local state.
 
 use std::net::{IpAddr, SocketAddr};
@@ -143,6 +143,80 @@ pub extern "C" fn rustls_sockets_tcp_listen(
     })
 }
 
+/// A `sockaddr_un` for the filesystem path `path` (`None` when empty,
+/// too long for `sun_path` or containing NUL).
+fn unix_storage(path: *const c_char) -> Option<(libc::sockaddr_storage, libc::socklen_t)> {
+    let path = raw::c_text(path)?.as_bytes();
+    let mut storage = sys::zeroed_storage();
+    let sun = sys::as_unix(&mut storage);
+    if path.is_empty() || path.len() >= sun.sun_path.len() {
+        return None;
+    }
+    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (slot, byte) in sun.sun_path.iter_mut().zip(path) {
+        *slot = *byte as c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
+    Some((storage, len as libc::socklen_t))
+}
+
+/// Starts a non-blocking connection to the Unix-domain stream socket at
+/// `path`; like [`rustls_sockets_tcp_connect`] (`EINVAL` for a bad path).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_unix_connect(
+    path: *const c_char,
+    out_fd: *mut c_int,
+    out_pending: *mut u32,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some((storage, len)) = unix_storage(path) else {
+            return libc::EINVAL;
+        };
+        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM);
+        if fd < 0 {
+            return raw::errno();
+        }
+        let mut pending = 0;
+        if sys::connect(fd, &storage, len) < 0 {
+            let errno = raw::errno();
+            if errno != libc::EINPROGRESS && errno != libc::EAGAIN {
+                sys::close(fd);
+                return errno;
+            }
+            pending = 1;
+        }
+        raw::put(out_fd, fd);
+        raw::put(out_pending, pending);
+        0
+    })
+}
+
+/// Creates a non-blocking listening Unix-domain stream socket at `path`
+/// (which must not exist yet). Returns 0 or an errno.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_unix_listen(
+    path: *const c_char,
+    backlog: c_int,
+    out_fd: *mut c_int,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some((storage, len)) = unix_storage(path) else {
+            return libc::EINVAL;
+        };
+        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM);
+        if fd < 0 {
+            return raw::errno();
+        }
+        if sys::bind(fd, &storage, len) < 0 || sys::listen(fd, backlog) < 0 {
+            let errno = raw::errno();
+            sys::close(fd);
+            return errno;
+        }
+        raw::put(out_fd, fd);
+        0
+    })
+}
+
 /// Accepts one connection from the listening socket `fd` as a non-blocking
 /// socket with `TCP_NODELAY`. Returns 0 or an errno (`EAGAIN` when none is waiting).
 #[no_mangle]
@@ -181,6 +255,21 @@ pub extern "C" fn rustls_sockets_socket_address(
         let mut storage = sys::zeroed_storage();
         if sys::name(fd, peer != 0, &mut storage) < 0 {
             return raw::errno();
+        }
+        if storage.ss_family as c_int == libc::AF_UNIX {
+            // A Unix-domain socket: its path (empty when unnamed), port 0.
+            let sun = sys::as_unix(&mut storage);
+            let path: Vec<u8> = sun
+                .sun_path
+                .iter()
+                .take_while(|c| **c != 0)
+                .map(|c| *c as u8)
+                .collect();
+            raw::put(out_port, 0);
+            return match raw::copy_out(&path, buf, cap, out_n) {
+                crate::RESULT_OK => 0,
+                _ => libc::ENOBUFS,
+            };
         }
         let Some(addr) = from_storage(&mut storage) else {
             return libc::EAFNOSUPPORT;

@@ -1,0 +1,383 @@
+/**
+ * Plaintext connections on the module's own non-blocking sockets, for
+ * protocols that start in the clear and upgrade (PostgreSQL's SSLRequest,
+ * SMTP/IMAP/XMPP STARTTLS): `connect` and `listen` give {@link PlainConn}s,
+ * which `startTls` / `acceptTls` turn into `TlsConn`s on the same socket.
+ *
+ * @module
+ */
+import { rmSync } from "node:fs";
+import { closedError, errnoError, TlsError } from "./errors.ts";
+import { checkPort, FdTransport, formatHost, socketAddress } from "./fd_transport.ts";
+import { cString, native, type NativeLibrary, outCell } from "./native.ts";
+import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
+import { isIpLiteral, resolveHost } from "./resolve.ts";
+import type { Addr, NetAddr, UnixAddr } from "./types.ts";
+
+const EAGAIN = 11;
+const EINTR = 4;
+const ECONNABORTED = 103;
+const BACKLOG = 1024;
+
+/** Where `connect` goes: TCP (`hostname`, `port`) or a Unix-domain socket (`path`). */
+export type ConnectOptions =
+  | {
+    /** DNS name or IP literal. Default `"127.0.0.1"`. */
+    hostname?: string;
+    /** TCP port. */
+    port: number;
+    /** Aborts connecting. */
+    signal?: AbortSignal;
+  }
+  | {
+    /** Filesystem path of a Unix-domain socket. */
+    path: string;
+    /** Aborts connecting. */
+    signal?: AbortSignal;
+  };
+
+/** Where `listen` listens: TCP (`hostname`, `port`) or a Unix-domain socket (`path`). */
+export type ListenOptions =
+  | {
+    /** IP address to listen on. Default `"0.0.0.0"`. */
+    hostname?: string;
+    /** TCP port; `0` picks a free one. */
+    port?: number;
+  }
+  | {
+    /** Filesystem path for the socket (must not exist; removed on `close()`). */
+    path: string;
+  };
+
+/** The safety net for plaintext sockets dropped without `close()`. */
+const droppedSockets = new FinalizationRegistry<() => void>((close) => close());
+
+/**
+ * A plaintext connection on a non-blocking socket of this module. Read and
+ * write the protocol's plaintext part, then hand it to `startTls` (client)
+ * or `acceptTls` (server): the socket moves into the `TlsConn`, together
+ * with any bytes given back with {@link unread}.
+ */
+export class PlainConn implements AsyncDisposable {
+  readonly #lib: NativeLibrary;
+  #fd: number;
+  #watch: Watch | undefined;
+  #pending: Uint8Array[] = [];
+  #closed = false;
+  #reading = false;
+  #writing = false;
+  #localAddr?: Addr;
+  #remoteAddr?: Addr;
+
+  /** @internal Made by `connect` and `PlainListener.accept`. */
+  constructor(lib: NativeLibrary, fd: number) {
+    this.#lib = lib;
+    this.#fd = fd;
+    this.#watch = readiness(lib).watch(fd);
+    droppedSockets.register(this, () => {
+      lib.symbols.rustls_sockets_socket_close(fd);
+    }, this);
+  }
+
+  /** Local address. */
+  get localAddr(): Addr {
+    this.#ensureOpen();
+    return this.#localAddr ??= socketAddress(this.#lib, this.#fd, false);
+  }
+
+  /** Remote address. */
+  get remoteAddr(): Addr {
+    this.#ensureOpen();
+    return this.#remoteAddr ??= socketAddress(this.#lib, this.#fd, true);
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw closedError("plaintext connection");
+  }
+
+  /**
+   * Reads into `buf`: the count, or `null` at end of stream. Bytes given
+   * back with {@link unread} come first. One read at a time.
+   */
+  async read(buf: Uint8Array): Promise<number | null> {
+    this.#ensureOpen();
+    if (this.#reading) throw new TlsError("INVALID_CONFIG", "a read is already running");
+    this.#reading = true;
+    try {
+      if (buf.length === 0) return 0;
+      const first = this.#pending[0];
+      if (first) {
+        const n = Math.min(first.length, buf.length);
+        buf.set(first.subarray(0, n));
+        if (n === first.length) this.#pending.shift();
+        else this.#pending[0] = first.subarray(n);
+        return n;
+      }
+      const got = outCell();
+      for (;;) {
+        this.#ensureOpen();
+        const errno = this.#lib.symbols.rustls_sockets_socket_recv(this.#fd, buf, buf.length, got);
+        if (errno === 0) return got[0] === 0n ? null : Number(got[0]);
+        if (errno === EINTR) continue;
+        if (errno !== EAGAIN) throw errnoError(errno, "reading the plaintext connection");
+        await this.#watch!.wait(READABLE);
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /**
+   * Gives bytes back: the next reads return them first, and `startTls` /
+   * `acceptTls` pass them to TLS (e.g. a ClientHello that arrived in the
+   * same read as a STARTTLS command).
+   */
+  unread(bytes: Uint8Array): void {
+    this.#ensureOpen();
+    if (bytes.length > 0) this.#pending.unshift(bytes.slice());
+  }
+
+  /** Writes all of `data`; resolves with its length. One write at a time. */
+  async write(data: Uint8Array): Promise<number> {
+    this.#ensureOpen();
+    if (this.#writing) throw new TlsError("INVALID_CONFIG", "a write is already running");
+    this.#writing = true;
+    try {
+      const sent = outCell();
+      let at = 0;
+      while (at < data.length) {
+        this.#ensureOpen();
+        const errno = this.#lib.symbols.rustls_sockets_socket_send(
+          this.#fd,
+          data.subarray(at),
+          data.length - at,
+          sent,
+        );
+        if (errno === 0) at += Number(sent[0]);
+        else if (errno === EAGAIN) await this.#watch!.wait(WRITABLE);
+        else if (errno !== EINTR) throw errnoError(errno, "writing the plaintext connection");
+      }
+      return data.length;
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Shuts down the sending direction. */
+  closeWrite(): Promise<void> {
+    this.#ensureOpen();
+    const errno = this.#lib.symbols.rustls_sockets_socket_shutdown(this.#fd, 1);
+    if (errno !== 0) return Promise.reject(errnoError(errno, "shutting down the write side"));
+    return Promise.resolve();
+  }
+
+  /** Closes the socket; pending reads and writes reject with `CLOSED`. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#detach();
+    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  #detach(): void {
+    this.#closed = true;
+    droppedSockets.unregister(this);
+    this.#watch?.forget();
+    this.#watch = undefined;
+  }
+
+  /**
+   * @internal Moves the socket into a TLS transport with the bytes given
+   * back; this connection is closed afterwards (the socket lives on).
+   */
+  intoTransport(): FdTransport {
+    this.#ensureOpen();
+    if (this.#reading || this.#writing) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        "finish the plaintext connection's read or write before the TLS upgrade",
+      );
+    }
+    const pending = this.#pending;
+    let prefix: Uint8Array | undefined;
+    if (pending.length === 1) prefix = pending[0];
+    else if (pending.length > 1) {
+      prefix = new Uint8Array(pending.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of pending) {
+        prefix.set(p, at);
+        at += p.length;
+      }
+    }
+    this.#detach();
+    return new FdTransport(this.#lib, this.#fd, prefix);
+  }
+}
+
+/**
+ * Opens a plaintext connection (TCP, or a Unix-domain socket with `path`),
+ * to be upgraded later with `startTls`.
+ *
+ * @example
+ * ```ts
+ * const plain = await connect({ hostname: "db.example.com", port: 5432 });
+ * await plain.write(sslRequest);
+ * const answer = new Uint8Array(1);
+ * await plain.read(answer); // "S"
+ * const conn = await startTls(plain, { serverName: "db.example.com" });
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<PlainConn> {
+  if (options === null || typeof options !== "object") {
+    throw new TlsError("INVALID_CONFIG", "connect needs an options object");
+  }
+  const lib = await native();
+  let transport: FdTransport;
+  if ("path" in options) {
+    transport = await FdTransport.connectUnix(lib, options.path, options.signal);
+  } else {
+    const hostname = options.hostname ?? "127.0.0.1";
+    const port = checkPort(options.port);
+    const addresses = await resolveHost(hostname);
+    let last: unknown;
+    let made: FdTransport | undefined;
+    for (const address of addresses) {
+      try {
+        made = await FdTransport.connect(lib, address, port, options.signal);
+        break;
+      } catch (error) {
+        last = error;
+      }
+    }
+    if (!made) throw last;
+    transport = made;
+  }
+  // The transport only connected the socket: take the fd over.
+  return new PlainConn(lib, transport.releaseFd());
+}
+
+/** A listening plaintext socket whose connections can be upgraded with `acceptTls`. */
+export class PlainListener<A extends NetAddr | UnixAddr = NetAddr>
+  implements AsyncIterable<PlainConn>, AsyncDisposable {
+  /** The address it listens on (with the real port when `0` was asked for). */
+  readonly addr: A;
+  readonly #lib: NativeLibrary;
+  readonly #fd: number;
+  readonly #watch: Watch;
+  readonly #path: string | undefined;
+  #closed = false;
+
+  /** @internal Use {@link listen}. */
+  constructor(lib: NativeLibrary, fd: number, path?: string) {
+    this.#lib = lib;
+    this.#fd = fd;
+    this.#path = path;
+    this.#watch = readiness(lib).watch(fd);
+    this.addr = socketAddress(lib, fd, false) as A;
+    const watch = this.#watch;
+    droppedSockets.register(this, () => {
+      watch.forget();
+      lib.symbols.rustls_sockets_socket_close(fd);
+    }, this);
+  }
+
+  /** The next connection; rejects with `CLOSED` once the listener is closed. */
+  async accept(): Promise<PlainConn> {
+    const fdCell = new Int32Array(1);
+    for (;;) {
+      if (this.#closed) throw closedError("listener");
+      const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
+      if (errno === 0) return new PlainConn(this.#lib, fdCell[0]);
+      if (errno === EAGAIN) {
+        await this.#watch.wait(READABLE);
+        continue;
+      }
+      if (errno === EINTR || errno === ECONNABORTED) continue;
+      throw errnoError(errno, "accepting a connection");
+    }
+  }
+
+  /** Yields connections until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<PlainConn> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (error) {
+        if (error instanceof TlsError && error.code === "CLOSED") return;
+        throw error;
+      }
+    }
+  }
+
+  /** Stops listening (and removes a Unix-domain socket's file). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    droppedSockets.unregister(this);
+    this.#watch.forget();
+    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
+    if (this.#path !== undefined) removeSocketFile(this.#path);
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/** Listens for plaintext connections (TCP, or a Unix-domain socket with `path`). */
+export function listen(options: { path: string }): Promise<PlainListener<UnixAddr>>;
+/** Listens for plaintext TCP connections. */
+export function listen(options: ListenOptions): Promise<PlainListener<NetAddr>>;
+export async function listen(
+  options: ListenOptions,
+): Promise<PlainListener<NetAddr> | PlainListener<UnixAddr>> {
+  if (options === null || typeof options !== "object") {
+    throw new TlsError("INVALID_CONFIG", "listen needs an options object");
+  }
+  const lib = await native();
+  const fd = listenSocket(lib, options);
+  return new PlainListener<NetAddr | UnixAddr>(
+    lib,
+    fd,
+    "path" in options ? options.path : undefined,
+  ) as PlainListener<NetAddr>;
+}
+
+/** A listening socket for `options`: its fd. */
+export function listenSocket(lib: NativeLibrary, options: ListenOptions): number {
+  const fdCell = new Int32Array(1);
+  if ("path" in options && options.path !== undefined) {
+    if (typeof options.path !== "string" || options.path === "") {
+      throw new TlsError("INVALID_CONFIG", "path must be a Unix-domain socket path");
+    }
+    const errno = lib.symbols.rustls_sockets_unix_listen(cString(options.path), BACKLOG, fdCell);
+    if (errno !== 0) throw errnoError(errno, `listening on ${options.path}`);
+    return fdCell[0];
+  }
+  const tcp = options as { hostname?: string; port?: number };
+  const hostname = (tcp.hostname ?? "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
+  const host = hostname === "localhost" ? "127.0.0.1" : hostname;
+  if (!isIpLiteral(host)) {
+    throw new TlsError("INVALID_CONFIG", `hostname must be an IP address, not ${hostname}`);
+  }
+  const port = checkPort(tcp.port ?? 0, true);
+  const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, fdCell);
+  if (errno !== 0) throw errnoError(errno, `listening on ${formatHost(host)}:${port}`);
+  return fdCell[0];
+}
+
+/** Removes a Unix-domain socket file, if it is still there. */
+export function removeSocketFile(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // not ours to worry about any more
+  }
+}

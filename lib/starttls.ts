@@ -1,0 +1,178 @@
+/**
+ * STARTTLS and TLS over any transport: `startTls` (client) and `acceptTls`
+ * (server) upgrade a connection that already exists — a `PlainConn` of this
+ * module, an adopted fd, a `Deno.Conn`, a `node:net` socket (Node's API in
+ * Bun and Deno), or a `{ readable, writable }` Web Streams pair — into a
+ * `TlsConn` with the same options, results and errors as `connectTls` and
+ * `listenTls`.
+ *
+ * @module
+ */
+import { serverStarter } from "./accept.ts";
+import {
+  connChannel,
+  type ConnLike,
+  isConnLike,
+  isNodeSocketLike,
+  isStreamPair,
+  nodeSocketChannel,
+  type NodeSocketLike,
+  type StreamPair,
+  streamPairChannel,
+} from "./channel.ts";
+import { TlsConn } from "./conn.ts";
+import { checkTimeout, clientPlan } from "./connect.ts";
+import { errnoError, TlsError } from "./errors.ts";
+import { FdTransport } from "./fd_transport.ts";
+import { native, type NativeLibrary } from "./native.ts";
+import { PlainConn } from "./plain.ts";
+import { isIpLiteral } from "./resolve.ts";
+import { ServerSetup } from "./server_config.ts";
+import { TlsSession } from "./session.ts";
+import { StreamTransport } from "./stream_transport.ts";
+import type { TlsTransport } from "./transport.ts";
+import type { TlsClientOptions, TlsServerOptions } from "./types.ts";
+
+/**
+ * What can carry TLS: a plaintext connection of this module, an adopted
+ * connected socket `{ fd }` (this module owns it afterwards), a
+ * `Deno.Conn`-like connection (a `TlsConn` too: TLS inside TLS), a
+ * `node:net` socket, or a Web Streams pair.
+ */
+export type TlsCarrier = PlainConn | { fd: number } | ConnLike | NodeSocketLike | StreamPair;
+
+/** Options of {@link startTls}: those of `connectTls` without the address. */
+export interface StartTlsOptions extends TlsClientOptions {
+  /**
+   * The name sent as SNI and verified against the server's certificate (an
+   * IP address is verified against IP SANs). Required: the carrier does not
+   * say whom it reaches.
+   */
+  serverName: string;
+}
+
+/** Options of {@link acceptTls}: those of `listenTls` without the address. */
+export interface AcceptTlsOptions extends TlsServerOptions {
+  /** Milliseconds the client has to complete its handshake. */
+  handshakeTimeout?: number;
+  /** Aborts the handshake (rejects with `ABORTED`). */
+  signal?: AbortSignal;
+}
+
+/** The transport for `carrier`, which it takes over. */
+function transportFor(lib: NativeLibrary, carrier: TlsCarrier): TlsTransport {
+  if (carrier instanceof PlainConn) return carrier.intoTransport();
+  if (carrier === null || typeof carrier !== "object") {
+    throw new TlsError("INVALID_CONFIG", "the transport must be an object");
+  }
+  if (isConnLike(carrier)) return new StreamTransport(lib, connChannel(carrier));
+  if (isNodeSocketLike(carrier)) return new StreamTransport(lib, nodeSocketChannel(carrier));
+  if (isStreamPair(carrier)) return new StreamTransport(lib, streamPairChannel(carrier));
+  const fd = (carrier as { fd?: unknown }).fd;
+  if (typeof fd === "number") {
+    if (!Number.isInteger(fd) || fd < 0) {
+      throw new TlsError("INVALID_CONFIG", `fd must be a file descriptor number, not ${fd}`);
+    }
+    const errno = lib.symbols.rustls_sockets_socket_set_nonblocking(fd);
+    if (errno !== 0) throw errnoError(errno, `adopting socket ${fd}`);
+    return new FdTransport(lib, fd);
+  }
+  throw new TlsError(
+    "INVALID_CONFIG",
+    "unsupported transport: give a PlainConn, { fd }, a Deno.Conn, a node:net socket " +
+      "or { readable, writable } Web Streams",
+  );
+}
+
+/**
+ * Client side: runs a TLS handshake over an existing connection and
+ * returns the `TlsConn` (which owns the carrier from now on). Bytes the
+ * server sent after the upgrade point stay in the carrier and go to TLS.
+ *
+ * @example PostgreSQL's SSLRequest
+ * ```ts
+ * const plain = await connect({ hostname: "127.0.0.1", port: 5432 });
+ * await plain.write(new Uint8Array([0, 0, 0, 8, 4, 210, 22, 47]));
+ * const answer = new Uint8Array(1);
+ * await plain.read(answer); // 0x53 "S": the server speaks TLS now
+ * const conn = await startTls(plain, { serverName: "db.internal", caCerts: [ca] });
+ * ```
+ */
+export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): Promise<TlsConn> {
+  if (options === null || typeof options !== "object") {
+    throw new TlsError("INVALID_CONFIG", "startTls needs an options object");
+  }
+  const serverName = options.serverName;
+  if (typeof serverName !== "string" || serverName === "") {
+    throw new TlsError("INVALID_CONFIG", "startTls needs serverName (the name to verify)");
+  }
+  const timeout = checkTimeout(options.handshakeTimeout);
+  const lib = await native();
+  const { config, verify } = await clientPlan(lib, options, `starttls:${serverName}`);
+  const session = await TlsSession.clientOffThread(
+    lib,
+    config,
+    serverName,
+    isIpLiteral(serverName),
+  );
+  let transport: TlsTransport;
+  try {
+    transport = transportFor(lib, carrier);
+  } catch (error) {
+    session.free();
+    throw error;
+  }
+  const conn = new TlsConn(session, transport, { verify, signal: options.signal, timeout });
+  try {
+    await conn.handshake();
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
+
+/**
+ * Server side: reads the ClientHello from an existing connection, runs the
+ * handshake and returns the `TlsConn` (which owns the carrier from now on).
+ * Certificates are chosen as by `listenTls` (`cert`/`key`, `sni`,
+ * `resolveCertificate`); `clientAuth` and `verifyPeer` apply too.
+ *
+ * @example A line protocol's STARTTLS
+ * ```ts
+ * for await (const plain of await listen({ port: 2525 })) {
+ *   // ... read "STARTTLS\r\n", answer "220 ready\r\n", then:
+ *   const conn = await acceptTls(plain, { cert, key });
+ * }
+ * ```
+ */
+export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions): Promise<TlsConn> {
+  if (options === null || typeof options !== "object") {
+    throw new TlsError("INVALID_CONFIG", "acceptTls needs an options object");
+  }
+  const timeout = checkTimeout(options.handshakeTimeout);
+  if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
+    throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
+  }
+  const lib = await native();
+  const setup = new ServerSetup(lib, options);
+  let conn: TlsConn;
+  try {
+    const transport = transportFor(lib, carrier);
+    conn = new TlsConn(serverStarter(lib, transport, setup), transport, {
+      timeout,
+      signal: options.signal,
+      verify: options.verifyPeer,
+    });
+  } finally {
+    // The starter holds the configurations until the session exists.
+    setup.close();
+  }
+  try {
+    await conn.handshake();
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
