@@ -9,9 +9,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-for tool in openssl go gnutls-cli curl python3 valgrind; do
+for tool in openssl go gnutls-cli curl python3 valgrind /usr/sbin/nginx; do
   command -v "$tool" >/dev/null || { echo "test: '$tool' is needed as a TLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
+  { echo "test: PostgreSQL (Debian's postgresql package) is needed as a STARTTLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 export NO_COLOR=1
 logs="$(mktemp -d)"

@@ -225,7 +225,7 @@ test("a ClientHello pipelined behind the STARTTLS line reaches TLS (unread)", as
 function webSocketPair(socket: WebSocket): Promise<StreamPair> {
   socket.binaryType = "arraybuffer";
   const readable = new ReadableStream<Uint8Array>({
-    start(controller) {
+    start(controller): void {
       socket.addEventListener("message", (event) => {
         const data = event.data;
         controller.enqueue(
@@ -243,10 +243,10 @@ function webSocketPair(socket: WebSocket): Promise<StreamPair> {
     },
   });
   const writable = new WritableStream<Uint8Array>({
-    write(chunk) {
+    write(chunk): void {
       socket.send(chunk);
     },
-    close() {
+    close(): void {
       socket.close();
     },
   });
@@ -276,7 +276,7 @@ function webSocketServer(onSocket: (socket: WebSocket) => void): WsServer {
   const server = bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch(req, srv) {
+    fetch(req, srv): Response | undefined {
       return srv.upgrade(req) ? undefined : new Response("websocket only", { status: 400 });
     },
     websocket: bunWebSocketBridge(onSocket),
@@ -308,7 +308,7 @@ interface BunSocketHandlers {
 function bunWebSocketBridge(onSocket: (socket: WebSocket) => void): BunSocketHandlers {
   const targets = new Map<BunServerSocket, EventTarget & { readyState: number }>();
   return {
-    open(ws) {
+    open(ws): void {
       const target = Object.assign(new EventTarget(), {
         readyState: WebSocket.OPEN,
         binaryType: "arraybuffer",
@@ -318,12 +318,12 @@ function bunWebSocketBridge(onSocket: (socket: WebSocket) => void): BunSocketHan
       targets.set(ws, target);
       onSocket(target as unknown as WebSocket);
     },
-    message(ws, data) {
+    message(ws, data): void {
       const bytes = typeof data === "string" ? text(data) : data;
       const copy = bytes.slice().buffer;
       targets.get(ws)?.dispatchEvent(new MessageEvent("message", { data: copy }));
     },
-    close(ws) {
+    close(ws): void {
       targets.get(ws)?.dispatchEvent(new Event("close"));
       targets.delete(ws);
     },
