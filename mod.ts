@@ -23,7 +23,13 @@ export { acceptTls, startTls } from "./lib/starttls.ts";
 export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";
 export { connect, listen, PlainConn, PlainListener } from "./lib/plain.ts";
 export type { ConnectOptions, ListenOptions } from "./lib/plain.ts";
-export type { ConnLike, NodeSocketLike, StreamPair } from "./lib/channel.ts";
+export type {
+  BunSocketHandlers,
+  BunSocketLike,
+  ConnLike,
+  NodeSocketLike,
+  StreamPair,
+} from "./lib/channel.ts";
 export { TlsError } from "./lib/errors.ts";
 export { describeCertificate } from "./lib/certificate.ts";
 export { liveNativeObjects } from "./lib/native.ts";

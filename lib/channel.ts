@@ -76,6 +76,42 @@ export interface NodeSocketLike {
   readonly remotePort?: number;
 }
 
+/** The part of a Bun socket (`Bun.connect`, `Bun.listen`) a channel uses. */
+export interface BunSocketLike {
+  /** Replaces the socket's handlers. */
+  reload(options: { socket: BunSocketHandlers }): void;
+  /** Writes what the kernel takes now: the count (`-1` when closed). */
+  write(data: Uint8Array): number;
+  /** Half-closes the sending direction (`shutdown(true)` ends writes). */
+  shutdown(halfClose?: boolean): void;
+  /** Closes the socket. */
+  end(): void;
+  /** Closes the socket at once. */
+  terminate(): void;
+  /** Remote IP. */
+  readonly remoteAddress?: string;
+  /** Remote port. */
+  readonly remotePort?: number;
+  /** Local IP. */
+  readonly localAddress?: string;
+  /** Local port. */
+  readonly localPort?: number;
+}
+
+/** Bun socket handlers (see Bun's `SocketHandler`). */
+export interface BunSocketHandlers {
+  /** Bytes arrived. */
+  data(socket: unknown, data: Uint8Array): void;
+  /** The kernel takes writes again. */
+  drain(socket: unknown): void;
+  /** The peer ended its sending direction. */
+  end(socket: unknown): void;
+  /** The socket closed. */
+  close(socket: unknown, error?: Error): void;
+  /** The socket failed. */
+  error(socket: unknown, error: Error): void;
+}
+
 const STREAM: Addr = { transport: "stream" };
 const READ_CHUNK = 64 * 1024;
 
@@ -94,6 +130,14 @@ export function isNodeSocketLike(value: unknown): value is NodeSocketLike {
     typeof v.off === "function" && typeof v.pause === "function" &&
     typeof v.resume === "function" && typeof v.end === "function" &&
     typeof v.destroy === "function";
+}
+
+/** Whether `value` looks like a Bun socket. */
+export function isBunSocketLike(value: unknown): value is BunSocketLike {
+  const v = value as Partial<BunSocketLike> | null;
+  return typeof v === "object" && v !== null && typeof v.reload === "function" &&
+    typeof v.write === "function" && typeof v.terminate === "function" &&
+    typeof v.shutdown === "function";
 }
 
 /** Whether `value` is a `{ readable, writable }` Web Streams pair. */
@@ -258,6 +302,88 @@ export function nodeSocketChannel(socket: NodeSocketLike): ByteChannel {
       socket.off("close", onClose);
       // keep an error listener: a late error must not become an uncaught exception
       socket.destroy();
+      notify();
+    },
+  };
+}
+
+/**
+ * A channel over a Bun socket: its handlers are replaced (`reload`), so
+ * every byte from now on goes to TLS.
+ */
+export function bunSocketChannel(socket: BunSocketLike): ByteChannel {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wakeReader: (() => void) | undefined;
+  let wakeWriter: (() => void) | undefined;
+  let closed = false;
+  const notify = (): void => {
+    const r = wakeReader;
+    wakeReader = undefined;
+    r?.();
+    const w = wakeWriter;
+    wakeWriter = undefined;
+    w?.();
+  };
+  socket.reload({
+    socket: {
+      data: (_s, data) => {
+        // Bun reuses nothing here, but copy to be independent of it.
+        chunks.push(new Uint8Array(data));
+        notify();
+      },
+      drain: () => notify(),
+      end: () => {
+        ended = true;
+        notify();
+      },
+      close: (_s, error) => {
+        if (error && !failure) failure = error;
+        ended = true;
+        notify();
+      },
+      error: (_s, error) => {
+        failure = error;
+        notify();
+      },
+    },
+  });
+  return {
+    get localAddr(): Addr {
+      return netAddr(socket.localAddress, socket.localPort);
+    },
+    get remoteAddr(): Addr {
+      return netAddr(socket.remoteAddress, socket.remotePort);
+    },
+    async read(): Promise<Uint8Array | null> {
+      for (;;) {
+        const chunk = chunks.shift();
+        if (chunk) return chunk;
+        if (failure) throw failure;
+        if (ended || closed) return null;
+        await new Promise<void>((resolve) => (wakeReader = resolve));
+      }
+    },
+    async write(chunk: Uint8Array): Promise<void> {
+      let at = 0;
+      while (at < chunk.length) {
+        if (failure) throw failure;
+        if (closed || ended) throw new Error("the socket is closed");
+        const n = socket.write(chunk.subarray(at));
+        if (n < 0) throw new Error("the socket is closed");
+        at += n;
+        if (at < chunk.length) await new Promise<void>((resolve) => (wakeWriter = resolve));
+      }
+    },
+    closeWrite(): Promise<void> {
+      socket.shutdown(true);
+      return Promise.resolve();
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      socket.end();
       notify();
     },
   };

@@ -10,8 +10,11 @@
  */
 import { serverStarter } from "./accept.ts";
 import {
+  bunSocketChannel,
+  type BunSocketLike,
   connChannel,
   type ConnLike,
+  isBunSocketLike,
   isConnLike,
   isNodeSocketLike,
   isStreamPair,
@@ -37,9 +40,16 @@ import type { TlsClientOptions, TlsServerOptions } from "./types.ts";
  * What can carry TLS: a plaintext connection of this module, an adopted
  * connected socket `{ fd }` (this module owns it afterwards), a
  * `Deno.Conn`-like connection (a `TlsConn` too: TLS inside TLS), a
- * `node:net` socket, or a Web Streams pair.
+ * `node:net` socket, a Bun socket (`Bun.connect`; its handlers are
+ * replaced), or a Web Streams pair.
  */
-export type TlsCarrier = PlainConn | { fd: number } | ConnLike | NodeSocketLike | StreamPair;
+export type TlsCarrier =
+  | PlainConn
+  | { fd: number }
+  | ConnLike
+  | NodeSocketLike
+  | BunSocketLike
+  | StreamPair;
 
 /** Options of {@link startTls}: those of `connectTls` without the address. */
 export interface StartTlsOptions extends TlsClientOptions {
@@ -67,6 +77,7 @@ function transportFor(lib: NativeLibrary, carrier: TlsCarrier): TlsTransport {
   }
   if (isConnLike(carrier)) return new StreamTransport(lib, connChannel(carrier));
   if (isNodeSocketLike(carrier)) return new StreamTransport(lib, nodeSocketChannel(carrier));
+  if (isBunSocketLike(carrier)) return new StreamTransport(lib, bunSocketChannel(carrier));
   if (isStreamPair(carrier)) return new StreamTransport(lib, streamPairChannel(carrier));
   const fd = (carrier as { fd?: unknown }).fd;
   if (typeof fd === "number") {
@@ -79,8 +90,8 @@ function transportFor(lib: NativeLibrary, carrier: TlsCarrier): TlsTransport {
   }
   throw new TlsError(
     "INVALID_CONFIG",
-    "unsupported transport: give a PlainConn, { fd }, a Deno.Conn, a node:net socket " +
-      "or { readable, writable } Web Streams",
+    "unsupported transport: give a PlainConn, { fd }, a Deno.Conn, a node:net socket, " +
+      "a Bun socket or { readable, writable } Web Streams",
   );
 }
 

@@ -221,3 +221,41 @@ test("stream transports free every native object", async () => {
   const after = await liveNativeObjects();
   assert.equal(after.connections, before.connections);
 });
+
+test(`the runtime's own TCP socket (${runtime === "deno" ? "Deno.connect" : "Bun.connect"}) carries TLS to openssl s_server`, async () => {
+  const peer = await openSslServer(p.server.certPath, p.server.keyPath, ["-rev"]);
+  try {
+    let carrier: unknown;
+    if (runtime === "deno") {
+      carrier = await Deno.connect({ hostname: "127.0.0.1", port: peer.port });
+    } else {
+      const bun = (globalThis as unknown as {
+        Bun: {
+          connect(o: {
+            hostname: string;
+            port: number;
+            socket: { data(): void };
+          }): Promise<unknown>;
+        };
+      }).Bun;
+      carrier = await bun.connect({
+        hostname: "127.0.0.1",
+        port: peer.port,
+        socket: { data() {} },
+      });
+    }
+    const conn = await startTls(carrier as StreamPair, {
+      serverName: "localhost",
+      caCerts: [p.ca.cert],
+    });
+    assert.equal((await conn.handshake()).protocol, "TLSv1.3");
+    assert.equal(conn.remoteAddr.transport, "tcp");
+    const big = "x".repeat(20000) + "\n";
+    await conn.write(text("stressed\n" + big));
+    assert.equal(str(await readExactly(conn, 9)), "desserts\n");
+    assert.equal((await readExactly(conn, big.length)).length, big.length);
+    conn.close();
+  } finally {
+    peer.stop();
+  }
+});
