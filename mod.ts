@@ -22,6 +22,8 @@ export { listenTls, TlsListener } from "./lib/listener.ts";
 export { acceptTls, startTls } from "./lib/starttls.ts";
 export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";
 export { connect, listen, PlainConn, PlainListener } from "./lib/plain.ts";
+export { webSocketStreams } from "./lib/websocket.ts";
+export type { WebSocketLike } from "./lib/websocket.ts";
 export type { ConnectOptions, ListenOptions } from "./lib/plain.ts";
 export type {
   BunSocketHandlers,

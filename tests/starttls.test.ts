@@ -11,8 +11,9 @@ import {
   type PlainConn,
   type PlainListener,
   startTls,
-  type StreamPair,
   type TlsConn,
+  type WebSocketLike,
+  webSocketStreams,
 } from "../mod.ts";
 import { runtime, test } from "./helpers/harness.ts";
 import { pemToDer, readAll, str, text } from "./helpers/io.ts";
@@ -221,49 +222,13 @@ test("a ClientHello pipelined behind the STARTTLS line reaches TLS (unread)", as
   }
 });
 
-/** A Web Streams pair over a WebSocket (binary messages). */
-function webSocketPair(socket: WebSocket): Promise<StreamPair> {
-  socket.binaryType = "arraybuffer";
-  const readable = new ReadableStream<Uint8Array>({
-    start(controller): void {
-      socket.addEventListener("message", (event) => {
-        const data = event.data;
-        controller.enqueue(
-          data instanceof ArrayBuffer ? new Uint8Array(data) : text(String(data)),
-        );
-      });
-      socket.addEventListener("close", () => {
-        try {
-          controller.close();
-        } catch {
-          // already closed
-        }
-      });
-      socket.addEventListener("error", () => controller.error(new Error("WebSocket error")));
-    },
-  });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk): void {
-      socket.send(chunk);
-    },
-    close(): void {
-      socket.close();
-    },
-  });
-  return new Promise((resolve, reject) => {
-    if (socket.readyState === WebSocket.OPEN) resolve({ readable, writable });
-    socket.addEventListener("open", () => resolve({ readable, writable }));
-    socket.addEventListener("error", () => reject(new Error("WebSocket failed to open")));
-  });
-}
-
 interface WsServer {
   port: number;
   stop(): void;
 }
 
 /** A WebSocket server with the runtime's own HTTP server; each socket goes to `onSocket`. */
-function webSocketServer(onSocket: (socket: WebSocket) => void): WsServer {
+function webSocketServer(onSocket: (socket: WebSocketLike) => void): WsServer {
   if (runtime === "deno") {
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
       const { socket, response } = Deno.upgradeWebSocket(req);
@@ -305,7 +270,7 @@ interface BunSocketHandlers {
 }
 
 /** Bun's server sockets are handler-based: adapt each to the WebSocket events used above. */
-function bunWebSocketBridge(onSocket: (socket: WebSocket) => void): BunSocketHandlers {
+function bunWebSocketBridge(onSocket: (socket: WebSocketLike) => void): BunSocketHandlers {
   const targets = new Map<BunServerSocket, EventTarget & { readyState: number }>();
   return {
     open(ws): void {
@@ -316,7 +281,7 @@ function bunWebSocketBridge(onSocket: (socket: WebSocket) => void): BunSocketHan
         close: () => ws.close(),
       });
       targets.set(ws, target);
-      onSocket(target as unknown as WebSocket);
+      onSocket(target);
     },
     message(ws, data): void {
       const bytes = typeof data === "string" ? text(data) : data;
@@ -334,14 +299,14 @@ test(`TLS through a WebSocket tunnel (${runtime}'s own WebSocket server and clie
   const served: Promise<HandshakeInfo>[] = [];
   const server = webSocketServer((socket) => {
     served.push(
-      webSocketPair(socket).then(async (pair) =>
+      webSocketStreams(socket).then(async (pair) =>
         echoOnce(await acceptTls(pair, { ...serverIdentity, alpnProtocols: ["tunnel"] }))
       ),
     );
   });
   try {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`);
-    const pair = await webSocketPair(ws);
+    const pair = await webSocketStreams(ws);
     const conn = await startTls(pair, {
       serverName: "localhost",
       caCerts: [p.ca.cert],
