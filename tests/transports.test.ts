@@ -241,7 +241,7 @@ test(`the runtime's own TCP socket (${runtime === "deno" ? "Deno.connect" : "Bun
       carrier = await bun.connect({
         hostname: "127.0.0.1",
         port: peer.port,
-        socket: { data() {} },
+        socket: { data(): void {} },
       });
     }
     const conn = await startTls(carrier as StreamPair, {
