@@ -273,6 +273,35 @@ export const SYMBOLS = {
     result: "u32",
   },
 
+  // --- negotiation and secrets ---------------------------------------------
+  // u32 rustls_sockets_crypto_provider_restrict(const rustls_crypto_provider *base, const char *suites,
+  //     const char *groups, const rustls_crypto_provider **out, u8 *msg, size_t msg_cap, size_t *out_msg_n)
+  rustls_sockets_crypto_provider_restrict: {
+    parameters: ["pointer", "buffer", "buffer", "buffer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_client_config_builder_capture_secrets(rustls_client_config_builder *, u32 all)
+  rustls_sockets_client_config_builder_capture_secrets: {
+    parameters: ["pointer", "u32"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_server_config_builder_capture_secrets(rustls_server_config_builder *, u32 all)
+  rustls_sockets_server_config_builder_capture_secrets: {
+    parameters: ["pointer", "u32"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_take_key_log(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_take_key_log: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // u32 rustls_sockets_connection_export_keying_material(rustls_connection *, u8 *out, size_t len,
+  //     const u8 *label, size_t label_len, const u8 *context, size_t context_len, u32 has_context)
+  rustls_sockets_connection_export_keying_material: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "buffer", "usize", "u32"],
+    result: "u32",
+  },
+
   // --- sockets ------------------------------------------------------------
   // int rustls_sockets_tcp_connect(const char *ip, u16 port, int *out_fd, u32 *out_pending)
   rustls_sockets_tcp_connect: { parameters: ["buffer", "u16", "buffer", "buffer"], result: "i32" },

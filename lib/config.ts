@@ -47,9 +47,68 @@ function sharedObjects(lib: NativeLibrary): Shared {
   return shared;
 }
 
-/** The process-wide crypto provider of the library. */
-export function cryptoProvider(lib: NativeLibrary): Pointer {
-  return sharedObjects(lib).provider;
+/** Restricted providers by `suites|groups`, kept for the process lifetime (they are few). */
+const restricted = new Map<string, Pointer>();
+
+/** Checks that `value` is absent or an array of strings; `name` is the option. */
+function nameList(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.includes(","))) {
+    throw new TlsError("INVALID_CONFIG", `${name} must be an array of rustls names`);
+  }
+  if (value.length === 0) {
+    throw new TlsError("INVALID_CONFIG", `${name} must name at least one entry when given`);
+  }
+  return value as string[];
+}
+
+/**
+ * The library's crypto provider, or (with `cipherSuites` / `keyExchangeGroups`)
+ * one restricted to those names, in that order of preference.
+ */
+export function cryptoProvider(
+  lib: NativeLibrary,
+  options: { cipherSuites?: string[]; keyExchangeGroups?: string[] } = {},
+): Pointer {
+  const base = sharedObjects(lib).provider;
+  const suites = nameList(options.cipherSuites, "cipherSuites");
+  const groups = nameList(options.keyExchangeGroups, "keyExchangeGroups");
+  if (suites.length === 0 && groups.length === 0) return base;
+  const key = `${suites.join(",")}|${groups.join(",")}`;
+  const known = restricted.get(key);
+  if (known !== undefined) return known;
+  const cell = outCell();
+  const message = new Uint8Array(2048);
+  const n = outCell();
+  const result = lib.symbols.rustls_sockets_crypto_provider_restrict(
+    base,
+    cString(suites.join(",")),
+    cString(groups.join(",")),
+    cell,
+    message,
+    message.length,
+    n,
+  );
+  if (result !== 7000) {
+    const text = new TextDecoder().decode(message.subarray(0, Number(n[0])));
+    throw new TlsError(
+      "INVALID_CONFIG",
+      text || "cipherSuites/keyExchangeGroups could not be applied",
+      { rustlsResult: result },
+    );
+  }
+  const provider = lib.pointerFrom(cell);
+  restricted.set(key, provider);
+  return provider;
+}
+
+/** How a configuration captures secrets: everything for a key log, else the exporter secret only. */
+export function captureAll(keyLog: TlsClientOptions["keyLog"]): 0 | 1 {
+  if (keyLog === undefined) return 0;
+  if (keyLog !== "env" && typeof keyLog !== "function") {
+    throw new TlsError("INVALID_CONFIG", 'keyLog must be a function or "env"');
+  }
+  return 1;
 }
 
 function platformVerifier(lib: NativeLibrary): Pointer {
@@ -311,16 +370,22 @@ export function certifiedKey(
 async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Promise<Pointer> {
   const s = lib.symbols;
   const versions = versionRange(options.minVersion, options.maxVersion);
-  const { provider } = sharedObjects(lib);
+  const provider = cryptoProvider(lib, options);
+  const capture = captureAll(options.keyLog);
   const cell = outCell();
   check(
     lib,
     s.rustls_client_config_builder_new_custom(provider, versions, versions.length, cell),
-    "client configuration",
+    "client configuration (cipherSuites, keyExchangeGroups and versions must fit together)",
   );
   const builder = lib.pointerFrom(cell);
   let consumed = false;
   try {
+    check(
+      lib,
+      s.rustls_sockets_client_config_builder_capture_secrets(builder, capture),
+      "keyLog",
+    );
     if (options.dangerouslyDisableVerification === true) {
       if (options.caCerts || options.extraCaCerts || options.crls || options.pinnedPublicKeys) {
         throw new TlsError(
@@ -426,6 +491,9 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
     options.alpnProtocols ?? null,
     options.minVersion ?? null,
     options.maxVersion ?? null,
+    options.cipherSuites ?? null,
+    options.keyExchangeGroups ?? null,
+    options.keyLog !== undefined,
   ];
   // A digest, so the cache never keeps a copy of a private key as a map key.
   return createHash("sha256").update(JSON.stringify(relevant)).digest("base64");

@@ -28,6 +28,8 @@ export interface HandshakeLimits {
    * `verifyPeer`). Throwing fails the connection.
    */
   verify?: (info: HandshakeInfo) => void | Promise<void>;
+  /** Receives the session's key log lines once the handshake ended (`keyLog`). */
+  keyLog?: (line: string) => void;
 }
 
 /**
@@ -208,9 +210,69 @@ export class TlsConn implements AsyncDisposable {
     } catch (error) {
       throw this.#fail(error, signal);
     } finally {
+      if (limits.keyLog && this.#session) this.#flushKeyLog(limits.keyLog, this.#session);
       if (timer !== undefined) clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** Hands the secrets rustls logged to `keyLog` (also after a failed handshake: debugging). */
+  #flushKeyLog(keyLog: (line: string) => void, session: TlsSession): void {
+    const flush = (): void => {
+      if (session.freed) return;
+      for (const line of session.takeKeyLog()) {
+        try {
+          keyLog(line);
+        } catch {
+          // a failing logger must not break the connection
+        }
+      }
+    };
+    // A worker job may still hold the session (a failure while it ran): read after it.
+    this.#transport.afterJobs(flush);
+  }
+
+  /**
+   * Derives keying material from the session (RFC 5705 exporter in its TLS
+   * 1.3 form, RFC 8446 §7.5): both ends get the same `length` bytes for the
+   * same `label` and `context`. The basis of RFC 9266 `tls-exporter` channel
+   * binding (`label` `"EXPORTER-Channel-Binding"`, 32 bytes, no context).
+   * Needs a finished TLS 1.3 handshake: TLS 1.2 sessions throw
+   * `NOT_SUPPORTED` (rustls-ffi exposes nothing this library could derive
+   * the TLS 1.2 exporter from).
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
+    this.#ensureOpen();
+    if (!this.#info) {
+      throw new TlsError("NOT_SUPPORTED", "exportKeyingMaterial needs a finished handshake");
+    }
+    if (!Number.isInteger(length) || length < 1 || length > 8160) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        `length must be an integer from 1 to 8160, not ${length}`,
+      );
+    }
+    if (typeof label !== "string" || label.length === 0) {
+      throw new TlsError("INVALID_CONFIG", "label must be a non-empty string");
+    }
+    if (context !== undefined && !(context instanceof Uint8Array)) {
+      throw new TlsError("INVALID_CONFIG", "context must be a Uint8Array");
+    }
+    if (this.#info.protocol !== "TLSv1.3") {
+      throw new TlsError(
+        "NOT_SUPPORTED",
+        "exportKeyingMaterial is only available on TLS 1.3 connections (this one is TLS 1.2)",
+      );
+    }
+    const out = this.#live.exportKeyingMaterial(
+      length,
+      new TextEncoder().encode(label),
+      context,
+    );
+    if (out === null) {
+      throw new TlsError("INTERNAL", "the session's exporter secret was not captured");
+    }
+    return out;
   }
 
   /** Runs the post-handshake checks; a failure closes the connection. */

@@ -18,6 +18,7 @@ import type {
   TlsClientOptions,
 } from "./types.ts";
 import { checkPinForm, checkPins } from "./certificate.ts";
+import { keyLogSink } from "./keylog.ts";
 
 /**
  * Connects to a TLS server and completes the handshake.
@@ -60,7 +61,7 @@ export async function connectTls(
   const timeout = checkTimeout(options.handshakeTimeout);
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
   const lib = await native();
-  const { config, verify } = await clientPlan(
+  const { config, verify, keyLog } = await clientPlan(
     lib,
     options,
     path ?? `${hostname}:${port}`,
@@ -89,6 +90,7 @@ export async function connectTls(
   }
   const conn = new TlsConn(session, transport, {
     verify,
+    keyLog,
     signal: options.signal,
     timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
   });
@@ -115,6 +117,8 @@ export interface ClientPlan {
   config: Pointer;
   /** Pins and `verifyPeer`, when given. */
   verify?: (info: HandshakeInfo) => Promise<void>;
+  /** Where key log lines go (`keyLog`), when given. */
+  keyLog?: (line: string) => void;
 }
 
 /**
@@ -140,7 +144,7 @@ export async function clientPlan(
       if (pins !== undefined) checkPins(lib, info, pins);
       if (verifyPeer !== undefined) await verifyPeer(info);
     };
-  return { config, verify };
+  return { config, verify, keyLog: keyLogSink(options.keyLog) };
 }
 
 /** Resolves `hostname` and connects to its addresses in turn until one answers. */

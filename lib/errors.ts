@@ -29,6 +29,7 @@ export type TlsErrorCode =
   | "INVALID_CONFIG"
   | "NAME_RESOLUTION_FAILED"
   | "NETWORK_ERROR"
+  | "NOT_SUPPORTED"
   | "INTERNAL";
 
 /** Details a `TlsError` may carry. */

@@ -9,6 +9,7 @@ import { TlsConn } from "./conn.ts";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { FdTransport, socketAddress } from "./fd_transport.ts";
 import { listenSocket, removeSocketFile } from "./plain.ts";
+import { keyLogSink } from "./keylog.ts";
 import { native, type NativeLibrary } from "./native.ts";
 import { READABLE, readiness, type Watch } from "./readiness.ts";
 import { ServerSetup } from "./server_config.ts";
@@ -33,6 +34,7 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
   readonly #handshakeTimeout: number | undefined;
   readonly #verifyPeer: ListenTlsOptions["verifyPeer"];
   readonly #path: string | undefined;
+  readonly #keyLog: ((line: string) => void) | undefined;
   #closed = false;
 
   /** @internal Use {@link listenTls}. */
@@ -43,9 +45,11 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
     handshakeTimeout: number | undefined,
     verifyPeer?: ListenTlsOptions["verifyPeer"],
     path?: string,
+    keyLog?: (line: string) => void,
   ) {
     this.#lib = lib;
     this.#path = path;
+    this.#keyLog = keyLog;
     this.#verifyPeer = verifyPeer;
     this.#fd = fd;
     this.#setup = setup;
@@ -86,6 +90,7 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
     return new TlsConn(serverStarter(lib, transport, this.#setup), transport, {
       timeout: this.#handshakeTimeout,
       verify: this.#verifyPeer,
+      keyLog: this.#keyLog,
     });
   }
 
@@ -175,6 +180,7 @@ export async function listenTls(
       timeout,
       options.verifyPeer,
       options.path,
+      keyLogSink(options.keyLog),
     ) as TlsListener<NetAddr>;
   } catch (error) {
     lib.symbols.rustls_sockets_socket_close(fd);

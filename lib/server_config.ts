@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import {
   addCrls,
   alpnWire,
+  captureAll,
   type CertifiedKey,
   certifiedKey,
   cryptoProvider,
@@ -39,6 +40,7 @@ export class ServerSetup {
   #freed = false;
   #closing = false;
   #users = 0;
+  readonly #capture: 0 | 1;
 
   /** Validates the options and builds every configuration known up front. */
   constructor(lib: NativeLibrary, options: TlsServerOptions) {
@@ -52,6 +54,8 @@ export class ServerSetup {
     if ((options.cert === undefined) !== (options.key === undefined)) {
       throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
     }
+    cryptoProvider(lib, options); // validates cipherSuites / keyExchangeGroups up front
+    this.#capture = captureAll(options.keyLog);
     const sni = options.sni ?? {};
     if (
       options.cert === undefined && Object.keys(sni).length === 0 && !options.resolveCertificate
@@ -133,7 +137,7 @@ export class ServerSetup {
       check(
         lib,
         s.rustls_server_config_builder_new_custom(
-          cryptoProvider(lib),
+          cryptoProvider(lib, this.#options),
           this.#versions,
           this.#versions.length,
           cell,
@@ -144,6 +148,11 @@ export class ServerSetup {
       let consumed = false;
       try {
         check(lib, s.rustls_server_config_builder_set_certified_keys(builder, key.list, 1), what);
+        check(
+          lib,
+          s.rustls_sockets_server_config_builder_capture_secrets(builder, this.#capture),
+          "keyLog",
+        );
         if (this.#alpn) {
           check(
             lib,

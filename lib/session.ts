@@ -163,6 +163,56 @@ export class TlsSession {
     if (result !== OK) throw this.error(result);
   }
 
+  /**
+   * The key log lines (NSS format) rustls produced since the last call;
+   * only configurations built with `keyLog` capture them.
+   */
+  takeKeyLog(): string[] {
+    if (this.freed) return [];
+    let buf = new Uint8Array(1024);
+    for (;;) {
+      const result = this.lib.symbols.rustls_sockets_connection_take_key_log(
+        this.handle,
+        buf,
+        buf.length,
+        this.#n,
+      );
+      if (result === INSUFFICIENT_SIZE) {
+        buf = new Uint8Array(Number(this.#n[0]));
+        continue;
+      }
+      if (result !== OK) throw this.error(result);
+      const text = fromUtf8(buf.subarray(0, Number(this.#n[0])));
+      return text === "" ? [] : text.trimEnd().split("\n");
+    }
+  }
+
+  /**
+   * Exporter keying material (RFC 8446 §7.5) of a TLS 1.3 session: `length`
+   * bytes for `label` and optional `context`; `null` when the exporter
+   * secret is not known (TLS 1.2, or the handshake is not done).
+   */
+  exportKeyingMaterial(
+    length: number,
+    label: Uint8Array,
+    context: Uint8Array | undefined,
+  ): Uint8Array | null {
+    const out = new Uint8Array(length);
+    const result = this.lib.symbols.rustls_sockets_connection_export_keying_material(
+      this.handle,
+      out,
+      length,
+      label,
+      label.length,
+      context ?? null,
+      context?.length ?? 0,
+      context === undefined ? 0 : 1,
+    );
+    if (result === NOT_FOUND) return null;
+    if (result !== OK) throw this.error(result);
+    return out;
+  }
+
   /** Queues a close_notify alert (send it by draining). */
   sendCloseNotify(): void {
     this.lib.symbols.rustls_connection_send_close_notify(this.handle);

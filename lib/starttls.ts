@@ -27,6 +27,7 @@ import { TlsConn } from "./conn.ts";
 import { checkTimeout, clientPlan } from "./connect.ts";
 import { errnoError, TlsError } from "./errors.ts";
 import { FdTransport } from "./fd_transport.ts";
+import { keyLogSink } from "./keylog.ts";
 import { native, type NativeLibrary } from "./native.ts";
 import { PlainConn } from "./plain.ts";
 import { isIpLiteral } from "./resolve.ts";
@@ -119,7 +120,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
   }
   const timeout = checkTimeout(options.handshakeTimeout);
   const lib = await native();
-  const { config, verify } = await clientPlan(lib, options, `starttls:${serverName}`);
+  const { config, verify, keyLog } = await clientPlan(lib, options, `starttls:${serverName}`);
   const session = await TlsSession.clientOffThread(
     lib,
     config,
@@ -133,7 +134,12 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     session.free();
     throw error;
   }
-  const conn = new TlsConn(session, transport, { verify, signal: options.signal, timeout });
+  const conn = new TlsConn(session, transport, {
+    verify,
+    keyLog,
+    signal: options.signal,
+    timeout,
+  });
   try {
     await conn.handshake();
   } catch (error) {
@@ -174,6 +180,7 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
       timeout,
       signal: options.signal,
       verify: options.verifyPeer,
+      keyLog: keyLogSink(options.keyLog),
     });
   } finally {
     // The starter holds the configurations until the session exists.

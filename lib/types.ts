@@ -103,6 +103,26 @@ export interface TlsClientOptions {
   minVersion?: TlsVersion;
   /** Highest version to accept (default `"TLSv1.3"`). */
   maxVersion?: TlsVersion;
+  /**
+   * Cipher suites to offer or accept, most preferred first, by rustls name
+   * (`TLS13_AES_128_GCM_SHA256`, `TLS13_AES_256_GCM_SHA384`,
+   * `TLS13_CHACHA20_POLY1305_SHA256`, `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`, ...).
+   * Default: rustls' safe defaults. An unknown name is `INVALID_CONFIG`.
+   */
+  cipherSuites?: string[];
+  /**
+   * Key exchange groups, most preferred first, by rustls name (`X25519MLKEM768`,
+   * `X25519`, `secp256r1`, `secp384r1`). Default: rustls' (post-quantum
+   * `X25519MLKEM768` first with the aws-lc-rs build). An unknown name is `INVALID_CONFIG`.
+   */
+  keyExchangeGroups?: string[];
+  /**
+   * DANGEROUS for secrecy: receives every TLS secret of the connection as a
+   * key log line (NSS format, what Wireshark reads). `"env"` appends them to
+   * the file named by `SSLKEYLOGFILE` (nothing happens when it is unset);
+   * without this option no secret is ever logged, whatever the environment says.
+   */
+  keyLog?: ((line: string) => void) | "env";
   /** Abort connecting and the handshake (rejects with `ABORTED`). */
   signal?: AbortSignal;
   /** Milliseconds the TCP connect plus TLS handshake may take (rejects with `TIMED_OUT`). */
@@ -178,6 +198,26 @@ export interface TlsServerOptions {
   minVersion?: TlsVersion;
   /** Highest version to accept (default `"TLSv1.3"`). */
   maxVersion?: TlsVersion;
+  /**
+   * Cipher suites to offer or accept, most preferred first, by rustls name
+   * (`TLS13_AES_128_GCM_SHA256`, `TLS13_AES_256_GCM_SHA384`,
+   * `TLS13_CHACHA20_POLY1305_SHA256`, `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`, ...).
+   * Default: rustls' safe defaults. An unknown name is `INVALID_CONFIG`.
+   */
+  cipherSuites?: string[];
+  /**
+   * Key exchange groups, most preferred first, by rustls name (`X25519MLKEM768`,
+   * `X25519`, `secp256r1`, `secp384r1`). Default: rustls' (post-quantum
+   * `X25519MLKEM768` first with the aws-lc-rs build). An unknown name is `INVALID_CONFIG`.
+   */
+  keyExchangeGroups?: string[];
+  /**
+   * DANGEROUS for secrecy: receives every TLS secret of the connection as a
+   * key log line (NSS format, what Wireshark reads). `"env"` appends them to
+   * the file named by `SSLKEYLOGFILE` (nothing happens when it is unset);
+   * without this option no secret is ever logged, whatever the environment says.
+   */
+  keyLog?: ((line: string) => void) | "env";
   /** Milliseconds a client has to complete its handshake once it started. */
   handshakeTimeout?: number;
   /** Ask clients for certificates and verify them. */

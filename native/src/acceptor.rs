@@ -226,10 +226,15 @@ pub(crate) fn into_connection_fd(
     out_conn: &mut Conn,
 ) -> u32 {
     let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
-    let rc =
+    let rc = {
+        let _scope = crate::secrets::scope(accepted);
         rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
-            as u32;
-    if rc != RESULT_OK {
+            as u32
+    };
+    if rc == RESULT_OK {
+        crate::secrets::rename(accepted, *out_conn);
+    } else {
+        crate::secrets::forget(accepted);
         send_alert_fd(alert, fd);
     }
     rc
@@ -251,10 +256,13 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
     boundary(RESULT_PANIC, || {
         raw::put(out_alert_n, 0);
         let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
-        let rc = rustls_accepted::rustls_accepted_into_connection(
-            accepted, config, out_conn, &mut alert,
-        ) as u32;
+        let rc = {
+            let _scope = crate::secrets::scope(accepted);
+            rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
+                as u32
+        };
         if rc == RESULT_OK {
+            crate::secrets::rename(accepted, raw::read_out(out_conn));
             crate::debug::created(crate::debug::Kind::Connection);
         } else if fd >= 0 {
             send_alert_fd(alert, fd);

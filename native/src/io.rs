@@ -183,6 +183,8 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
 
 /// See [`rustls_sockets_connection_recv_fd`].
 pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
+    // Secrets rustls derives while processing records belong to this connection.
+    let _scope = crate::secrets::scope(conn);
     {
         let mut total = 0usize;
         let mut flags = 0u32;
@@ -286,6 +288,7 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
 
 /// See [`rustls_sockets_connection_send_fd`].
 pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
+    let _scope = crate::secrets::scope(conn);
     {
         let mut accepted = 0usize;
         let mut flags = 0u32;

@@ -11,7 +11,9 @@
 //!   `rustls_str` by value (which Bun's FFI cannot receive);
 //! - [`socket`]: non-blocking TCP sockets (IPv4/IPv6);
 //! - [`poller`]: one epoll instance shared by every socket, waited on from a
-//!   runtime worker thread (Deno) or a native thread that signals JS (Bun).
+//!   runtime worker thread (Deno) or a native thread that signals JS (Bun);
+//! - [`provider`]: cipher suite and key exchange group choice;
+//! - [`secrets`]: TLS secrets captured per connection (key log, exporter).
 //!
 //! All `unsafe` code lives in [`raw`]. Every exported function runs inside
 //! [`boundary`], which turns a panic into an error value. Names follow
@@ -24,7 +26,9 @@ pub mod debug;
 pub mod info;
 pub mod io;
 pub mod poller;
+pub mod provider;
 mod raw;
+pub mod secrets;
 pub mod socket;
 
 /// Re-exported so the linker keeps rustls-ffi's C API in this library.

@@ -22,6 +22,15 @@ pub(crate) fn put<T>(out: *mut T, value: T) {
     }
 }
 
+/// Reads a pointer out-parameter back (NULL gives NULL).
+pub(crate) fn read_out<T>(ptr: *const *mut T) -> *mut T {
+    if ptr.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a non-null out-parameter points to a valid, initialised pointer (just written).
+    unsafe { ptr.read() }
+}
+
 /// Borrows `len` bytes at `ptr` (NULL or zero length gives an empty slice).
 pub(crate) fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     if ptr.is_null() || len == 0 {
@@ -438,3 +447,21 @@ pub(crate) struct Handoff<T>(pub *mut T);
 
 // SAFETY: see the type's contract: the pointee is used by one thread at a time.
 unsafe impl<T> Send for Handoff<T> {}
+
+/// The `CryptoProvider` behind a `rustls_crypto_provider` pointer.
+/// rustls-ffi (pinned to =0.15.7) hands these out as `Arc::into_raw` of a
+/// `rustls::crypto::CryptoProvider` (its `Castable` with `OwnershipArc`).
+pub(crate) fn provider_ref<'a>(
+    ptr: *const rustls_ffi::crypto_provider::rustls_crypto_provider,
+) -> Option<&'a rustls::crypto::CryptoProvider> {
+    // SAFETY: see above; the caller keeps its reference alive for the call.
+    unsafe { (ptr as *const rustls::crypto::CryptoProvider).as_ref() }
+}
+
+/// A new `rustls_crypto_provider` in rustls-ffi's representation (see
+/// [`provider_ref`]), released with `rustls_crypto_provider_free`.
+pub(crate) fn provider_into_ffi(
+    provider: rustls::crypto::CryptoProvider,
+) -> *const rustls_ffi::crypto_provider::rustls_crypto_provider {
+    std::sync::Arc::into_raw(std::sync::Arc::new(provider)) as *const _
+}

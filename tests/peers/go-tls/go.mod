@@ -1,3 +1,3 @@
 module rustls-sockets/tests/go-tls
 
-go 1.22
+go 1.24
