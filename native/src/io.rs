@@ -207,6 +207,11 @@ pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut
                     total += n;
                     continue;
                 } else if rc != RESULT_PLAINTEXT_EMPTY {
+                    if total > 0 {
+                        // Deliver what arrived first; rustls reports the
+                        // condition (e.g. EOF without close_notify) again next call.
+                        break;
+                    }
                     report(state, conn, total, 0, flags);
                     return rc;
                 }

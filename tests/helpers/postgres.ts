@@ -337,10 +337,21 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       started.stderr?.on("data", collect);
       if (onExit) process.off("exit", onExit);
       onExit = () => {
-        // The test process is leaving without stop(): don't leave a server behind.
+        // The test process is leaving without stop(): don't leave a server
+        // behind (immediate shutdown writes nothing more to the data dir).
         if (alive()) {
           const pid = postmasterPid();
-          if (pid !== undefined) sendSignal(pid, "SIGINT");
+          if (pid !== undefined) sendSignal(pid, "SIGQUIT");
+          // It removes postmaster.pid last; wait for that (synchronously, at most 2 s).
+          const lock = join(dataDir, "postmaster.pid");
+          const cell = new Int32Array(new SharedArrayBuffer(4));
+          const until = Date.now() + 2_000;
+          while (existsSync(lock) && Date.now() < until) Atomics.wait(cell, 0, 0, 10);
+        }
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // best effort
         }
       };
       process.on("exit", onExit);
@@ -626,9 +637,11 @@ function serverError(body: Uint8Array): Error {
 
 /** Options of {@link startup}. */
 export interface StartupOptions {
+  /** The role to log in as (e.g. `tester`). */
   user: string;
   /** Password for SCRAM-SHA-256 (used as is: ASCII passwords need no SASLprep). */
   password: string;
+  /** The database to connect to (e.g. `postgres`, or `certdb` for `certuser`). */
   database: string;
   /**
    * tls-server-end-point channel-binding data (see {@link tlsServerEndPoint}).
