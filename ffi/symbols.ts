@@ -101,6 +101,18 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "usize", "buffer"],
     result: "u32",
   },
+  // u32 rustls_client_config_builder_enable_ech(builder *, const u8 *list, size_t len, const rustls_hpke *)
+  rustls_client_config_builder_enable_ech: {
+    parameters: ["pointer", "buffer", "usize", "pointer"],
+    result: "u32",
+  },
+  // u32 rustls_client_config_builder_enable_ech_grease(builder *, const rustls_hpke *)
+  rustls_client_config_builder_enable_ech_grease: {
+    parameters: ["pointer", "pointer"],
+    result: "u32",
+  },
+  // const rustls_hpke *rustls_supported_hpke(void) (NULL when the provider has no HPKE: ring)
+  rustls_supported_hpke: { parameters: [], result: "pointer" },
   // void rustls_client_config_builder_set_server_verifier(builder *, const rustls_server_cert_verifier *)
   rustls_client_config_builder_set_server_verifier: {
     parameters: ["pointer", "pointer"],

@@ -14,6 +14,7 @@ import { TlsError } from "./errors.ts";
 import {
   check,
   cString,
+  isNull,
   type NativeLibrary,
   outCell,
   type Pointer,
@@ -100,6 +101,47 @@ export function cryptoProvider(
   const provider = lib.pointerFrom(cell);
   restricted.set(key, provider);
   return provider;
+}
+
+/** With `ech`, TLS 1.3 only (an explicit TLS 1.2 bound is a contradiction). */
+function echVersions(options: TlsClientOptions): Uint16Array | undefined {
+  if (options.ech === undefined) return undefined;
+  if (options.minVersion === "TLSv1.2" || options.maxVersion === "TLSv1.2") {
+    throw new TlsError("INVALID_CONFIG", "ech needs TLS 1.3: drop minVersion/maxVersion TLSv1.2");
+  }
+  versionRange(options.minVersion, options.maxVersion); // validates the names
+  return Uint16Array.of(0x0304);
+}
+
+function enableEch(
+  lib: NativeLibrary,
+  builder: Pointer,
+  ech: NonNullable<TlsClientOptions["ech"]>,
+): void {
+  const s = lib.symbols;
+  const hpke = s.rustls_supported_hpke();
+  if (isNull(hpke)) {
+    throw new TlsError(
+      "NOT_SUPPORTED",
+      "ech needs HPKE, which this library's crypto provider lacks (build it with aws-lc-rs)",
+    );
+  }
+  if (ech === "grease") {
+    check(lib, s.rustls_client_config_builder_enable_ech_grease(builder, hpke), "ech");
+    return;
+  }
+  if (!ech || typeof ech !== "object" || !(ech.configList instanceof Uint8Array)) {
+    throw new TlsError("INVALID_CONFIG", 'ech must be { configList: Uint8Array } or "grease"');
+  }
+  const list = ech.configList;
+  const result = s.rustls_client_config_builder_enable_ech(builder, list, list.length, hpke);
+  if (result !== 7000) {
+    throw new TlsError(
+      "INVALID_CONFIG",
+      `ech.configList is not a usable ECHConfigList: ${resultError(lib, result, "ech").message}`,
+      { rustlsResult: result },
+    );
+  }
 }
 
 /** How a configuration captures secrets: everything for a key log, else the exporter secret only. */
@@ -369,7 +411,7 @@ export function certifiedKey(
 
 async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Promise<Pointer> {
   const s = lib.symbols;
-  const versions = versionRange(options.minVersion, options.maxVersion);
+  const versions = echVersions(options) ?? versionRange(options.minVersion, options.maxVersion);
   const provider = cryptoProvider(lib, options);
   const capture = captureAll(options.keyLog);
   const cell = outCell();
@@ -386,6 +428,7 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
       s.rustls_sockets_client_config_builder_capture_secrets(builder, capture),
       "keyLog",
     );
+    if (options.ech !== undefined) enableEch(lib, builder, options.ech);
     if (options.dangerouslyDisableVerification === true) {
       if (options.caCerts || options.extraCaCerts || options.crls || options.pinnedPublicKeys) {
         throw new TlsError(
@@ -494,6 +537,9 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
     options.cipherSuites ?? null,
     options.keyExchangeGroups ?? null,
     options.keyLog !== undefined,
+    options.ech === undefined || options.ech === "grease"
+      ? options.ech ?? null
+      : Array.from(options.ech.configList ?? []),
   ];
   // A digest, so the cache never keeps a copy of a private key as a map key.
   return createHash("sha256").update(JSON.stringify(relevant)).digest("base64");

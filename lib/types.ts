@@ -117,6 +117,15 @@ export interface TlsClientOptions {
    */
   keyExchangeGroups?: string[];
   /**
+   * Encrypted Client Hello: `{ configList }` is the server's ECHConfigList
+   * (from its DNS HTTPS record, fetched privately), so the real server name
+   * and the rest of the ClientHello are encrypted and only the list's public
+   * name shows; the handshake fails rather than fall back in the clear.
+   * `"grease"` sends a decoy ECH extension (RFC 9849 GREASE). Either one
+   * means TLS 1.3 only; needs the aws-lc-rs build (HPKE).
+   */
+  ech?: { configList: Uint8Array } | "grease";
+  /**
    * DANGEROUS for secrecy: receives every TLS secret of the connection as a
    * key log line (NSS format, what Wireshark reads). `"env"` appends them to
    * the file named by `SSLKEYLOGFILE` (nothing happens when it is unset);

@@ -113,7 +113,9 @@ export interface GoPeerOptions {
   min?: "1.2" | "1.3";
   max?: "1.2" | "1.3";
   alpn?: string[];
-  mode?: "echo" | "abrupt" | "silent" | "reset-early" | "reset-late";
+  mode?: "echo" | "abrupt" | "silent" | "reset-early" | "reset-late" | "report";
+  /** Accept ECH with a fresh key; the peer prints its ECHConfigList (see {@link echConfigList}). */
+  echPublicName?: string;
 }
 
 /** Options of the Go client. */
@@ -184,7 +186,15 @@ export function goServer(options: GoPeerOptions): Promise<Peer> {
   if (options.max) args.push("-max", options.max);
   if (options.alpn) args.push("-alpn", options.alpn.join(","));
   if (options.mode) args.push("-mode", options.mode);
+  if (options.echPublicName) args.push("-ech-public-name", options.echPublicName);
   return startProcess(goPeerBinary(), args, /LISTENING (\d+)/);
+}
+
+/** The ECHConfigList a Go peer started with `echPublicName` printed. */
+export function echConfigList(peer: Peer): Uint8Array {
+  const match = /ECHCONFIGLIST (\S+)/.exec(peer.output());
+  if (!match) throw new Error(`the Go peer printed no ECH config: ${peer.output()}`);
+  return Uint8Array.from(atob(match[1]), (c) => c.charCodeAt(0));
 }
 
 /** A TCP server that accepts connections and never says anything. */

@@ -4,12 +4,22 @@
 // Modes: echo (echo bytes until EOF, then close_notify), abrupt (handshake,
 // write "bye", close TCP without close_notify), silent (accept TCP, never answer),
 // reset-early (read part of the ClientHello, then reset the TCP connection),
-// reset-late (handshake, write "data", then reset the TCP connection).
+// reset-late (handshake, write "data", then reset the TCP connection),
+// report (write one JSON line about the handshake — ECH accepted, SNI seen,
+// group — then echo).
+//
+// With -ech-public-name it also accepts Encrypted Client Hello: it makes an
+// X25519 HPKE key, prints "ECHCONFIGLIST <base64>" (the list a client needs)
+// before "LISTENING", and retries with that list when a client's ECH fails.
 package main
 
 import (
+	"crypto/ecdh"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -43,6 +53,7 @@ func main() {
 	serverName := flag.String("servername", "localhost", "client mode: SNI and verified name")
 	caFile := flag.String("ca", "", "client mode: PEM roots")
 	send := flag.String("send", "hello", "client mode: bytes to send before reading the answer")
+	echPublicName := flag.String("ech-public-name", "", "accept ECH with a fresh key; this is the outer SNI")
 	flag.Parse()
 
 	if *connect != "" {
@@ -72,6 +83,11 @@ func main() {
 		config.ClientCAs = pool
 		config.ClientAuth = tls.RequireAndVerifyClientCert
 	}
+	if *echPublicName != "" {
+		key, list := echKey(*echPublicName)
+		config.EncryptedClientHelloKeys = []tls.EncryptedClientHelloKey{key}
+		fmt.Printf("ECHCONFIGLIST %s\n", base64.StdEncoding.EncodeToString(list))
+	}
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
@@ -84,6 +100,36 @@ func main() {
 		}
 		go serve(raw, config, *mode)
 	}
+}
+
+// echKey makes an ECH key (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+// AES-128-GCM; draft-ietf-tls-esni ECHConfig version 0xfe0d) and returns it
+// with the ECHConfigList that carries its public half.
+func echKey(publicName string) (tls.EncryptedClientHelloKey, []byte) {
+	private, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	u16 := func(b []byte, v int) []byte { return binary.BigEndian.AppendUint16(b, uint16(v)) }
+	public := private.PublicKey().Bytes()
+	var contents []byte
+	contents = append(contents, 7)         // config_id
+	contents = u16(contents, 0x0020)       // kem_id: DHKEM(X25519, HKDF-SHA256)
+	contents = u16(contents, len(public))  // public_key
+	contents = append(contents, public...) //
+	contents = u16(contents, 4)            // cipher_suites: one
+	contents = u16(contents, 0x0001)       // kdf_id: HKDF-SHA256
+	contents = u16(contents, 0x0001)       // aead_id: AES-128-GCM
+	contents = append(contents, 0)         // maximum_name_length
+	contents = append(contents, byte(len(publicName)))
+	contents = append(contents, publicName...)
+	contents = u16(contents, 0) // no extensions
+	config := u16(nil, 0xfe0d)
+	config = u16(config, len(contents))
+	config = append(config, contents...)
+	list := u16(nil, len(config))
+	list = append(list, config...)
+	return tls.EncryptedClientHelloKey{Config: config, PrivateKey: private.Bytes(), SendAsRetry: true}, list
 }
 
 // runClient connects, sends `send`, reads until the server closes and prints
@@ -151,6 +197,16 @@ func serve(raw net.Conn, config *tls.Config, mode string) {
 		return
 	}
 	switch mode {
+	case "report":
+		state := conn.ConnectionState()
+		report, _ := json.Marshal(map[string]any{
+			"echAccepted": state.ECHAccepted,
+			"serverName":  state.ServerName,
+			"version":     tls.VersionName(state.Version),
+		})
+		conn.Write(append(report, '\n'))
+		io.Copy(conn, conn)
+		conn.CloseWrite()
 	case "abrupt":
 		conn.Write([]byte("bye"))
 		raw.Close()
