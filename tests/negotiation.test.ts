@@ -1,7 +1,7 @@
 // Negotiation control: cipherSuites and keyExchangeGroups on client and server,
 // checked against openssl s_server and Go crypto/tls; post-quantum X25519MLKEM768.
 import assert from "node:assert/strict";
-import { connectTls, type TlsClientOptions } from "../mod.ts";
+import { connectTls, type HandshakeInfo, type TlsClientOptions } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { readExactly, rejectsWithCode, str, text } from "./helpers/io.ts";
 import { echConfigList, goServer, openSslServer } from "./helpers/peers.ts";
@@ -12,7 +12,7 @@ const p = pki();
 const serverIdentity = { cert: p.server.cert, key: p.server.key };
 const client: TlsClientOptions = { serverName: "localhost", caCerts: [p.ca.cert] };
 
-async function handshakeWith(port: number, options: TlsClientOptions) {
+async function handshakeWith(port: number, options: TlsClientOptions): Promise<HandshakeInfo> {
   const conn = await connectTls({ hostname: "127.0.0.1", port, ...client, ...options });
   const info = await conn.handshake();
   await conn.write(text("x"));
@@ -125,7 +125,9 @@ test("ECH: the real name travels encrypted to Go crypto/tls; GREASE; a stale con
   });
   try {
     const configList = echConfigList(peer);
-    const report = async (options: TlsClientOptions) => {
+    const report = async (
+      options: TlsClientOptions,
+    ): Promise<{ info: HandshakeInfo; seen: unknown }> => {
       const conn = await connectTls({
         hostname: "127.0.0.1",
         port: peer.port,

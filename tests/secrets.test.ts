@@ -162,7 +162,9 @@ function startNodeServer(max: string): Promise<{ port: number; done: Promise<num
 }
 
 /** Reads until the JSON report is complete (Node may end without close_notify). */
-async function readReport(conn: { read(buf: Uint8Array): Promise<number | null> }) {
+async function readReport(
+  conn: { read(buf: Uint8Array): Promise<number | null> },
+): Promise<Record<string, string>> {
   let got = "";
   const buf = new Uint8Array(4096);
   for (;;) {

@@ -10,6 +10,7 @@ import {
   connectTls,
   listenTls,
   liveNativeObjects,
+  type LiveObjects,
   startTls,
   type StreamPair,
   type TlsConn,
@@ -204,8 +205,20 @@ test(`a ${runtime === "deno" ? "Deno.Conn" : "TlsConn"} carries TLS; TLS inside 
   }
 });
 
+/** Live native objects once earlier tests' closes (worker jobs) have landed. */
+async function settledCounts(): Promise<LiveObjects> {
+  let last = await liveNativeObjects();
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const now = await liveNativeObjects();
+    if (now.connections === last.connections) return now;
+    last = now;
+  }
+  return last;
+}
+
 test("stream transports free every native object", async () => {
-  const before = await liveNativeObjects();
+  const before = await settledCounts();
   for (let i = 0; i < 5; i++) {
     const [clientSide, serverSide] = streamPipe();
     const [client, server] = await Promise.all([
@@ -217,8 +230,7 @@ test("stream transports free every native object", async () => {
     client.close();
     server.close();
   }
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const after = await liveNativeObjects();
+  const after = await settledCounts();
   assert.equal(after.connections, before.connections);
 });
 
