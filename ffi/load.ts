@@ -28,6 +28,13 @@ function readEnv(name: string): string | undefined {
 
 function defaultPath(): string {
   const url = new URL("../native/build/librustls_sockets.so", import.meta.url);
+  if (url.protocol !== "file:") {
+    // Imported from JSR or another server: no native file comes with the code.
+    throw new NativeLibraryError(
+      url.href,
+      new Error(`the module was imported from ${url.origin}, not from disk`),
+    );
+  }
   return decodeURIComponent(url.pathname);
 }
 
@@ -37,7 +44,8 @@ export class NativeLibraryError extends Error {
   constructor(path: string, cause: unknown) {
     super(
       `cannot load the rustls-sockets native library from ${path}: build it with ` +
-        `scripts/build-rustls-ffi.sh or set ${LIBRARY_PATH_VARIABLE} to its path`,
+        `scripts/build-rustls-ffi.sh (from a clone of the repository) and set ` +
+        `${LIBRARY_PATH_VARIABLE} to the built file's path`,
       { cause },
     );
     this.name = "NativeLibraryError";
@@ -47,7 +55,13 @@ export class NativeLibraryError extends Error {
 /** The loaded native library (loaded on first use). */
 export function loadNative(): Promise<NativeLibrary> {
   loading ??= (async () => {
-    const path = readEnv(LIBRARY_PATH_VARIABLE) || defaultPath();
+    let path: string;
+    try {
+      path = readEnv(LIBRARY_PATH_VARIABLE) || defaultPath();
+    } catch (error) {
+      loading = undefined;
+      throw error;
+    }
     try {
       if ("Bun" in globalThis) {
         const { openBun } = await import("./bun.ts");
