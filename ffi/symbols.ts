@@ -314,6 +314,14 @@ export const SYMBOLS = {
     result: "u32",
   },
 
+  // rustls_server_cert_verifier *rustls_sockets_server_cert_verifier_recording(const rustls_server_cert_verifier *)
+  rustls_sockets_server_cert_verifier_recording: { parameters: ["pointer"], result: "pointer" },
+  // u32 rustls_sockets_connection_verify_failure(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_verify_failure: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+
   // --- sockets ------------------------------------------------------------
   // int rustls_sockets_tcp_connect(const char *ip, u16 port, int *out_fd, u32 *out_pending)
   rustls_sockets_tcp_connect: { parameters: ["buffer", "u16", "buffer", "buffer"], result: "i32" },

@@ -103,6 +103,21 @@ export function cryptoProvider(
   return provider;
 }
 
+/**
+ * Sets `verifier` on `builder`, wrapped so that a refused chain's details
+ * (which certificate, date, names) are filed for the error message.
+ */
+function setRecordingVerifier(lib: NativeLibrary, builder: Pointer, verifier: Pointer): void {
+  const s = lib.symbols;
+  const recording = s.rustls_sockets_server_cert_verifier_recording(verifier);
+  if (isNull(recording)) {
+    s.rustls_client_config_builder_set_server_verifier(builder, verifier);
+    return;
+  }
+  s.rustls_client_config_builder_set_server_verifier(builder, recording);
+  s.rustls_server_cert_verifier_free(recording); // the builder holds its own reference
+}
+
 /** With `ech`, TLS 1.3 only (an explicit TLS 1.2 bound is a contradiction). */
 function echVersions(options: TlsClientOptions): Uint16Array | undefined {
   if (options.ech === undefined) return undefined;
@@ -454,15 +469,15 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
         "caCerts",
       );
       const verifier = webPkiVerifier(lib, store, options.crls);
-      s.rustls_client_config_builder_set_server_verifier(builder, verifier);
+      setRecordingVerifier(lib, builder, verifier);
       s.rustls_server_cert_verifier_free(verifier); // the builder holds its own reference
     } else if (options.extraCaCerts !== undefined || options.crls !== undefined) {
       const store = await systemRootStore(lib, options.extraCaCerts ?? []);
       const verifier = webPkiVerifier(lib, store, options.crls);
-      s.rustls_client_config_builder_set_server_verifier(builder, verifier);
+      setRecordingVerifier(lib, builder, verifier);
       s.rustls_server_cert_verifier_free(verifier);
     } else {
-      s.rustls_client_config_builder_set_server_verifier(builder, platformVerifier(lib));
+      setRecordingVerifier(lib, builder, platformVerifier(lib));
     }
     if (options.alpnProtocols !== undefined) {
       if (!Array.isArray(options.alpnProtocols)) {

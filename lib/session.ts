@@ -20,6 +20,7 @@ import {
 import { releaseConfig, retainConfig } from "./config.ts";
 import { type JobResult, readiness } from "./readiness.ts";
 import type { HandshakeInfo, TlsVersion } from "./types.ts";
+import { type VerifyFailure, verifyFailureMessage } from "./verify_detail.ts";
 
 const PLAINTEXT_EMPTY = 7011;
 const HANDSHAKE_KIND_RESUMED = 3;
@@ -241,9 +242,29 @@ export class TlsSession {
         "issued for, or set serverName",
       CERT_INVALID: `${subject} is not acceptable`,
     };
-    const text = hint[error.code];
+    const detail = hint[error.code] === undefined ? undefined : this.#verifyFailure();
+    const text = (detail && verifyFailureMessage(error.code, subject, detail)) ??
+      hint[error.code];
     if (text === undefined) return error;
     return new TlsError(error.code, `${text} (${error.message})`, { rustlsResult: result });
+  }
+
+  /** What the recording verifier filed about a refused chain, if anything. */
+  #verifyFailure(): VerifyFailure | undefined {
+    if (this.freed) return undefined;
+    const buf = new Uint8Array(16 * 1024);
+    const result = this.lib.symbols.rustls_sockets_connection_verify_failure(
+      this.handle,
+      buf,
+      buf.length,
+      this.#n,
+    );
+    if (result !== OK) return undefined;
+    try {
+      return JSON.parse(fromUtf8(buf.subarray(0, Number(this.#n[0])))) as VerifyFailure;
+    } catch {
+      return undefined;
+    }
   }
 
   /** What the handshake negotiated; call once `isHandshaking` is false. */

@@ -13,7 +13,7 @@ import {
 } from "../mod.ts";
 import { chainPki, type Leaf } from "./helpers/chain_pki.ts";
 import { runtime, test } from "./helpers/harness.ts";
-import { rejectsWithCode, str, text } from "./helpers/io.ts";
+import { pemToDer, rejectsWithCode, str, text } from "./helpers/io.ts";
 import { goServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
 
@@ -65,9 +65,12 @@ test("root -> intermediate -> leaf verifies for RSA-2048, ECDSA P-256, P-384 and
   }
 });
 
-test("a server that omits its intermediate: UNKNOWN_ISSUER", async () => {
+test("a server that omits its intermediate: UNKNOWN_ISSUER, saying so", async () => {
+  const { issuer } = await describeCertificate(pemToDer(c.leaves.ecdsaP256.cert));
   await withGo(c.leaves.ecdsaP256, async (port) => {
-    await rejectsWithCode(connect(port), "UNKNOWN_ISSUER");
+    const error = await rejectsWithCode(connect(port), "UNKNOWN_ISSUER");
+    assert.ok(error.message.includes(`is issued by ${issuer}`), error.message);
+    assert.match(error.message, /the server sent no intermediate/);
   }, false);
 });
 

@@ -1,9 +1,9 @@
 // Certificate verification: each failure a client can meet gets its own code.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { connectTls } from "../mod.ts";
+import { connectTls, describeCertificate } from "../mod.ts";
 import { runtime, test } from "./helpers/harness.ts";
-import { rejectsWithCode } from "./helpers/io.ts";
+import { pemToDer, rejectsWithCode } from "./helpers/io.ts";
 import { goServer } from "./helpers/peers.ts";
 import { type Identity, pki } from "./helpers/pki.ts";
 
@@ -30,12 +30,14 @@ test("valid chain for localhost and for 127.0.0.1 (IP SAN)", async () => {
   });
 });
 
-test("unknown issuer: UNKNOWN_ISSUER", async () => {
+test("unknown issuer: UNKNOWN_ISSUER, naming the untrusted issuer", async () => {
   await withServer(p.untrusted, async (port) => {
-    await rejectsWithCode(
+    const error = await rejectsWithCode(
       connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
       "UNKNOWN_ISSUER",
     );
+    assert.match(error.message, /CN=localhost .* is issued by CN=rustls-sockets test other-ca/);
+    assert.match(error.message, /the server sent no intermediate/);
   });
 });
 
@@ -45,7 +47,7 @@ test("wrong name: CERT_NAME_MISMATCH naming the expected name", async () => {
       connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
       "CERT_NAME_MISMATCH",
     );
-    assert.match(error.message, /"localhost"/);
+    assert.match(error.message, /is not valid for "localhost": it is issued for other\.test /);
   });
   // ...and serverName makes the same certificate acceptable
   await withServer(p.wrongName, async (port) => {
@@ -69,20 +71,32 @@ test("IP address not in the certificate: CERT_NAME_MISMATCH", async () => {
   });
 });
 
-test("expired: CERT_EXPIRED", async () => {
+test("expired: CERT_EXPIRED, with the certificate and its date", async () => {
+  const { notAfter } = await describeCertificate(pemToDer(p.expired.cert));
   await withServer(p.expired, async (port) => {
-    await rejectsWithCode(
+    const error = await rejectsWithCode(
       connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
       "CERT_EXPIRED",
+    );
+    assert.ok(
+      error.message.includes(
+        `CN=localhost (the server's own certificate) expired on ${notAfter.toISOString()}`,
+      ),
+      error.message,
     );
   });
 });
 
-test("not yet valid: CERT_NOT_YET_VALID", async () => {
+test("not yet valid: CERT_NOT_YET_VALID, with the date it starts", async () => {
+  const { notBefore } = await describeCertificate(pemToDer(p.notYetValid.cert));
   await withServer(p.notYetValid, async (port) => {
-    await rejectsWithCode(
+    const error = await rejectsWithCode(
       connectTls({ hostname: "localhost", port, caCerts: [p.ca.cert] }),
       "CERT_NOT_YET_VALID",
+    );
+    assert.ok(
+      error.message.includes(`is valid only from ${notBefore.toISOString()}`),
+      error.message,
     );
   });
 });

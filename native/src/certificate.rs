@@ -12,7 +12,7 @@ use crate::{boundary, RESULT_PANIC};
 /// `RUSTLS_RESULT_CERTIFICATE_PARSE_ERROR`.
 const RESULT_CERTIFICATE_PARSE_ERROR: u32 = 7005;
 
-fn json_string(out: &mut String, text: &str) {
+pub(crate) fn json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -25,7 +25,7 @@ fn json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-fn json_list(out: &mut String, items: &[String]) {
+pub(crate) fn json_list(out: &mut String, items: &[String]) {
     out.push('[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {

@@ -13,7 +13,8 @@
 //! - [`poller`]: one epoll instance shared by every socket, waited on from a
 //!   runtime worker thread (Deno) or a native thread that signals JS (Bun);
 //! - [`provider`]: cipher suite and key exchange group choice;
-//! - [`secrets`]: TLS secrets captured per connection (key log, exporter).
+//! - [`secrets`]: TLS secrets captured per connection (key log, exporter);
+//! - [`verify`]: the details of refused certificate chains, for messages.
 //!
 //! All `unsafe` code lives in [`raw`]. Every exported function runs inside
 //! [`boundary`], which turns a panic into an error value. Names follow
@@ -30,6 +31,7 @@ pub mod provider;
 mod raw;
 pub mod secrets;
 pub mod socket;
+pub mod verify;
 
 /// Re-exported so the linker keeps rustls-ffi's C API in this library.
 pub use rustls_ffi;

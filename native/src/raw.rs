@@ -465,3 +465,23 @@ pub(crate) fn provider_into_ffi(
 ) -> *const rustls_ffi::crypto_provider::rustls_crypto_provider {
     std::sync::Arc::into_raw(std::sync::Arc::new(provider)) as *const _
 }
+
+/// The verifier behind a `rustls_server_cert_verifier` pointer. rustls-ffi
+/// (=0.15.7) hands these out as `Box::into_raw` of an
+/// `Arc<dyn ServerCertVerifier>` (its `Castable` with `OwnershipBox`).
+pub(crate) fn server_verifier_ref<'a>(
+    ptr: *const rustls_ffi::verifier::rustls_server_cert_verifier,
+) -> Option<&'a std::sync::Arc<dyn rustls::client::danger::ServerCertVerifier>> {
+    // SAFETY: see above; the caller keeps its verifier alive for the call.
+    unsafe {
+        (ptr as *const std::sync::Arc<dyn rustls::client::danger::ServerCertVerifier>).as_ref()
+    }
+}
+
+/// A new `rustls_server_cert_verifier` in rustls-ffi's representation (see
+/// [`server_verifier_ref`]), freed with `rustls_server_cert_verifier_free`.
+pub(crate) fn server_verifier_into_ffi(
+    verifier: std::sync::Arc<dyn rustls::client::danger::ServerCertVerifier>,
+) -> *mut rustls_ffi::verifier::rustls_server_cert_verifier {
+    Box::into_raw(Box::new(verifier)) as *mut _
+}

@@ -45,6 +45,26 @@ impl Drop for Secret {
 static SECRETS: LazyLock<Mutex<HashMap<usize, Vec<Secret>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+/// Details of a refused certificate chain, by connection (see `crate::verify`).
+static FAILURES: LazyLock<Mutex<HashMap<usize, String>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Files `details` of a refused chain for the connection being processed.
+pub(crate) fn note_failure(details: String) {
+    let key = CURRENT.with(|c| c.get());
+    if key == 0 {
+        return;
+    }
+    if let Ok(mut map) = FAILURES.lock() {
+        map.insert(key, details);
+    }
+}
+
+/// The details filed for `conn`, if any.
+pub(crate) fn failure_of<T>(conn: *const T) -> Option<String> {
+    FAILURES.lock().ok()?.get(&(conn as usize)).cloned()
+}
+
 thread_local! {
     static CURRENT: Cell<usize> = const { Cell::new(0) };
 }
@@ -67,6 +87,9 @@ pub(crate) fn scope<T>(key: *const T) -> Scope {
 /// Drops what was filed under `key`.
 pub(crate) fn forget<T>(key: *const T) {
     if let Ok(mut map) = SECRETS.lock() {
+        map.remove(&(key as usize));
+    }
+    if let Ok(mut map) = FAILURES.lock() {
         map.remove(&(key as usize));
     }
 }
