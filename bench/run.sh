@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The benchmark (the README's command: npm run bench [-- --quick]): in Deno
+# and in Bun, the module and the runtime's own TLS measured side by side in
+# the same run —
+#   bench/suite.ts      bulk throughput per suite, handshakes/s, resumed, RSS per idle connection
+#   bench/roundtrip.ts  64-byte round trips, p50/p99, 1 and 64 connections
+#   bench/lag.ts        event-loop lag p99 while 200 handshakes are in flight
+# — then the native library: stripped size per crypto provider, and (full
+# mode only) a clean build time per provider.
+# --quick: tiny sizes so CI proves it runs; never fails on speed.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh >/dev/null
+quick=""
+for arg in "$@"; do [ "$arg" = "--quick" ] && quick="--quick"; done
+
+for bench in suite roundtrip lag; do
+  echo "== $bench (Deno)"
+  node_modules/.bin/deno run -A --v8-flags=--expose-gc "bench/$bench.ts" $quick
+  echo "== $bench (Bun)"
+  node_modules/.bin/bun "bench/$bench.ts" $quick
+done
+
+echo "== native library"
+for provider in aws-lc-rs ring; do
+  dir="$(mktemp -d)"
+  if [ -z "$quick" ]; then
+    start=$(date +%s.%N)
+    cargo build --quiet --release --locked --manifest-path native/Cargo.toml \
+      --no-default-features --features "$provider" --target-dir "$dir"
+    seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    built="$dir/release/librustls_sockets.so"
+  else
+    seconds="(not timed in quick mode)"
+    built="native/target/$provider/release/librustls_sockets.so"
+    [ -f "$built" ] || bash scripts/build-rustls-ffi.sh --provider "$provider" >/dev/null
+  fi
+  strip -o "$dir/stripped.so" "$built"
+  printf '%-10s stripped %6d KiB, clean build %s s on %s cores\n' "$provider" \
+    $(( $(stat -c %s "$dir/stripped.so") / 1024 )) "$seconds" "$(nproc)"
+  rm -rf "$dir"
+done
+# The default library again (the ring build above must not be what tests load).
+bash scripts/build-rustls-ffi.sh >/dev/null
