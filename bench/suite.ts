@@ -280,21 +280,23 @@ async function builtInSide(suite?: Suite, resumable = false): Promise<Side | und
   };
 }
 
+/** Reads and discards `bytes` bytes. */
+async function drain(from: Duplex, bytes: number): Promise<void> {
+  const buf = new Uint8Array(CHUNK * 2);
+  for (let got = 0; got < bytes;) {
+    const n = await from.read(buf);
+    if (n === null) throw new Error("EOF before all bytes arrived");
+    got += n;
+  }
+}
+
 /** MB/s for `bytes` one way: client writes, server reads. */
 async function oneWay(side: Side, bytes: number): Promise<number> {
   const [client, server] = await Promise.all([side.connect(), side.accept()]);
   const data = new Uint8Array(CHUNK);
   crypto.getRandomValues(data);
   const started = performance.now();
-  const reading = (async () => {
-    const buf = new Uint8Array(CHUNK * 2);
-    let got = 0;
-    while (got < bytes) {
-      const n = await server.read(buf);
-      if (n === null) throw new Error("server saw EOF early");
-      got += n;
-    }
-  })();
+  const reading = drain(server, bytes);
   for (let sent = 0; sent < bytes; sent += CHUNK) await client.write(data);
   await reading;
   const seconds = (performance.now() - started) / 1000;
@@ -316,15 +318,7 @@ async function echo(side: Side, bytes: number): Promise<number> {
   })().catch(() => {});
   const data = new Uint8Array(CHUNK);
   const started = performance.now();
-  const reading = (async () => {
-    const buf = new Uint8Array(CHUNK * 2);
-    let got = 0;
-    while (got < bytes) {
-      const n = await client.read(buf);
-      if (n === null) throw new Error("client saw EOF early");
-      got += n;
-    }
-  })();
+  const reading = drain(client, bytes);
   for (let sent = 0; sent < bytes; sent += CHUNK) await client.write(data);
   await reading;
   const seconds = (performance.now() - started) / 1000;

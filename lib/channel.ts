@@ -113,6 +113,78 @@ export interface BunSocketHandlers {
 }
 
 const STREAM: Addr = { transport: "stream" };
+
+/**
+ * Chunks pushed by event handlers, read one at a time: the shared part of
+ * the `node:net` and Bun socket channels.
+ */
+class ChunkQueue {
+  readonly #chunks: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #failure: Error | undefined;
+  #wakers: (() => void)[] = [];
+
+  /** Bytes waiting to be read. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** The error the carrier reported, if any. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Whether the carrier ended (or failed). */
+  get ended(): boolean {
+    return this.#ended || this.#failure !== undefined;
+  }
+
+  /** Wakes every waiting reader and writer (they check again what they wait for). */
+  notify(): void {
+    const wakers = this.#wakers;
+    this.#wakers = [];
+    for (const wake of wakers) wake();
+  }
+
+  /** Resolves at the next `notify`. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => this.#wakers.push(resolve));
+  }
+
+  /** Queues a chunk the carrier delivered. */
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#queued += chunk.length;
+    this.notify();
+  }
+
+  /** The carrier ended. */
+  end(): void {
+    this.#ended = true;
+    this.notify();
+  }
+
+  /** The carrier failed. */
+  fail(error: Error): void {
+    this.#failure ??= error;
+    this.notify();
+  }
+
+  /** The next chunk, `null` at the end; `closed()` ends it early. */
+  async read(closed: () => boolean): Promise<Uint8Array | null> {
+    for (;;) {
+      const chunk = this.#chunks.shift();
+      if (chunk) {
+        this.#queued -= chunk.length;
+        return chunk;
+      }
+      if (this.#failure) throw this.#failure;
+      if (this.#ended || closed()) return null;
+      await this.wait();
+    }
+  }
+}
 const READ_CHUNK = 64 * 1024;
 
 /** Whether `value` has the `read`/`write`/`closeWrite`/`close` shape of a `Deno.Conn`. */
@@ -230,40 +302,19 @@ export function connChannel(conn: ConnLike): ByteChannel {
 /** A channel over a `node:net` socket; stops its `data` events while JS is behind. */
 export function nodeSocketChannel(socket: NodeSocketLike): ByteChannel {
   const HIGH_WATER = 1 << 20;
-  const chunks: Uint8Array[] = [];
-  let queued = 0;
-  let ended = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
+  const queue = new ChunkQueue();
   let closed = false;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
   const onData = (chunk: Uint8Array): void => {
-    chunks.push(chunk);
-    queued += chunk.length;
-    if (queued > HIGH_WATER) socket.pause();
-    notify();
+    queue.push(chunk);
+    if (queue.queued > HIGH_WATER) socket.pause();
   };
-  const onEnd = (): void => {
-    ended = true;
-    notify();
-  };
-  const onError = (error: Error): void => {
-    failure = error;
-    notify();
-  };
-  const onClose = (): void => {
-    ended = true;
-    notify();
-  };
+  const onEnd = (): void => queue.end();
+  const onError = (error: Error): void => queue.fail(error);
   type Listener = (...args: unknown[]) => void;
   socket.on("data", onData as Listener);
   socket.on("end", onEnd);
   socket.on("error", onError as Listener);
-  socket.on("close", onClose);
+  socket.on("close", onEnd);
   socket.resume();
   return {
     get localAddr(): Addr {
@@ -273,20 +324,12 @@ export function nodeSocketChannel(socket: NodeSocketLike): ByteChannel {
       return netAddr(socket.remoteAddress, socket.remotePort);
     },
     async read(): Promise<Uint8Array | null> {
-      for (;;) {
-        const chunk = chunks.shift();
-        if (chunk) {
-          queued -= chunk.length;
-          if (queued <= HIGH_WATER && !closed) socket.resume();
-          return chunk;
-        }
-        if (failure) throw failure;
-        if (ended || closed) return null;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
+      const chunk = await queue.read(() => closed);
+      if (queue.queued <= HIGH_WATER && !closed) socket.resume();
+      return chunk;
     },
     write(chunk: Uint8Array): Promise<void> {
-      if (failure) return Promise.reject(failure);
+      if (queue.failure) return Promise.reject(queue.failure);
       return new Promise<void>((resolve, reject) => {
         socket.write(chunk, (error) => (error ? reject(error) : resolve()));
       });
@@ -297,12 +340,12 @@ export function nodeSocketChannel(socket: NodeSocketLike): ByteChannel {
     close(): void {
       if (closed) return;
       closed = true;
-      socket.off("data", onData as (...args: unknown[]) => void);
+      socket.off("data", onData as Listener);
       socket.off("end", onEnd);
-      socket.off("close", onClose);
+      socket.off("close", onEnd);
       // keep an error listener: a late error must not become an uncaught exception
       socket.destroy();
-      notify();
+      queue.notify();
     },
   };
 }
@@ -312,41 +355,15 @@ export function nodeSocketChannel(socket: NodeSocketLike): ByteChannel {
  * every byte from now on goes to TLS.
  */
 export function bunSocketChannel(socket: BunSocketLike): ByteChannel {
-  const chunks: Uint8Array[] = [];
-  let ended = false;
-  let failure: Error | undefined;
-  let wakeReader: (() => void) | undefined;
-  let wakeWriter: (() => void) | undefined;
+  const queue = new ChunkQueue();
   let closed = false;
-  const notify = (): void => {
-    const r = wakeReader;
-    wakeReader = undefined;
-    r?.();
-    const w = wakeWriter;
-    wakeWriter = undefined;
-    w?.();
-  };
   socket.reload({
     socket: {
-      data: (_s, data) => {
-        // Bun reuses nothing here, but copy to be independent of it.
-        chunks.push(new Uint8Array(data));
-        notify();
-      },
-      drain: () => notify(),
-      end: () => {
-        ended = true;
-        notify();
-      },
-      close: (_s, error) => {
-        if (error && !failure) failure = error;
-        ended = true;
-        notify();
-      },
-      error: (_s, error) => {
-        failure = error;
-        notify();
-      },
+      data: (_s, data) => queue.push(new Uint8Array(data)), // a copy: independent of Bun's buffer
+      drain: () => queue.notify(),
+      end: () => queue.end(),
+      close: (_s, error) => (error ? queue.fail(error) : queue.end()),
+      error: (_s, error) => queue.fail(error),
     },
   });
   return {
@@ -356,24 +373,18 @@ export function bunSocketChannel(socket: BunSocketLike): ByteChannel {
     get remoteAddr(): Addr {
       return netAddr(socket.remoteAddress, socket.remotePort);
     },
-    async read(): Promise<Uint8Array | null> {
-      for (;;) {
-        const chunk = chunks.shift();
-        if (chunk) return chunk;
-        if (failure) throw failure;
-        if (ended || closed) return null;
-        await new Promise<void>((resolve) => (wakeReader = resolve));
-      }
+    read(): Promise<Uint8Array | null> {
+      return queue.read(() => closed);
     },
     async write(chunk: Uint8Array): Promise<void> {
       let at = 0;
       while (at < chunk.length) {
-        if (failure) throw failure;
-        if (closed || ended) throw new Error("the socket is closed");
+        if (queue.failure) throw queue.failure;
+        if (closed || queue.ended) throw new Error("the socket is closed");
         const n = socket.write(chunk.subarray(at));
         if (n < 0) throw new Error("the socket is closed");
         at += n;
-        if (at < chunk.length) await new Promise<void>((resolve) => (wakeWriter = resolve));
+        if (at < chunk.length) await queue.wait(); // until drain
       }
     },
     closeWrite(): Promise<void> {
@@ -384,7 +395,7 @@ export function bunSocketChannel(socket: BunSocketLike): ByteChannel {
       if (closed) return;
       closed = true;
       socket.end();
-      notify();
+      queue.notify();
     },
   };
 }

@@ -10,6 +10,7 @@ import { cString, fromUtf8, type NativeLibrary, OK, outCell, type Pointer } from
 import {
   abortError,
   type JobResult,
+  JobTracker,
   READABLE,
   type Readiness,
   readiness,
@@ -29,8 +30,7 @@ export class FdTransport implements TlsTransport {
   readonly #watch: Watch;
   readonly #readiness: Readiness;
   #closed = false;
-  #jobs = 0;
-  #afterJobs: (() => void)[] = [];
+  readonly #jobs: JobTracker;
   #localAddr?: Addr;
   #remoteAddr?: Addr;
   /** Ciphertext read from the socket before it became a TLS transport (STARTTLS). */
@@ -44,6 +44,7 @@ export class FdTransport implements TlsTransport {
     this.#lib = lib;
     this.#fd = fd;
     this.#readiness = readiness(lib);
+    this.#jobs = new JobTracker(this.#readiness);
     this.#watch = this.#readiness.watch(fd);
     if (prefix !== undefined && prefix.length > 0) this.#prefix = prefix;
   }
@@ -112,7 +113,7 @@ export class FdTransport implements TlsTransport {
    * by {@link FdTransport.connect}); this transport is closed afterwards.
    */
   releaseFd(): number {
-    if (this.#closed || this.#jobs > 0) throw closedError();
+    if (this.#closed || this.#jobs.busy) throw closedError();
     this.#closed = true;
     this.#watch.forget();
     return this.#fd;
@@ -167,20 +168,10 @@ export class FdTransport implements TlsTransport {
     );
   }
 
-  /** Runs a worker job that uses this socket; the fd stays open until it finished. */
-  async #job(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
-    if (this.#closed) throw closedError();
-    this.#jobs++;
-    try {
-      return await this.#readiness.runJob(submit);
-    } finally {
-      this.#jobs--;
-      if (this.#jobs === 0) {
-        const pending = this.#afterJobs;
-        this.#afterJobs = [];
-        for (const fn of pending) fn();
-      }
-    }
+  /** Runs a worker job that uses the session or socket; closing waits for it. */
+  #job(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#jobs.run(submit);
   }
 
   /** Copies a job's `[result, bytes, errno, flags]` into the state block. */
@@ -217,8 +208,7 @@ export class FdTransport implements TlsTransport {
 
   /** See {@link TlsTransport.afterJobs}. */
   afterJobs(fn: () => void): void {
-    if (this.#jobs === 0) fn();
-    else this.#afterJobs.push(fn);
+    this.#jobs.afterJobs(fn);
   }
 
   /** See {@link TlsTransport.recvHello}. */

@@ -6,36 +6,22 @@
  */
 import { serverStarter } from "./accept.ts";
 import { TlsConn } from "./conn.ts";
-import { closedError, errnoError, TlsError } from "./errors.ts";
-import { FdTransport, socketAddress } from "./fd_transport.ts";
-import { listenSocket, removeSocketFile } from "./plain.ts";
+import { errnoError, TlsError } from "./errors.ts";
+import { FdTransport } from "./fd_transport.ts";
+import { listenSocket } from "./plain.ts";
+import { SocketListener } from "./socket_listener.ts";
 import { keyLogSink } from "./keylog.ts";
 import { native, type NativeLibrary } from "./native.ts";
-import { READABLE, readiness, type Watch } from "./readiness.ts";
 import { ServerSetup } from "./server_config.ts";
 import type { ListenTlsOptions, NetAddr, UnixAddr } from "./types.ts";
 
-const EAGAIN = 11;
-const EINTR = 4;
-const ECONNABORTED = 103;
-
-/** The safety net for listeners dropped without `close()`. */
-const droppedListeners = new FinalizationRegistry<() => void>((close) => close());
-
 /** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
 export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
-  implements AsyncIterable<TlsConn>, AsyncDisposable {
-  /** The address it listens on (with the real port when `0` was asked for). */
-  readonly addr: A;
-  readonly #lib: NativeLibrary;
-  readonly #fd: number;
-  readonly #watch: Watch;
+  extends SocketListener<TlsConn, A> {
   readonly #setup: ServerSetup;
   readonly #handshakeTimeout: number | undefined;
   readonly #verifyPeer: ListenTlsOptions["verifyPeer"];
-  readonly #path: string | undefined;
   readonly #keyLog: ((line: string) => void) | undefined;
-  #closed = false;
 
   /** @internal Use {@link listenTls}. */
   constructor(
@@ -47,45 +33,20 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
     path?: string,
     keyLog?: (line: string) => void,
   ) {
-    this.#lib = lib;
-    this.#path = path;
-    this.#keyLog = keyLog;
-    this.#verifyPeer = verifyPeer;
-    this.#fd = fd;
+    super(lib, fd, path, () => setup.close());
     this.#setup = setup;
     this.#handshakeTimeout = handshakeTimeout;
-    this.#watch = readiness(lib).watch(fd);
-    this.addr = socketAddress(lib, fd, false) as A;
-    const watch = this.#watch;
-    droppedListeners.register(this, () => {
-      watch.forget();
-      lib.symbols.rustls_sockets_socket_close(fd);
-      setup.close();
-    }, this);
+    this.#verifyPeer = verifyPeer;
+    this.#keyLog = keyLog;
   }
 
   /**
-   * Resolves with the next connection as soon as its TCP connection exists;
-   * its handshake runs on `handshake()` or its first read or write. Rejects
-   * with `CLOSED` once the listener is closed.
+   * The connection, as soon as its TCP connection exists; its handshake runs
+   * on `handshake()` or its first read or write (one slow client never
+   * delays the others).
    */
-  async accept(): Promise<TlsConn> {
-    const fdCell = new Int32Array(1);
-    for (;;) {
-      if (this.#closed) throw closedError("listener");
-      const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
-      if (errno === 0) return this.#wrap(fdCell[0]);
-      if (errno === EAGAIN) {
-        await this.#watch.wait(READABLE);
-        continue;
-      }
-      if (errno === EINTR || errno === ECONNABORTED) continue;
-      throw errnoError(errno, "accepting a connection");
-    }
-  }
-
-  #wrap(fd: number): TlsConn {
-    const lib = this.#lib;
+  protected wrap(fd: number): TlsConn {
+    const lib = this.lib;
     const transport = new FdTransport(lib, fd);
     return new TlsConn(serverStarter(lib, transport, this.#setup), transport, {
       timeout: this.#handshakeTimeout,
@@ -94,36 +55,9 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
     });
   }
 
-  /** Yields connections until the listener is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<TlsConn> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (error instanceof TlsError && error.code === "CLOSED") return;
-        throw error;
-      }
-    }
-  }
-
-  /**
-   * Stops listening: pending `accept()`s reject with `CLOSED`; connections
-   * already accepted stay usable (even before their handshake). Idempotent.
-   */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    droppedListeners.unregister(this);
-    this.#watch.forget();
-    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
-    if (this.#path !== undefined) removeSocketFile(this.#path);
+  /** The configurations live on until accepted connections no longer need them. */
+  protected override onClose(): void {
     this.#setup.close();
-  }
-
-  /** Same as {@link close}. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
   }
 }
 

@@ -6,17 +6,16 @@
  *
  * @module
  */
-import { rmSync } from "node:fs";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { checkPort, FdTransport, formatHost, socketAddress } from "./fd_transport.ts";
 import { cString, native, type NativeLibrary, outCell } from "./native.ts";
 import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
+import { SocketListener } from "./socket_listener.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import type { Addr, NetAddr, UnixAddr } from "./types.ts";
 
 const EAGAIN = 11;
 const EINTR = 4;
-const ECONNABORTED = 103;
 const BACKLOG = 1024;
 
 /** Where `connect` goes: TCP (`hostname`, `port`) or a Unix-domain socket (`path`). */
@@ -263,71 +262,15 @@ export async function connect(options: ConnectOptions): Promise<PlainConn> {
 
 /** A listening plaintext socket whose connections can be upgraded with `acceptTls`. */
 export class PlainListener<A extends NetAddr | UnixAddr = NetAddr>
-  implements AsyncIterable<PlainConn>, AsyncDisposable {
-  /** The address it listens on (with the real port when `0` was asked for). */
-  readonly addr: A;
-  readonly #lib: NativeLibrary;
-  readonly #fd: number;
-  readonly #watch: Watch;
-  readonly #path: string | undefined;
-  #closed = false;
-
+  extends SocketListener<PlainConn, A> {
   /** @internal Use {@link listen}. */
   constructor(lib: NativeLibrary, fd: number, path?: string) {
-    this.#lib = lib;
-    this.#fd = fd;
-    this.#path = path;
-    this.#watch = readiness(lib).watch(fd);
-    this.addr = socketAddress(lib, fd, false) as A;
-    const watch = this.#watch;
-    droppedSockets.register(this, () => {
-      watch.forget();
-      lib.symbols.rustls_sockets_socket_close(fd);
-    }, this);
+    super(lib, fd, path);
   }
 
-  /** The next connection; rejects with `CLOSED` once the listener is closed. */
-  async accept(): Promise<PlainConn> {
-    const fdCell = new Int32Array(1);
-    for (;;) {
-      if (this.#closed) throw closedError("listener");
-      const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
-      if (errno === 0) return new PlainConn(this.#lib, fdCell[0]);
-      if (errno === EAGAIN) {
-        await this.#watch.wait(READABLE);
-        continue;
-      }
-      if (errno === EINTR || errno === ECONNABORTED) continue;
-      throw errnoError(errno, "accepting a connection");
-    }
-  }
-
-  /** Yields connections until the listener is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<PlainConn> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if (error instanceof TlsError && error.code === "CLOSED") return;
-        throw error;
-      }
-    }
-  }
-
-  /** Stops listening (and removes a Unix-domain socket's file). Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    droppedSockets.unregister(this);
-    this.#watch.forget();
-    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
-    if (this.#path !== undefined) removeSocketFile(this.#path);
-  }
-
-  /** Same as {@link close}. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
+  /** A plaintext connection on the accepted socket. */
+  protected wrap(fd: number): PlainConn {
+    return new PlainConn(this.lib, fd);
   }
 }
 
@@ -371,13 +314,4 @@ export function listenSocket(lib: NativeLibrary, options: ListenOptions): number
   const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, fdCell);
   if (errno !== 0) throw errnoError(errno, `listening on ${formatHost(host)}:${port}`);
   return fdCell[0];
-}
-
-/** Removes a Unix-domain socket file, if it is still there. */
-export function removeSocketFile(path: string): void {
-  try {
-    rmSync(path, { force: true });
-  } catch {
-    // not ours to worry about any more
-  }
 }

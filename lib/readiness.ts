@@ -311,3 +311,44 @@ export function readiness(lib: NativeLibrary): Readiness {
   }
   return found;
 }
+
+/**
+ * Worker jobs a transport has in flight on its session or socket: what must
+ * wait for them (freeing the session, closing the fd) runs once none is left.
+ */
+export class JobTracker {
+  readonly #readiness: Readiness;
+  #running = 0;
+  #after: (() => void)[] = [];
+
+  /** Tracks jobs run through `readiness`. */
+  constructor(readiness: Readiness) {
+    this.#readiness = readiness;
+  }
+
+  /** Whether a job is in flight. */
+  get busy(): boolean {
+    return this.#running > 0;
+  }
+
+  /** Runs a job, counted until it completes. */
+  async run(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
+    this.#running++;
+    try {
+      return await this.#readiness.runJob(submit);
+    } finally {
+      this.#running--;
+      if (this.#running === 0) {
+        const pending = this.#after;
+        this.#after = [];
+        for (const fn of pending) fn();
+      }
+    }
+  }
+
+  /** Runs `fn` now, or once the jobs in flight completed. */
+  afterJobs(fn: () => void): void {
+    if (this.#running === 0) fn();
+    else this.#after.push(fn);
+  }
+}

@@ -11,7 +11,7 @@
 import type { ByteChannel } from "./channel.ts";
 import { closedError, TlsError } from "./errors.ts";
 import { type NativeLibrary, OK, outCell, type Pointer } from "./native.ts";
-import { abortError, type JobResult, type Readiness, readiness } from "./readiness.ts";
+import { abortError, type JobResult, JobTracker, readiness } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
 import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr } from "./types.ts";
@@ -31,7 +31,6 @@ export class StreamTransport implements TlsTransport {
   readonly state: Uint32Array = new Uint32Array(4);
   readonly #lib: NativeLibrary;
   readonly #channel: ByteChannel;
-  readonly #readiness: Readiness;
   readonly #block = new Uint32Array(8);
   readonly #out = new Uint8Array(OUT_CAP);
   /** Ciphertext received and not yet taken by rustls. */
@@ -49,14 +48,13 @@ export class StreamTransport implements TlsTransport {
   #readWaiters: ((error?: unknown) => void)[] = [];
   #closed = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #jobs = 0;
-  #afterJobs: (() => void)[] = [];
+  readonly #jobs: JobTracker;
 
   /** Takes ownership of `channel`; `prefix` is ciphertext already read from it. */
   constructor(lib: NativeLibrary, channel: ByteChannel, prefix: Uint8Array = EMPTY) {
     this.#lib = lib;
     this.#channel = channel;
-    this.#readiness = readiness(lib);
+    this.#jobs = new JobTracker(readiness(lib));
     this.#input = prefix;
   }
 
@@ -211,20 +209,10 @@ export class StreamTransport implements TlsTransport {
     }
   }
 
-  /** Runs a worker job that uses the session; closing waits for it. */
-  async #job(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
-    if (this.#closed) throw closedError();
-    this.#jobs++;
-    try {
-      return await this.#readiness.runJob(submit);
-    } finally {
-      this.#jobs--;
-      if (this.#jobs === 0) {
-        const pending = this.#afterJobs;
-        this.#afterJobs = [];
-        for (const fn of pending) fn();
-      }
-    }
+  /** Runs a worker job that uses the session or socket; closing waits for it. */
+  #job(submit: (poller: Pointer, token: number) => number): Promise<JobResult> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#jobs.run(submit);
   }
 
   /**
@@ -263,8 +251,7 @@ export class StreamTransport implements TlsTransport {
 
   /** See {@link TlsTransport.afterJobs}. */
   afterJobs(fn: () => void): void {
-    if (this.#jobs === 0) fn();
-    else this.#afterJobs.push(fn);
+    this.#jobs.afterJobs(fn);
   }
 
   /** See {@link TlsTransport.recvHello}. */

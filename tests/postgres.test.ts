@@ -3,11 +3,11 @@
 // then mTLS with clientcert=verify-full; then SCRAM-SHA-256-PLUS with
 // tls-server-end-point channel binding computed from the peer certificate.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, startTls, type StartTlsOptions, type TlsConn } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
-import { openssl, pki } from "./helpers/pki.ts";
+import { makeLeaf, pki } from "./helpers/pki.ts";
 import {
   type PostgresServer,
   sslRequest,
@@ -20,46 +20,16 @@ const p = pki();
 
 /** A client certificate for the role `certuser` (PostgreSQL matches CN to the role). */
 function certUserIdentity(): { cert: string; key: string } {
-  const dir = p.dir;
-  writeFileSync(
-    join(dir, "certuser.ext"),
-    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
-  );
-  openssl([
-    "req",
-    "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "certuser.key",
-    "-out",
-    "certuser.csr",
-    "-subj",
-    "/CN=certuser",
-  ], dir);
-  openssl([
-    "x509",
-    "-req",
-    "-in",
-    "certuser.csr",
-    "-CA",
-    p.ca.certPath,
-    "-CAkey",
-    p.ca.keyPath,
-    "-CAcreateserial",
-    "-days",
-    "10",
-    "-extfile",
-    "certuser.ext",
-    "-out",
-    "certuser.crt",
-  ], dir);
+  makeLeaf(p.dir, {
+    name: "certuser",
+    ca: "ca",
+    cn: "certuser",
+    san: "DNS:certuser.test",
+    eku: "clientAuth",
+  });
   return {
-    cert: readFileSync(join(dir, "certuser.crt"), "utf8"),
-    key: readFileSync(join(dir, "certuser.key"), "utf8"),
+    cert: readFileSync(join(p.dir, "certuser.crt"), "utf8"),
+    key: readFileSync(join(p.dir, "certuser.key"), "utf8"),
   };
 }
 

@@ -74,6 +74,33 @@ fn new_tcp_socket(addr: &SocketAddr) -> Result<c_int, c_int> {
     Ok(fd)
 }
 
+/// `connect(2)` on the non-blocking socket `fd`: on success `out_fd` gets
+/// it and `out_pending` 1 while the connection is in progress; on failure
+/// `fd` is closed and the errno returned. `unix`: `EAGAIN` (a Unix-domain
+/// listener's full backlog) also means "in progress" (for TCP it means no
+/// local port is free).
+fn start_connect(
+    fd: c_int,
+    storage: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+    unix: bool,
+    out_fd: *mut c_int,
+    out_pending: *mut u32,
+) -> c_int {
+    let mut pending = 0;
+    if sys::connect(fd, storage, len) < 0 {
+        let errno = raw::errno();
+        if errno != libc::EINPROGRESS && !(unix && errno == libc::EAGAIN) {
+            sys::close(fd);
+            return errno;
+        }
+        pending = 1;
+    }
+    raw::put(out_fd, fd);
+    raw::put(out_pending, pending);
+    0
+}
+
 /// Starts a non-blocking TCP connection to `ip` (IPv4 or IPv6 text) and
 /// `port`. On success `out_fd` gets the socket and `out_pending` 1 when the
 /// connection is still in progress (wait for writability, then call
@@ -96,18 +123,7 @@ pub extern "C" fn rustls_sockets_tcp_connect(
         };
         sys::set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
         let (storage, len) = to_storage(addr);
-        let mut pending = 0;
-        if sys::connect(fd, &storage, len) < 0 {
-            let errno = raw::errno();
-            if errno != libc::EINPROGRESS {
-                sys::close(fd);
-                return errno;
-            }
-            pending = 1;
-        }
-        raw::put(out_fd, fd);
-        raw::put(out_pending, pending);
-        0
+        start_connect(fd, &storage, len, false, out_fd, out_pending)
     })
 }
 
@@ -176,18 +192,7 @@ pub extern "C" fn rustls_sockets_unix_connect(
         if fd < 0 {
             return raw::errno();
         }
-        let mut pending = 0;
-        if sys::connect(fd, &storage, len) < 0 {
-            let errno = raw::errno();
-            if errno != libc::EINPROGRESS && errno != libc::EAGAIN {
-                sys::close(fd);
-                return errno;
-            }
-            pending = 1;
-        }
-        raw::put(out_fd, fd);
-        raw::put(out_pending, pending);
-        0
+        start_connect(fd, &storage, len, true, out_fd, out_pending)
     })
 }
 

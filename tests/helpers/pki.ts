@@ -87,7 +87,8 @@ function stamp(offsetDays: number): string {
   return d.toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z";
 }
 
-interface LeafSpec {
+/** A leaf to issue: file name, issuing CA's file name, CN, subjectAltName, EKU, validity in days from now. */
+export interface LeafSpec {
   name: string;
   ca: string;
   cn: string;
@@ -97,7 +98,8 @@ interface LeafSpec {
   to?: number;
 }
 
-function makeLeaf(dir: string, spec: LeafSpec): void {
+/** Issues a leaf (`<name>.crt`, `<name>.key` in `dir`) from the CA `<ca>.crt` there. */
+export function makeLeaf(dir: string, spec: LeafSpec): void {
   const { name, ca } = spec;
   const config = `
 [ ca ]

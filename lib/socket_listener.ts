@@ -1,0 +1,116 @@
+/**
+ * What `TlsListener` and `PlainListener` share: a non-blocking listening
+ * socket (TCP or Unix-domain), accepted without blocking through the shared
+ * readiness waiter, closed once (also when dropped without `close()`).
+ *
+ * @module
+ */
+import { rmSync } from "node:fs";
+import { closedError, errnoError, TlsError } from "./errors.ts";
+import { socketAddress } from "./fd_transport.ts";
+import type { NativeLibrary } from "./native.ts";
+import { READABLE, readiness, type Watch } from "./readiness.ts";
+import type { NetAddr, UnixAddr } from "./types.ts";
+
+const EAGAIN = 11;
+const EINTR = 4;
+const ECONNABORTED = 103;
+
+/** The safety net for listeners dropped without `close()`. */
+const droppedListeners = new FinalizationRegistry<() => void>((release) => release());
+
+/** Removes a Unix-domain socket file, if it is still there. */
+export function removeSocketFile(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // not ours to worry about any more
+  }
+}
+
+/** A listening socket yielding connections of type `C`. */
+export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
+  implements AsyncIterable<C>, AsyncDisposable {
+  /** The address it listens on (with the real port when `0` was asked for). */
+  readonly addr: A;
+  /** The library the socket lives in. */
+  protected readonly lib: NativeLibrary;
+  readonly #fd: number;
+  readonly #watch: Watch;
+  readonly #path: string | undefined;
+  #closed = false;
+
+  /**
+   * Takes ownership of the listening socket `fd` (`path`: its Unix-domain
+   * socket file, removed on close); `release` frees what the subclass holds,
+   * also when the listener is garbage collected unclosed.
+   */
+  protected constructor(lib: NativeLibrary, fd: number, path?: string, release?: () => void) {
+    this.lib = lib;
+    this.#fd = fd;
+    this.#path = path;
+    this.#watch = readiness(lib).watch(fd);
+    this.addr = socketAddress(lib, fd, false) as A;
+    const watch = this.#watch;
+    droppedListeners.register(this, () => {
+      watch.forget();
+      lib.symbols.rustls_sockets_socket_close(fd);
+      release?.();
+    }, this);
+  }
+
+  /** Makes the connection object for an accepted socket. */
+  protected abstract wrap(fd: number): C;
+
+  /** Frees what the subclass holds; called once by `close()`. */
+  protected onClose(): void {}
+
+  /** The next connection; rejects with `CLOSED` once the listener is closed. */
+  async accept(): Promise<C> {
+    const fdCell = new Int32Array(1);
+    for (;;) {
+      if (this.#closed) throw closedError("listener");
+      const errno = this.lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
+      if (errno === 0) return this.wrap(fdCell[0]);
+      if (errno === EAGAIN) {
+        await this.#watch.wait(READABLE);
+        continue;
+      }
+      if (errno === EINTR || errno === ECONNABORTED) continue;
+      throw errnoError(errno, "accepting a connection");
+    }
+  }
+
+  /** Yields connections until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<C> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (error) {
+        if (error instanceof TlsError && error.code === "CLOSED") return;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Stops listening: pending `accept()`s reject with `CLOSED`; connections
+   * already accepted stay usable. A Unix-domain socket's file is removed.
+   * Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    droppedListeners.unregister(this);
+    this.#watch.forget();
+    this.lib.symbols.rustls_sockets_socket_close(this.#fd);
+    if (this.#path !== undefined) removeSocketFile(this.#path);
+    this.onClose();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
