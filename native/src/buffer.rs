@@ -145,17 +145,11 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
         if conn.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut wire = BufWire {
-            input: Cursor {
-                data: raw::bytes(input, in_len),
-                pos: 0,
-            },
-            eof: eof != 0,
-            output: Sink {
-                data: raw::bytes_mut(output, out_cap),
-                pos: 0,
-            },
-        };
+        let mut wire = BufWire::new(
+            raw::bytes(input, in_len),
+            eof != 0,
+            raw::bytes_mut(output, out_cap),
+        );
         let mut block = crate::io::State::default();
         let rc = crate::io::recv(
             conn,
@@ -186,14 +180,7 @@ pub extern "C" fn rustls_sockets_connection_send_buf(
         if conn.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut wire = BufWire {
-            input: Cursor { data: &[], pos: 0 },
-            eof: false,
-            output: Sink {
-                data: raw::bytes_mut(output, out_cap),
-                pos: 0,
-            },
-        };
+        let mut wire = BufWire::new(&[], false, raw::bytes_mut(output, out_cap));
         let mut block = crate::io::State::default();
         let rc = crate::io::send(conn, &mut wire, raw::bytes(data, len), &mut block);
         store_buf_state(state, &block, 0, wire.output.pos);

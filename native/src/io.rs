@@ -115,6 +115,23 @@ pub(crate) struct BufWire<'a> {
     pub output: Sink<'a>,
 }
 
+impl<'a> BufWire<'a> {
+    /// Reads records from `input` (end of stream after it when `eof`), writes them to `output`.
+    pub(crate) fn new(input: &'a [u8], eof: bool, output: &'a mut [u8]) -> Self {
+        BufWire {
+            input: Cursor {
+                data: input,
+                pos: 0,
+            },
+            eof,
+            output: Sink {
+                data: output,
+                pos: 0,
+            },
+        }
+    }
+}
+
 impl Wire for BufWire<'_> {
     fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
         if self.input.pos == self.input.data.len() && !self.eof {

@@ -192,17 +192,7 @@ fn run(job: Job) -> Event {
         }
         Work::RecvBuf(conn, input, eof) => {
             // Records to send wait in rustls for the caller's next buffer call.
-            let mut wire = crate::io::BufWire {
-                input: raw::Cursor {
-                    data: &input,
-                    pos: 0,
-                },
-                eof,
-                output: raw::Sink {
-                    data: &mut [],
-                    pos: 0,
-                },
-            };
+            let mut wire = crate::io::BufWire::new(&input, eof, &mut []);
             let mut state = crate::io::State::default();
             let rc = crate::io::recv(conn.0, &mut wire, &mut [], &mut state);
             done(rc, wire.input.pos as u32, state[1], state[2])

@@ -176,6 +176,18 @@ fn unix_storage(path: *const c_char) -> Option<(libc::sockaddr_storage, libc::so
     Some((storage, len as libc::socklen_t))
 }
 
+/// A new non-blocking Unix-domain stream socket and the address of `path`.
+fn unix_socket(
+    path: *const c_char,
+) -> Result<(c_int, libc::sockaddr_storage, libc::socklen_t), c_int> {
+    let (storage, len) = unix_storage(path).ok_or(libc::EINVAL)?;
+    let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM);
+    if fd < 0 {
+        return Err(raw::errno());
+    }
+    Ok((fd, storage, len))
+}
+
 /// Starts a non-blocking connection to the Unix-domain stream socket at
 /// `path`; like [`rustls_sockets_tcp_connect`] (`EINVAL` for a bad path).
 #[no_mangle]
@@ -184,15 +196,9 @@ pub extern "C" fn rustls_sockets_unix_connect(
     out_fd: *mut c_int,
     out_pending: *mut u32,
 ) -> c_int {
-    boundary(libc::EIO, || {
-        let Some((storage, len)) = unix_storage(path) else {
-            return libc::EINVAL;
-        };
-        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM);
-        if fd < 0 {
-            return raw::errno();
-        }
-        start_connect(fd, &storage, len, true, out_fd, out_pending)
+    boundary(libc::EIO, || match unix_socket(path) {
+        Ok((fd, storage, len)) => start_connect(fd, &storage, len, true, out_fd, out_pending),
+        Err(errno) => errno,
     })
 }
 
@@ -205,13 +211,10 @@ pub extern "C" fn rustls_sockets_unix_listen(
     out_fd: *mut c_int,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some((storage, len)) = unix_storage(path) else {
-            return libc::EINVAL;
+        let (fd, storage, len) = match unix_socket(path) {
+            Ok(made) => made,
+            Err(errno) => return errno,
         };
-        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM);
-        if fd < 0 {
-            return raw::errno();
-        }
         if sys::bind(fd, &storage, len) < 0 || sys::listen(fd, backlog) < 0 {
             let errno = raw::errno();
             sys::close(fd);
