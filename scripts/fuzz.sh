@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the library's functions that take bytes or buffers from JS
 # (native/fuzz/fuzz_targets): feed_tls (feed_tls/drain_tls: a client fed
-# arbitrary server bytes in arbitrary pieces), recv_fd (the fused fd calls
+# arbitrary server bytes in arbitrary pieces), recv_buf (recv_buf/send_buf,
+# the buffer transport: the same with plaintext/output capacities and end of
+# stream), recv_fd (the fused fd calls
 # recv_fd/send_fd through a socketpair, arbitrary plaintext capacities and
 # writes), acceptor (acceptor_feed_tls/accepted_get_info: arbitrary
 # ClientHellos and output capacities), certificate (describe/spki on
@@ -20,7 +22,7 @@ rustup run nightly rustc --version >/dev/null 2>&1 ||
 cargo fuzz --version >/dev/null 2>&1 || { echo "fuzz: cargo-fuzz is required" >&2; exit 1; }
 cd "$root/native"
 cargo +nightly fuzz build -O
-for target in feed_tls recv_fd acceptor certificate alpn_wire; do
+for target in feed_tls recv_buf recv_fd acceptor certificate alpn_wire; do
   log="$(mktemp)"
   if cargo +nightly fuzz run -O "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 >"$log" 2>&1; then
     echo "fuzz $target: $(grep -E '^Done' "$log" | tail -1)"
