@@ -23,23 +23,31 @@ for bench in suite roundtrip lag; do
 done
 
 echo "== native library"
-for provider in aws-lc-rs ring; do
+for build in aws-lc-rs ring "ring --minimal"; do
+  provider="${build%% *}"
   dir="$(mktemp -d)"
-  if [ -z "$quick" ]; then
+  features="$provider,describe"
+  profile=()
+  if [ "$build" = "ring --minimal" ]; then
+    features="$provider"
+    profile=(--config 'profile.release.opt-level="z"' --config 'profile.release.lto="fat"' --config 'profile.release.codegen-units=1')
+  fi
+  if [ -z "$quick" ] || [ "$build" = "ring --minimal" ]; then
     start=$(date +%s.%N)
-    cargo build --quiet --release --locked --manifest-path native/Cargo.toml \
-      --no-default-features --features "$provider" --target-dir "$dir"
+    cargo build --quiet --release --locked --manifest-path native/Cargo.toml "${profile[@]}" \
+      --no-default-features --features "$features" --target-dir "$dir"
     seconds=$(echo "$(date +%s.%N) - $start" | bc)
     built="$dir/release/librustls_sockets.so"
+    [ -n "$quick" ] && seconds="(not timed in quick mode)"
   else
     seconds="(not timed in quick mode)"
     built="native/target/$provider/release/librustls_sockets.so"
     [ -f "$built" ] || bash scripts/build-rustls-ffi.sh --provider "$provider" >/dev/null
   fi
   strip -o "$dir/stripped.so" "$built"
-  printf '%-10s stripped %6d KiB, clean build %s s on %s cores\n' "$provider" \
+  printf '%-16s stripped %6d KiB, clean build %s s on %s cores\n' "$build" \
     $(( $(stat -c %s "$dir/stripped.so") / 1024 )) "$seconds" "$(nproc)"
   rm -rf "$dir"
 done
-# The default library again (the ring build above must not be what tests load).
+# The default library again (the builds above must not be what tests load).
 bash scripts/build-rustls-ffi.sh >/dev/null

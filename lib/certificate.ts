@@ -10,6 +10,8 @@ import { fromUtf8, INSUFFICIENT_SIZE, native, type NativeLibrary, OK, outCell } 
 import type { CertificateSummary, HandshakeInfo } from "./types.ts";
 
 const PIN_FORM = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
+/** The library's own result for a feature its build left out (`--minimal`). */
+const NOT_SUPPORTED_RESULT = 7013;
 
 function copyOut(
   call: (buf: Uint8Array, n: BigUint64Array) => number,
@@ -21,6 +23,12 @@ function copyOut(
   if (result === INSUFFICIENT_SIZE) {
     buf = new Uint8Array(Number(n[0]));
     result = call(buf, n);
+  }
+  if (result === NOT_SUPPORTED_RESULT) {
+    throw new TlsError(
+      "NOT_SUPPORTED",
+      `${what}: this native library was built --minimal, without the certificate parser`,
+    );
   }
   if (result !== OK) throw new TlsError("CERT_INVALID", `${what}: not a valid X.509 certificate`);
   return buf.subarray(0, Number(n[0]));
@@ -70,7 +78,8 @@ export function checkPins(lib: NativeLibrary, info: HandshakeInfo, pins: string[
 /**
  * Summarises a DER certificate (e.g. one of `HandshakeInfo.peerCertificates`):
  * names, validity, serial, fingerprints, key type. Rejects with
- * `CERT_INVALID` for bytes that are not a certificate.
+ * `CERT_INVALID` for bytes that are not a certificate, and `NOT_SUPPORTED`
+ * with a library built `--minimal`.
  */
 export async function describeCertificate(der: Uint8Array): Promise<CertificateSummary> {
   const lib = await native();

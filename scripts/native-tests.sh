@@ -9,7 +9,7 @@ command -v valgrind >/dev/null || { echo "native-tests: valgrind is required (ap
 provider="$(cat "$root/native/build/provider" 2>/dev/null || echo aws-lc-rs)"
 target_dir="$root/native/target/$provider"
 binary=$(cargo test --release --locked --quiet --no-run --manifest-path "$root/native/Cargo.toml" \
-  --no-default-features --features "$provider" --target-dir "$target_dir" --message-format=json 2>/dev/null |
+  --no-default-features --features "$provider,describe" --target-dir "$target_dir" --message-format=json 2>/dev/null |
   python3 -c 'import json, sys
 for line in sys.stdin:
     try:

@@ -13,7 +13,6 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 use rustls_ffi::verifier::rustls_server_cert_verifier;
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::certificate::{json_list, json_string};
 use crate::raw::{self, Conn};
@@ -24,22 +23,21 @@ struct Recording {
     inner: Arc<dyn ServerCertVerifier>,
 }
 
-/// `{"subject":…,"issuer":…,"notBefore":secs,"notAfter":secs}` of a DER certificate.
+/// `{"subject":…,"issuer":…,"notBefore":secs,"notAfter":secs}` of a DER
+/// certificate (`{"subject":null}` when it cannot be read, or in a build
+/// without the `describe` feature).
 fn certificate_json(out: &mut String, der: &[u8]) {
-    match X509Certificate::from_der(der) {
-        Ok((_, cert)) => {
-            out.push_str("{\"subject\":");
-            json_string(out, &cert.subject().to_string());
-            out.push_str(",\"issuer\":");
-            json_string(out, &cert.issuer().to_string());
-            out.push_str(&format!(
-                ",\"notBefore\":{},\"notAfter\":{}}}",
-                cert.validity().not_before.timestamp(),
-                cert.validity().not_after.timestamp()
-            ));
-        }
-        Err(_) => out.push_str("{\"subject\":null}"),
+    #[cfg(feature = "describe")]
+    if let Some((subject, issuer, not_before, not_after)) = crate::describe::validity(der) {
+        out.push_str("{\"subject\":");
+        json_string(out, &subject);
+        out.push_str(",\"issuer\":");
+        json_string(out, &issuer);
+        out.push_str(&format!(",\"notBefore\":{not_before},\"notAfter\":{not_after}}}"));
+        return;
     }
+    let _ = der;
+    out.push_str("{\"subject\":null}");
 }
 
 fn failure_json(
