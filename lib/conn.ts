@@ -233,13 +233,11 @@ export class TlsConn implements AsyncDisposable {
   }
 
   /**
-   * Derives keying material from the session (RFC 5705 exporter in its TLS
-   * 1.3 form, RFC 8446 §7.5): both ends get the same `length` bytes for the
-   * same `label` and `context`. The basis of RFC 9266 `tls-exporter` channel
+   * Derives keying material from the session (RFC 5705; its TLS 1.3 form,
+   * RFC 8446 §7.5): both ends get the same `length` bytes for the same
+   * `label` and `context`. The basis of RFC 9266 `tls-exporter` channel
    * binding (`label` `"EXPORTER-Channel-Binding"`, 32 bytes, no context).
-   * Needs a finished TLS 1.3 handshake: TLS 1.2 sessions throw
-   * `NOT_SUPPORTED` (rustls-ffi exposes nothing this library could derive
-   * the TLS 1.2 exporter from).
+   * Needs a finished handshake.
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
     this.#ensureOpen();
@@ -258,19 +256,17 @@ export class TlsConn implements AsyncDisposable {
     if (context !== undefined && !(context instanceof Uint8Array)) {
       throw new TlsError("INVALID_CONFIG", "context must be a Uint8Array");
     }
-    if (this.#info.protocol !== "TLSv1.3") {
-      throw new TlsError(
-        "NOT_SUPPORTED",
-        "exportKeyingMaterial is only available on TLS 1.3 connections (this one is TLS 1.2)",
-      );
-    }
     const out = this.#live.exportKeyingMaterial(
       length,
       new TextEncoder().encode(label),
       context,
     );
     if (out === null) {
-      throw new TlsError("INTERNAL", "the session's exporter secret was not captured");
+      throw new TlsError(
+        "NOT_SUPPORTED",
+        "the session's exporter secrets are not known (a TLS 1.2 server random the library " +
+          "did not see, e.g. after STARTTLS bytes handed over with unread())",
+      );
     }
     return out;
   }

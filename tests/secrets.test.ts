@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { acceptTls, connectTls, startTls, type StreamPair, type TlsClientOptions } from "../mod.ts";
+import {
+  acceptTls,
+  connectTls,
+  listenTls,
+  startTls,
+  type StreamPair,
+  type TlsClientOptions,
+} from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { readAll, rejectsWithCode, text } from "./helpers/io.ts";
 import { openSslServer, runTool } from "./helpers/peers.ts";
@@ -182,49 +189,98 @@ async function readReport(
 const hex = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
-test("exportKeyingMaterial equals Node's exportKeyingMaterial (TLS 1.3)", async () => {
-  const node = await startNodeServer("TLSv1.3");
-  const conn = await connectTls({ hostname: "127.0.0.1", port: node.port, ...client });
-  assert.equal((await conn.handshake()).protocol, "TLSv1.3");
-  const theirs = await readReport(conn);
-  assert.equal(theirs.protocol, "TLSv1.3");
-  assert.equal(hex(conn.exportKeyingMaterial(32, "EXPORTER-Channel-Binding")), theirs.binding);
-  assert.equal(
-    hex(conn.exportKeyingMaterial(48, "EXPERIMENTAL rustls-sockets", text("ctx"))),
-    theirs.withContext,
-  );
-  assert.notEqual(
-    hex(conn.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", text("other"))),
-    theirs.binding,
-    "the context changes the output",
-  );
-  conn.close();
-  assert.equal(await node.done, 0);
+for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
+  test(`exportKeyingMaterial equals Node's exportKeyingMaterial (${version}, our client)`, async () => {
+    const node = await startNodeServer(version);
+    const conn = await connectTls({ hostname: "127.0.0.1", port: node.port, ...client });
+    assert.equal((await conn.handshake()).protocol, version);
+    const theirs = await readReport(conn);
+    assert.equal(theirs.protocol, version);
+    assert.equal(hex(conn.exportKeyingMaterial(32, "EXPORTER-Channel-Binding")), theirs.binding);
+    assert.equal(
+      hex(conn.exportKeyingMaterial(48, "EXPERIMENTAL rustls-sockets", text("ctx"))),
+      theirs.withContext,
+    );
+    assert.notEqual(
+      hex(conn.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", text("other"))),
+      theirs.binding,
+      "the context changes the output",
+    );
+    conn.close();
+    assert.equal(await node.done, 0);
+  });
+
+  test(`exportKeyingMaterial equals Node's (${version}, our server, Node's client)`, async () => {
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      ...serverIdentity,
+      maxVersion: version,
+    });
+    try {
+      const served = listener.accept().then(async (conn) => {
+        await conn.handshake();
+        const ours = {
+          binding: hex(conn.exportKeyingMaterial(32, "EXPORTER-Channel-Binding")),
+          withContext: hex(
+            conn.exportKeyingMaterial(48, "EXPERIMENTAL rustls-sockets", text("ctx")),
+          ),
+        };
+        await conn.write(text("go"));
+        await conn.closeWrite();
+        await readAll(conn).catch(() => {});
+        conn.close();
+        return ours;
+      });
+      const result = await runTool("node", [
+        "-e",
+        nodeClient,
+        String(listener.addr.port),
+        p.ca.certPath,
+        version,
+      ], "");
+      const theirs = JSON.parse(result.stdout.trim() || "{}");
+      assert.equal(theirs.protocol, version, result.stderr);
+      assert.deepEqual(await served, { binding: theirs.binding, withContext: theirs.withContext });
+    } finally {
+      listener.close();
+    }
+  });
+}
+
+const nodeClient = `
+const tls = require("node:tls");
+const fs = require("node:fs");
+const [port, ca, max] = process.argv.slice(1);
+const socket = tls.connect({ host: "127.0.0.1", port: Number(port), ca: fs.readFileSync(ca), servername: "localhost", maxVersion: max }, () => {
+  console.log(JSON.stringify({
+    protocol: socket.getProtocol(),
+    binding: socket.exportKeyingMaterial(32, "EXPORTER-Channel-Binding").toString("hex"),
+    withContext: socket.exportKeyingMaterial(48, "EXPERIMENTAL rustls-sockets", Buffer.from("ctx")).toString("hex"),
+  }));
+  socket.on("data", () => {});
+  socket.on("end", () => socket.end());
 });
+socket.on("error", (e) => { console.error(String(e)); process.exit(1); });
+`;
 
-test("exportKeyingMaterial: equal on both ends of the module, any transport; TLS 1.2 is NOT_SUPPORTED", async () => {
-  const aToB = new TransformStream<Uint8Array, Uint8Array>();
-  const bToA = new TransformStream<Uint8Array, Uint8Array>();
-  const [a, b] = await Promise.all([
-    startTls({ readable: bToA.readable, writable: aToB.writable } as StreamPair, client),
-    acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, serverIdentity),
-  ]);
-  await b.handshake();
-  assert.deepEqual(a.exportKeyingMaterial(64, "label"), b.exportKeyingMaterial(64, "label"));
-  assert.throws(() => a.exportKeyingMaterial(0, "label"), /length/);
-  a.close();
-  b.close();
-
-  const node = await startNodeServer("TLSv1.2");
-  const old = await connectTls({ hostname: "127.0.0.1", port: node.port, ...client });
-  assert.equal((await old.handshake()).protocol, "TLSv1.2");
-  assert.throws(
-    () => old.exportKeyingMaterial(32, "EXPORTER-Channel-Binding"),
-    (error: Error & { code?: string }) => error.code === "NOT_SUPPORTED",
-  );
-  await readReport(old);
-  old.close();
-  await node.done;
+test("exportKeyingMaterial: equal on both ends of the module, any transport, TLS 1.2 and 1.3", async () => {
+  for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
+    const aToB = new TransformStream<Uint8Array, Uint8Array>();
+    const bToA = new TransformStream<Uint8Array, Uint8Array>();
+    const [a, b] = await Promise.all([
+      startTls({ readable: bToA.readable, writable: aToB.writable } as StreamPair, {
+        ...client,
+        maxVersion,
+      }),
+      acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, serverIdentity),
+    ]);
+    assert.equal((await b.handshake()).protocol, maxVersion);
+    assert.deepEqual(a.exportKeyingMaterial(64, "label"), b.exportKeyingMaterial(64, "label"));
+    assert.throws(() => a.exportKeyingMaterial(0, "label"), /length/);
+    a.close();
+    b.close();
+  }
   await rejectsWithCode(
     connectTls({ port: 1, ...client, keyLog: "file" as never }),
     "INVALID_CONFIG",

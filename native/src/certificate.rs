@@ -2,7 +2,6 @@
 //! validity, serial, key type) and its SubjectPublicKeyInfo for key pinning,
 //! parsed with the `x509-parser` crate (no hand-written DER walking).
 
-
 use crate::raw;
 use crate::{boundary, RESULT_PANIC};
 

@@ -88,7 +88,6 @@ pub(crate) fn describe(der: &[u8]) -> Option<String> {
     Some(out)
 }
 
-
 /// `(subject, issuer, notBefore, notAfter)` of a DER certificate (UNIX seconds).
 pub(crate) fn validity(der: &[u8]) -> Option<(String, String, i64, i64)> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;

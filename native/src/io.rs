@@ -10,7 +10,8 @@
 use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
-use crate::raw::{self, Conn, Cursor, Sink};
+use crate::raw::{self, sys, Conn, Cursor, Sink};
+use crate::secrets::Taps;
 use crate::{
     boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
 };
@@ -65,20 +66,53 @@ pub(crate) trait Wire {
     /// Writes pending records until none are left (`Ok(true)`) or the wire
     /// is full (`Ok(false)`); another errno on failure.
     fn flush(&mut self, conn: Conn) -> Result<bool, c_int>;
+    /// Where the taps looking for the server random go while handshaking.
+    fn taps(&mut self) -> &mut Option<Taps>;
 }
 
 /// A non-blocking socket.
-pub(crate) struct FdWire(pub c_int);
+pub(crate) struct FdWire {
+    fd: c_int,
+    taps: Option<Taps>,
+}
+
+impl FdWire {
+    /// The socket `fd`.
+    pub(crate) fn new(fd: c_int) -> Self {
+        FdWire { fd, taps: None }
+    }
+}
+
+/// How many bytes a tapped read looks at first (rustls reads at most this much at once).
+const PEEK_SIZE: usize = 18 * 1024;
 
 impl Wire for FdWire {
     fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
+        // While the server random is unknown, peek at what rustls is about to read.
+        let mut peeked = Vec::new();
+        if let Some(tap) = self.taps.as_ref().map(|t| &t.incoming) {
+            if !tap.done() {
+                peeked.resize(PEEK_SIZE, 0);
+                let got = sys::peek(self.fd, &mut peeked);
+                peeked.truncate(got.max(0) as usize);
+            }
+        }
         let mut n = 0usize;
+        let mut fd_cell = self.fd;
         let rc = conn_api::rustls_connection_read_tls(
             conn,
             Some(raw::read_fd_callback),
-            raw::userdata(&mut self.0),
+            raw::userdata(&mut fd_cell),
             &mut n,
         );
+        if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
+            if !tap.done() && rc.0 == 0 {
+                tap.feed(&peeked[..n.min(peeked.len())]);
+                if n > peeked.len() {
+                    tap.fail(); // more arrived than was seen: the stream view is lost
+                }
+            }
+        }
         if rc.0 == 0 {
             Ok(n)
         } else {
@@ -87,12 +121,20 @@ impl Wire for FdWire {
     }
 
     fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
+        let mut out = raw::FdOut {
+            fd: self.fd,
+            tap: self
+                .taps
+                .as_mut()
+                .map(|t| &mut t.outgoing)
+                .filter(|t| !t.done()),
+        };
         while conn_api::rustls_connection_wants_write(conn) {
             let mut sent = 0usize;
             let rc = conn_api::rustls_connection_write_tls_vectored(
                 conn,
                 Some(raw::writev_fd_callback),
-                raw::userdata(&mut self.0),
+                raw::userdata(&mut out),
                 &mut sent,
             );
             match rc.0 {
@@ -104,6 +146,10 @@ impl Wire for FdWire {
         }
         Ok(true)
     }
+
+    fn taps(&mut self) -> &mut Option<Taps> {
+        &mut self.taps
+    }
 }
 
 /// Ciphertext in caller memory: records are read from `input` (end of
@@ -113,6 +159,7 @@ pub(crate) struct BufWire<'a> {
     pub input: Cursor<'a>,
     pub eof: bool,
     pub output: Sink<'a>,
+    taps: Option<Taps>,
 }
 
 impl<'a> BufWire<'a> {
@@ -128,6 +175,7 @@ impl<'a> BufWire<'a> {
                 data: output,
                 pos: 0,
             },
+            taps: None,
         }
     }
 }
@@ -137,6 +185,7 @@ impl Wire for BufWire<'_> {
         if self.input.pos == self.input.data.len() && !self.eof {
             return Err(libc::EAGAIN);
         }
+        let start = self.input.pos;
         let mut n = 0usize;
         let rc = conn_api::rustls_connection_read_tls(
             conn,
@@ -144,6 +193,9 @@ impl Wire for BufWire<'_> {
             raw::userdata(&mut self.input),
             &mut n,
         );
+        if let Some(taps) = self.taps.as_mut() {
+            taps.incoming.feed(&self.input.data[start..self.input.pos]);
+        }
         if rc.0 == 0 {
             Ok(n)
         } else {
@@ -153,6 +205,7 @@ impl Wire for BufWire<'_> {
 
     fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
         while conn_api::rustls_connection_wants_write(conn) {
+            let start = self.output.pos;
             let mut n = 0usize;
             let rc = conn_api::rustls_connection_write_tls(
                 conn,
@@ -160,6 +213,10 @@ impl Wire for BufWire<'_> {
                 raw::userdata(&mut self.output),
                 &mut n,
             );
+            if let Some(taps) = self.taps.as_mut() {
+                taps.outgoing
+                    .feed(&self.output.data[start..self.output.pos]);
+            }
             match rc.0 {
                 0 if n > 0 => {}
                 0 | libc::EAGAIN => return Ok(false),
@@ -167,6 +224,10 @@ impl Wire for BufWire<'_> {
             }
         }
         Ok(true)
+    }
+
+    fn taps(&mut self) -> &mut Option<Taps> {
+        &mut self.taps
     }
 }
 
@@ -192,7 +253,12 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
             return RESULT_NULL_PARAMETER;
         }
         let mut block = State::default();
-        let rc = recv(conn, &mut FdWire(fd), raw::bytes_mut(buf, cap), &mut block);
+        let rc = recv(
+            conn,
+            &mut FdWire::new(fd),
+            raw::bytes_mut(buf, cap),
+            &mut block,
+        );
         store_state(state, &block);
         rc
     })
@@ -202,6 +268,13 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
 pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     // Secrets rustls derives while processing records belong to this connection.
     let _scope = crate::secrets::scope(conn);
+    *wire.taps() = crate::secrets::begin_tap(conn);
+    let rc = recv_inner(conn, wire, out, state);
+    crate::secrets::end_tap(conn, wire.taps().take());
+    rc
+}
+
+fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     {
         let mut total = 0usize;
         let mut flags = 0u32;
@@ -302,7 +375,7 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
             return RESULT_NULL_PARAMETER;
         }
         let mut block = State::default();
-        let rc = send(conn, &mut FdWire(fd), raw::bytes(buf, len), &mut block);
+        let rc = send(conn, &mut FdWire::new(fd), raw::bytes(buf, len), &mut block);
         store_state(state, &block);
         rc
     })
@@ -311,6 +384,13 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
 /// See [`rustls_sockets_connection_send_fd`].
 pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
     let _scope = crate::secrets::scope(conn);
+    *wire.taps() = crate::secrets::begin_tap(conn);
+    let rc = send_inner(conn, wire, data, state);
+    crate::secrets::end_tap(conn, wire.taps().take());
+    rc
+}
+
+fn send_inner(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
     {
         let mut accepted = 0usize;
         let mut flags = 0u32;

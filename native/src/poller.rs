@@ -182,12 +182,12 @@ fn run(job: Job) -> Event {
     match job.work {
         Work::Recv(conn, fd) => {
             let mut state = crate::io::State::default();
-            let rc = crate::io::recv(conn.0, &mut crate::io::FdWire(fd), &mut [], &mut state);
+            let rc = crate::io::recv(conn.0, &mut crate::io::FdWire::new(fd), &mut [], &mut state);
             done(rc, state[0], state[1], state[2])
         }
         Work::Send(conn, fd) => {
             let mut state = crate::io::State::default();
-            let rc = crate::io::send(conn.0, &mut crate::io::FdWire(fd), &[], &mut state);
+            let rc = crate::io::send(conn.0, &mut crate::io::FdWire::new(fd), &[], &mut state);
             done(rc, state[0], state[1], state[2])
         }
         Work::RecvBuf(conn, input, eof) => {

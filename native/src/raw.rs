@@ -98,17 +98,23 @@ pub(crate) unsafe extern "C" fn read_fd_callback(
     rustls_io_result(0)
 }
 
+/// What [`writev_fd_callback`] writes to: a socket, and optionally a tap that
+/// sees the bytes sent (see [`crate::secrets::HelloTap`]).
+pub(crate) struct FdOut<'a> {
+    pub fd: c_int,
+    pub tap: Option<&'a mut crate::secrets::HelloTap>,
+}
+
 /// The `rustls_write_vectored_callback` used by [`crate::io`]: one `writev(2)`
-/// of every pending record; `userdata` is a `*const c_int` fd.
+/// of every pending record; `userdata` is a `*mut FdOut`.
 pub(crate) unsafe extern "C" fn writev_fd_callback(
     userdata: *mut c_void,
     iov: *const rustls_iovec,
     count: usize,
     out_n: *mut usize,
 ) -> rustls_io_result {
-    // SAFETY: rustls-ffi passes back the `&c_int` we gave it. `rustls_iovec` is
-    // documented to have the layout of POSIX `struct iovec`, and `iov` holds `count` of them.
-    let fd = unsafe { *(userdata as *const c_int) };
+    // SAFETY: rustls-ffi passes back the `&mut FdOut` we gave it for this call only.
+    let out = unsafe { &mut *(userdata as *mut FdOut<'_>) };
     let count = count.min(1024); // IOV_MAX on Linux
                                  // sendmsg with MSG_NOSIGNAL: a closed peer is EPIPE, never SIGPIPE.
                                  // Non-sockets (pipes) fall back to writev.
@@ -117,13 +123,27 @@ pub(crate) unsafe extern "C" fn writev_fd_callback(
     msg.msg_iov = iov as *mut libc::iovec;
     msg.msg_iovlen = count as _;
     // SAFETY: `msg` points at the `count` iovecs rustls-ffi gave us, valid for this call.
-    let mut sent = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    // `rustls_iovec` is documented to have the layout of POSIX `struct iovec`.
+    let mut sent = unsafe { libc::sendmsg(out.fd, &msg, libc::MSG_NOSIGNAL) };
     if sent < 0 && errno() == libc::ENOTSOCK {
         // SAFETY: as above.
-        sent = unsafe { libc::writev(fd, iov as *const libc::iovec, count as c_int) };
+        sent = unsafe { libc::writev(out.fd, iov as *const libc::iovec, count as c_int) };
     }
     if sent < 0 {
         return rustls_io_result(errno());
+    }
+    if let Some(tap) = out.tap.as_deref_mut() {
+        let mut left = sent as usize;
+        for i in 0..count {
+            if left == 0 || tap.done() {
+                break;
+            }
+            // SAFETY: `iov` holds `count` valid iovecs (see above).
+            let v = unsafe { &*(iov as *const libc::iovec).add(i) };
+            let take = v.iov_len.min(left);
+            tap.feed(bytes(v.iov_base as *const u8, take));
+            left -= take;
+        }
     }
     put(out_n, sent as usize);
     rustls_io_result(0)
@@ -304,6 +324,19 @@ pub(crate) mod sys {
     pub fn as_unix(storage: &mut libc::sockaddr_storage) -> &mut libc::sockaddr_un {
         // SAFETY: sockaddr_storage is large and aligned enough for any sockaddr.
         unsafe { &mut *(storage as *mut _ as *mut libc::sockaddr_un) }
+    }
+
+    /// `recv(2)` with `MSG_PEEK`: the next bytes of a socket, left in it.
+    pub fn peek(fd: c_int, buf: &mut [u8]) -> isize {
+        // SAFETY: `buf` is a valid writable slice.
+        unsafe {
+            libc::recv(
+                fd,
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        }
     }
 
     /// `shutdown(2)`.

@@ -26,6 +26,119 @@ use crate::{
 };
 
 const EXPORTER_LABEL: &str = "EXPORTER_SECRET";
+/// TLS 1.2's key log label: the line's secret is the master secret.
+const MASTER_SECRET_LABEL: &str = "CLIENT_RANDOM";
+
+/// Finds the server random in one direction of a connection's byte stream:
+/// the 32 bytes after the version in the first handshake message, when that
+/// is a ServerHello (RFC 5246 §7.4.1.3). rustls-ffi does not expose it, and
+/// the TLS 1.2 exporter (RFC 5705) needs it.
+#[derive(Default)]
+pub(crate) struct HelloTap {
+    header: [u8; 5],
+    have_header: usize,
+    left_in_record: usize,
+    handshake: Vec<u8>,
+    done: bool,
+}
+
+impl HelloTap {
+    /// Whether more bytes would tell nothing new.
+    pub(crate) fn done(&self) -> bool {
+        self.done
+    }
+
+    /// Gives up (bytes were missed).
+    pub(crate) fn fail(&mut self) {
+        self.done = true;
+        self.handshake.clear();
+    }
+
+    /// Looks at the next bytes of the stream.
+    pub(crate) fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && !self.done {
+            if self.have_header < 5 {
+                let take = (5 - self.have_header).min(data.len());
+                self.header[self.have_header..self.have_header + take]
+                    .copy_from_slice(&data[..take]);
+                self.have_header += take;
+                data = &data[take..];
+                if self.have_header == 5 {
+                    self.left_in_record =
+                        u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
+                }
+                continue;
+            }
+            let take = self.left_in_record.min(data.len());
+            if self.header[0] == 22 && take > 0 {
+                let want = 38 - self.handshake.len();
+                self.handshake.extend_from_slice(&data[..take.min(want)]);
+                if self.handshake[0] != 2 || self.handshake.len() == 38 {
+                    // Not a ServerHello (this is the client's direction), or complete.
+                    self.done = true;
+                }
+            }
+            self.left_in_record -= take;
+            data = &data[take..];
+            if self.left_in_record == 0 {
+                self.have_header = 0;
+            }
+        }
+    }
+
+    /// The server random, once seen.
+    pub(crate) fn server_random(&self) -> Option<[u8; 32]> {
+        if self.handshake.len() == 38 && self.handshake[0] == 2 {
+            self.handshake[6..38].try_into().ok()
+        } else {
+            None
+        }
+    }
+}
+
+/// The two directions of a handshaking connection.
+#[derive(Default)]
+pub(crate) struct Taps {
+    pub(crate) incoming: HelloTap,
+    pub(crate) outgoing: HelloTap,
+}
+
+static TAPS: LazyLock<Mutex<HashMap<usize, Taps>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static SERVER_RANDOMS: LazyLock<Mutex<HashMap<usize, [u8; 32]>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The taps of `conn` while it handshakes and its server random is unknown.
+pub(crate) fn begin_tap(conn: Conn) -> Option<Taps> {
+    if !conn_api::rustls_connection_is_handshaking(conn) {
+        return None;
+    }
+    let key = conn as usize;
+    if SERVER_RANDOMS.lock().ok()?.contains_key(&key) {
+        return None;
+    }
+    Some(TAPS.lock().ok()?.remove(&key).unwrap_or_default())
+}
+
+/// Keeps what the taps saw: the server random once found, else the taps.
+pub(crate) fn end_tap(conn: Conn, taps: Option<Taps>) {
+    let Some(taps) = taps else {
+        return;
+    };
+    let key = conn as usize;
+    if let Some(random) = taps
+        .incoming
+        .server_random()
+        .or(taps.outgoing.server_random())
+    {
+        if let Ok(mut map) = SERVER_RANDOMS.lock() {
+            map.insert(key, random);
+        }
+    } else if !(taps.incoming.done() && taps.outgoing.done()) {
+        if let Ok(mut map) = TAPS.lock() {
+            map.insert(key, taps);
+        }
+    }
+}
 
 struct Secret {
     label: String,
@@ -92,6 +205,12 @@ pub(crate) fn forget<T>(key: *const T) {
     if let Ok(mut map) = FAILURES.lock() {
         map.remove(&(key as usize));
     }
+    if let Ok(mut map) = TAPS.lock() {
+        map.remove(&(key as usize));
+    }
+    if let Ok(mut map) = SERVER_RANDOMS.lock() {
+        map.remove(&(key as usize));
+    }
 }
 
 /// Files what was logged under `from` under `to` (an accepted hello became a connection).
@@ -139,7 +258,8 @@ unsafe extern "C" fn log_everything(_label: rustls_str) -> libc::c_int {
 }
 
 unsafe extern "C" fn log_exporter_only(label: rustls_str) -> libc::c_int {
-    (raw::rustls_str_bytes(&label) == EXPORTER_LABEL.as_bytes()) as libc::c_int
+    let label = raw::rustls_str_bytes(&label);
+    (label == EXPORTER_LABEL.as_bytes() || label == MASTER_SECRET_LABEL.as_bytes()) as libc::c_int
 }
 
 fn callbacks(
@@ -158,7 +278,7 @@ fn callbacks(
 
 /// Makes connections of this client configuration file their secrets for
 /// this library: every label when `all` is non-zero (a key log), else only
-/// the TLS 1.3 exporter secret.
+/// what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master secret).
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_capture_secrets(
     builder: *mut rustls_client_config_builder,
@@ -223,22 +343,19 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
                 return RESULT_INSUFFICIENT_SIZE;
             }
             list.iter_mut().for_each(|s| s.taken = true);
-            // Only the exporter secret is still needed.
-            list.retain(|s| s.label == EXPORTER_LABEL);
+            // Only the exporter's secrets are still needed.
+            list.retain(|s| s.label == EXPORTER_LABEL || s.label == MASTER_SECRET_LABEL);
         }
         raw::copy_out(text.as_bytes(), buf, cap, out_n)
     })
 }
 
-fn tls13_suite(id: u16) -> Option<&'static rustls::Tls13CipherSuite> {
+fn suite(id: u16) -> Option<SupportedCipherSuite> {
     #[cfg(feature = "aws-lc-rs")]
     let all = rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES;
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
     let all = rustls::crypto::ring::ALL_CIPHER_SUITES;
-    all.iter().find_map(|s| match s {
-        SupportedCipherSuite::Tls13(t) if u16::from(t.common.suite) == id => Some(*t),
-        _ => None,
-    })
+    all.iter().copied().find(|s| u16::from(s.suite()) == id)
 }
 
 /// HKDF-Expand-Label (RFC 8446 §7.1) into `out`.
@@ -255,13 +372,14 @@ fn expand_label(
     expander.expand_slice(&info, out).is_ok()
 }
 
-/// Exporter keying material (RFC 8446 §7.5, the TLS 1.3 form of RFC 5705)
-/// of a TLS 1.3 connection whose configuration captures secrets: `len`
-/// bytes into `out` for `label` and, when `has_context` is non-zero,
-/// `context`. `RUSTLS_RESULT_NOT_FOUND` when no exporter secret was filed
-/// (TLS 1.2, handshake not finished, or capture off);
-/// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes or more than
-/// 255 hash lengths of output.
+/// Exporter keying material of a connection whose configuration captures
+/// secrets: `len` bytes into `out` for `label` and, when `has_context` is
+/// non-zero, `context`. TLS 1.3: RFC 8446 §7.5 from the exporter secret.
+/// TLS 1.2: RFC 5705, the PRF over the master secret and both randoms.
+/// `RUSTLS_RESULT_NOT_FOUND` when a secret is missing (handshake not
+/// finished, capture off, or the server random was not seen);
+/// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
+/// over 65535 bytes or too much output.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn rustls_sockets_connection_export_keying_material(
@@ -279,52 +397,99 @@ pub extern "C" fn rustls_sockets_connection_export_keying_material(
             return RESULT_NULL_PARAMETER;
         }
         let label = raw::bytes(label, label_len);
-        if label.len() > 249 || len > u16::MAX as usize {
-            return RESULT_INVALID_PARAMETER;
-        }
-        let Some(suite) = tls13_suite(conn_api::rustls_connection_get_negotiated_ciphersuite(conn))
-        else {
-            return RESULT_NOT_FOUND;
-        };
-        let secret = {
-            let Ok(map) = SECRETS.lock() else {
-                return RESULT_PANIC;
-            };
-            let found = map
-                .get(&(conn as usize))
-                .and_then(|list| list.iter().find(|s| s.label == EXPORTER_LABEL));
-            match found {
-                Some(s) => OkmBlock::new(&s.secret),
-                None => return RESULT_NOT_FOUND,
-            }
-        };
-        // RFC 8446 §7.5: both with and without a context, Hash(context) (empty
-        // when absent) goes into the second expansion.
-        let _ = has_context;
         let context = raw::bytes(context, context_len);
-        let hash = suite.common.hash_provider;
-        let hkdf = suite.hkdf_provider;
-        let mut derived = vec![0u8; hash.output_len()];
-        let expander = hkdf.expander_for_okm(&secret);
-        if !expand_label(
-            expander.as_ref(),
-            label,
-            hash.hash(&[]).as_ref(),
-            &mut derived,
-        ) {
+        if label.len() > 249 || len > u16::MAX as usize || context.len() > u16::MAX as usize {
             return RESULT_INVALID_PARAMETER;
         }
-        let expander = hkdf.expander_for_okm(&OkmBlock::new(&derived));
-        derived.iter_mut().for_each(|b| *b = 0);
         let out = raw::bytes_mut(out, len);
-        if !expand_label(
-            expander.as_ref(),
-            b"exporter",
-            hash.hash(context).as_ref(),
-            out,
-        ) {
-            return RESULT_INVALID_PARAMETER;
+        match suite(conn_api::rustls_connection_get_negotiated_ciphersuite(conn)) {
+            Some(SupportedCipherSuite::Tls13(suite)) => export13(conn, suite, out, label, context),
+            Some(SupportedCipherSuite::Tls12(suite)) => export12(
+                conn,
+                suite,
+                out,
+                label,
+                (has_context != 0).then_some(context),
+            ),
+            None => RESULT_NOT_FOUND,
         }
-        RESULT_OK
     })
+}
+
+/// The client random and secret filed for `conn` under `label`.
+fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    let map = SECRETS.lock().ok()?;
+    let found = map
+        .get(&(conn as usize))?
+        .iter()
+        .find(|s| s.label == label)?;
+    Some((found.client_random.clone(), found.secret.clone()))
+}
+
+fn export13(
+    conn: Conn,
+    suite: &rustls::Tls13CipherSuite,
+    out: &mut [u8],
+    label: &[u8],
+    context: &[u8],
+) -> u32 {
+    let Some((_, mut secret)) = secret_of(conn, EXPORTER_LABEL) else {
+        return RESULT_NOT_FOUND;
+    };
+    // RFC 8446 §7.5: with or without a context, Hash(context) (empty when absent).
+    let hash = suite.common.hash_provider;
+    let hkdf = suite.hkdf_provider;
+    let mut derived = vec![0u8; hash.output_len()];
+    let expander = hkdf.expander_for_okm(&OkmBlock::new(&secret));
+    secret.iter_mut().for_each(|b| *b = 0);
+    if !expand_label(
+        expander.as_ref(),
+        label,
+        hash.hash(&[]).as_ref(),
+        &mut derived,
+    ) {
+        return RESULT_INVALID_PARAMETER;
+    }
+    let expander = hkdf.expander_for_okm(&OkmBlock::new(&derived));
+    derived.iter_mut().for_each(|b| *b = 0);
+    if !expand_label(
+        expander.as_ref(),
+        b"exporter",
+        hash.hash(context).as_ref(),
+        out,
+    ) {
+        return RESULT_INVALID_PARAMETER;
+    }
+    RESULT_OK
+}
+
+fn export12(
+    conn: Conn,
+    suite: &rustls::Tls12CipherSuite,
+    out: &mut [u8],
+    label: &[u8],
+    context: Option<&[u8]>,
+) -> u32 {
+    let Some((client_random, mut master_secret)) = secret_of(conn, MASTER_SECRET_LABEL) else {
+        return RESULT_NOT_FOUND;
+    };
+    let server_random = match SERVER_RANDOMS.lock() {
+        Ok(map) => match map.get(&(conn as usize)) {
+            Some(random) => *random,
+            None => return RESULT_NOT_FOUND,
+        },
+        Err(_) => return RESULT_PANIC,
+    };
+    // RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ length + context]).
+    let mut seed = client_random;
+    seed.extend_from_slice(&server_random);
+    if let Some(context) = context {
+        seed.extend_from_slice(&(context.len() as u16).to_be_bytes());
+        seed.extend_from_slice(context);
+    }
+    suite
+        .prf_provider
+        .for_secret(out, &master_secret, label, &seed);
+    master_secret.iter_mut().for_each(|b| *b = 0);
+    RESULT_OK
 }

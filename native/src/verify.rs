@@ -33,7 +33,9 @@ fn certificate_json(out: &mut String, der: &[u8]) {
         json_string(out, &subject);
         out.push_str(",\"issuer\":");
         json_string(out, &issuer);
-        out.push_str(&format!(",\"notBefore\":{not_before},\"notAfter\":{not_after}}}"));
+        out.push_str(&format!(
+            ",\"notBefore\":{not_before},\"notAfter\":{not_after}}}"
+        ));
         return;
     }
     let _ = der;
