@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-for tool in openssl go gnutls-cli curl python3 valgrind /usr/sbin/nginx; do
+for tool in openssl go gnutls-cli curl python3 node valgrind /usr/sbin/nginx; do
   command -v "$tool" >/dev/null || { echo "test: '$tool' is needed as a TLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
