@@ -19,6 +19,7 @@ export { connectTls } from "./lib/connect.ts";
 export { TlsConn } from "./lib/conn.ts";
 export type { OperationOptions } from "./lib/conn.ts";
 export { listenTls, TlsListener } from "./lib/listener.ts";
+export { SocketListener } from "./lib/socket_listener.ts";
 export { acceptTls, startTls } from "./lib/starttls.ts";
 export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";
 export { connect, listen, PlainConn, PlainListener } from "./lib/plain.ts";

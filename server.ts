@@ -15,6 +15,7 @@
  * @module
  */
 export { listenTls, TlsListener } from "./lib/listener.ts";
+export { SocketListener } from "./lib/socket_listener.ts";
 export { acceptTls } from "./lib/starttls.ts";
 export type { AcceptTlsOptions, TlsCarrier } from "./lib/starttls.ts";
 export { TlsConn } from "./lib/conn.ts";

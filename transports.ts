@@ -15,6 +15,7 @@
  * @module
  */
 export { connect, listen, PlainConn, PlainListener } from "./lib/plain.ts";
+export { SocketListener } from "./lib/socket_listener.ts";
 export type { ConnectOptions, ListenOptions } from "./lib/plain.ts";
 export { acceptTls, startTls } from "./lib/starttls.ts";
 export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";

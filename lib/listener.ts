@@ -18,6 +18,7 @@ import type { ListenTlsOptions, NetAddr, UnixAddr } from "./types.ts";
 /** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
 export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
   extends SocketListener<TlsConn, A> {
+  readonly #lib: NativeLibrary;
   readonly #setup: ServerSetup;
   readonly #handshakeTimeout: number | undefined;
   readonly #verifyPeer: ListenTlsOptions["verifyPeer"];
@@ -34,6 +35,7 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
     keyLog?: (line: string) => void,
   ) {
     super(lib, fd, path, () => setup.close());
+    this.#lib = lib;
     this.#setup = setup;
     this.#handshakeTimeout = handshakeTimeout;
     this.#verifyPeer = verifyPeer;
@@ -46,7 +48,7 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
    * delays the others).
    */
   protected wrap(fd: number): TlsConn {
-    const lib = this.lib;
+    const lib = this.#lib;
     const transport = new FdTransport(lib, fd);
     return new TlsConn(serverStarter(lib, transport, this.#setup), transport, {
       timeout: this.#handshakeTimeout,

@@ -263,14 +263,17 @@ export async function connect(options: ConnectOptions): Promise<PlainConn> {
 /** A listening plaintext socket whose connections can be upgraded with `acceptTls`. */
 export class PlainListener<A extends NetAddr | UnixAddr = NetAddr>
   extends SocketListener<PlainConn, A> {
+  readonly #lib: NativeLibrary;
+
   /** @internal Use {@link listen}. */
   constructor(lib: NativeLibrary, fd: number, path?: string) {
     super(lib, fd, path);
+    this.#lib = lib;
   }
 
   /** A plaintext connection on the accepted socket. */
   protected wrap(fd: number): PlainConn {
-    return new PlainConn(this.lib, fd);
+    return new PlainConn(this.#lib, fd);
   }
 }
 

@@ -33,8 +33,7 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
   implements AsyncIterable<C>, AsyncDisposable {
   /** The address it listens on (with the real port when `0` was asked for). */
   readonly addr: A;
-  /** The library the socket lives in. */
-  protected readonly lib: NativeLibrary;
+  readonly #lib: NativeLibrary;
   readonly #fd: number;
   readonly #watch: Watch;
   readonly #path: string | undefined;
@@ -46,7 +45,7 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
    * also when the listener is garbage collected unclosed.
    */
   protected constructor(lib: NativeLibrary, fd: number, path?: string, release?: () => void) {
-    this.lib = lib;
+    this.#lib = lib;
     this.#fd = fd;
     this.#path = path;
     this.#watch = readiness(lib).watch(fd);
@@ -70,7 +69,7 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
     const fdCell = new Int32Array(1);
     for (;;) {
       if (this.#closed) throw closedError("listener");
-      const errno = this.lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
+      const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
       if (errno === 0) return this.wrap(fdCell[0]);
       if (errno === EAGAIN) {
         await this.#watch.wait(READABLE);
@@ -103,7 +102,7 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
     this.#closed = true;
     droppedListeners.unregister(this);
     this.#watch.forget();
-    this.lib.symbols.rustls_sockets_socket_close(this.#fd);
+    this.#lib.symbols.rustls_sockets_socket_close(this.#fd);
     if (this.#path !== undefined) removeSocketFile(this.#path);
     this.onClose();
   }
