@@ -90,10 +90,19 @@ impl Wire for FdWire {
     fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
         // While the server random is unknown, peek at what rustls is about to read.
         let mut peeked = Vec::new();
-        if let Some(tap) = self.taps.as_ref().map(|t| &t.incoming) {
+        if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
             if !tap.done() {
                 peeked.resize(PEEK_SIZE, 0);
                 let got = sys::peek(self.fd, &mut peeked);
+                if got < 0 {
+                    match raw::errno() {
+                        libc::EAGAIN | libc::EINTR => {}
+                        // A pipe, say: no peeking, so no server random from this side.
+                        libc::ENOTSOCK => tap.fail(),
+                        // The peek took the socket's pending error (a reset): report it here.
+                        errno => return Err(errno),
+                    }
+                }
                 peeked.truncate(got.max(0) as usize);
             }
         }
