@@ -135,6 +135,23 @@ function nodeDuplex(socket: TLSSocket): Duplex {
   };
 }
 
+/** Handshakes every connection of `listener` in parallel (one byte when resumable), then closes it. */
+function serveAndClose(
+  listener: AsyncIterable<
+    { handshake(): Promise<unknown>; write(b: Uint8Array): Promise<unknown>; close(): void }
+  >,
+  resumable: boolean,
+): void {
+  (async () => {
+    for await (const conn of listener) {
+      conn.handshake()
+        .then(() => (resumable ? conn.write(new Uint8Array(1)) : 0))
+        .catch(() => {})
+        .finally(() => conn.close());
+    }
+  })().catch(() => {});
+}
+
 async function oursSide(suite?: Suite, resumable = false): Promise<Side> {
   const suites = suite ? [suite.rustls] : undefined;
   // The issue's handshake figures are X25519 (the built-ins' default); ours prefers X25519MLKEM768.
@@ -173,16 +190,7 @@ async function oursSide(suite?: Suite, resumable = false): Promise<Side> {
       if (resumable) await conn.write(new Uint8Array(1));
       return conn;
     },
-    serveAndClose(): void {
-      (async () => {
-        for await (const conn of listener) {
-          conn.handshake()
-            .then(() => (resumable ? conn.write(new Uint8Array(1)) : 0))
-            .catch(() => {})
-            .finally(() => conn.close());
-        }
-      })();
-    },
+    serveAndClose: () => serveAndClose(listener, resumable),
     close: () => listener.close(),
   };
 }
@@ -207,16 +215,7 @@ async function builtInSide(suite?: Suite, resumable = false): Promise<Side | und
         if (resumable) await conn.write(new Uint8Array(1));
         return conn;
       },
-      serveAndClose(): void {
-        (async () => {
-          for await (const conn of listener) {
-            conn.handshake()
-              .then(() => (resumable ? conn.write(new Uint8Array(1)) : 0))
-              .catch(() => {})
-              .finally(() => conn.close());
-          }
-        })().catch(() => {});
-      },
+      serveAndClose: () => serveAndClose(listener, resumable),
       close: () => listener.close(),
     };
   }
