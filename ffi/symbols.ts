@@ -374,11 +374,6 @@ export const SYMBOLS = {
     parameters: ["pointer", "pointer", "i32", "u32"],
     result: "i32",
   },
-  // int rustls_sockets_poller_submit_send(const rustls_sockets_poller *, rustls_connection *, int fd, u32 token)
-  rustls_sockets_poller_submit_send: {
-    parameters: ["pointer", "pointer", "i32", "u32"],
-    result: "i32",
-  },
   // int rustls_sockets_poller_submit_recv_buf(const rustls_sockets_poller *, rustls_connection *,
   //                                           const u8 *input, size_t len, u32 eof, u32 token)
   rustls_sockets_poller_submit_recv_buf: {

@@ -55,7 +55,10 @@ export interface TlsTransport {
    * The session must not be used until it settles.
    */
   recvHandshake(session: TlsSession): Promise<number>;
-  /** `send(session, null)` for the handshake (key generation): off the JS thread when it can. */
+  /**
+   * `send(session, null)` for the handshake: flushes a flight rustls already
+   * built (no crypto happens here), so it may complete synchronously.
+   */
   sendHandshake(session: TlsSession): Promise<number>;
   /**
    * Server: reads ClientHello bytes into `acceptor` without waiting; `out`

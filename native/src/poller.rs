@@ -43,7 +43,6 @@ type Event = [u32; 6];
 
 enum Work {
     Recv(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
-    Send(Handoff<rustls_ffi::connection::rustls_connection>, c_int),
     RecvBuf(
         Handoff<rustls_ffi::connection::rustls_connection>,
         Vec<u8>,
@@ -183,11 +182,6 @@ fn run(job: Job) -> Event {
         Work::Recv(conn, fd) => {
             let mut state = crate::io::State::default();
             let rc = crate::io::recv(conn.0, &mut crate::io::FdWire::new(fd), &mut [], &mut state);
-            done(rc, state[0], state[1], state[2])
-        }
-        Work::Send(conn, fd) => {
-            let mut state = crate::io::State::default();
-            let rc = crate::io::send(conn.0, &mut crate::io::FdWire::new(fd), &[], &mut state);
             done(rc, state[0], state[1], state[2])
         }
         Work::RecvBuf(conn, input, eof) => {
@@ -546,20 +540,6 @@ pub extern "C" fn rustls_sockets_poller_submit_recv(
 ) -> c_int {
     boundary(libc::EIO, || {
         submit(poller, token, Work::Recv(Handoff(conn), fd))
-    })
-}
-
-/// Runs `rustls_sockets_connection_send_fd(conn, fd, NULL, 0, …)` (flush) on a
-/// worker thread; like [`rustls_sockets_poller_submit_recv`].
-#[no_mangle]
-pub extern "C" fn rustls_sockets_poller_submit_send(
-    poller: *const rustls_sockets_poller,
-    conn: Conn,
-    fd: c_int,
-    token: u32,
-) -> c_int {
-    boundary(libc::EIO, || {
-        submit(poller, token, Work::Send(Handoff(conn), fd))
     })
 }
 
