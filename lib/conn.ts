@@ -63,6 +63,21 @@ const dropped = new FinalizationRegistry<
   (held) => held.transport.close(held.conn.session),
 );
 
+/**
+ * Completes `conn`'s handshake and returns it; on failure closes it and
+ * rethrows (what every connecting entry point does before handing a
+ * connection out).
+ */
+export async function handshaken(conn: TlsConn): Promise<TlsConn> {
+  try {
+    await conn.handshake();
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+  return conn;
+}
+
 /** An established (or establishing) TLS connection. */
 export class TlsConn implements AsyncDisposable {
   #session: TlsSession | undefined;
@@ -181,7 +196,8 @@ export class TlsConn implements AsyncDisposable {
           info = session.info();
           if (limits.verify) await this.#verify(limits.verify, info, signal);
         }
-        this.#check(await transport.sendHandshake(session));
+        // Flushing a flight is a plain write (rustls built it already): no worker hop.
+        this.#check(transport.send(session, null));
         if (this.#closed) throw closedError();
         let flags = transport.state[2];
         if (flags & IO.WRITE_BLOCKED) {

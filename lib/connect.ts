@@ -4,7 +4,7 @@
  * @module
  */
 import { clientConfig } from "./config.ts";
-import { TlsConn } from "./conn.ts";
+import { handshaken, TlsConn } from "./conn.ts";
 import { TlsError } from "./errors.ts";
 import { checkPort, FdTransport } from "./fd_transport.ts";
 import { native, type NativeLibrary, type Pointer } from "./native.ts";
@@ -94,13 +94,7 @@ export async function connectTls(
     signal: options.signal,
     timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
   });
-  try {
-    await conn.handshake();
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
-  return conn;
+  return await handshaken(conn);
 }
 
 /** Throws `INVALID_CONFIG` unless `timeout` is absent or a positive number of ms. */

@@ -195,21 +195,6 @@ export class FdTransport implements TlsTransport {
     );
   }
 
-  /**
-   * See {@link TlsTransport.sendHandshake}: here, synchronously. Flushing
-   * a flight is only a socket write: rustls built and encrypted its records
-   * when it queued them (the ClientHello in the worker job that made the
-   * session, the others while processing the peer's flight on a worker), so
-   * a worker hop would only add latency.
-   */
-  sendHandshake(session: TlsSession): Promise<number> {
-    try {
-      return Promise.resolve(this.send(session, null));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   /** See {@link TlsTransport.afterJobs}. */
   afterJobs(fn: () => void): void {
     this.#jobs.afterJobs(fn);

@@ -23,7 +23,7 @@ import {
   type StreamPair,
   streamPairChannel,
 } from "./channel.ts";
-import { TlsConn } from "./conn.ts";
+import { handshaken, TlsConn } from "./conn.ts";
 import { checkTimeout, clientPlan } from "./connect.ts";
 import { errnoError, TlsError } from "./errors.ts";
 import { FdTransport } from "./fd_transport.ts";
@@ -140,13 +140,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     signal: options.signal,
     timeout,
   });
-  try {
-    await conn.handshake();
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
-  return conn;
+  return await handshaken(conn);
 }
 
 /**
@@ -186,11 +180,5 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
     // The starter holds the configurations until the session exists.
     setup.close();
   }
-  try {
-    await conn.handshake();
-  } catch (error) {
-    conn.close();
-    throw error;
-  }
-  return conn;
+  return await handshaken(conn);
 }

@@ -240,15 +240,6 @@ export class StreamTransport implements TlsTransport {
     return this.recv(session, null);
   }
 
-  /** See {@link TlsTransport.sendHandshake}: only copies records (no crypto happens here). */
-  sendHandshake(session: TlsSession): Promise<number> {
-    try {
-      return Promise.resolve(this.send(session, null));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   /** See {@link TlsTransport.afterJobs}. */
   afterJobs(fn: () => void): void {
     this.#jobs.afterJobs(fn);

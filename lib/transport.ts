@@ -47,7 +47,11 @@ export interface TlsTransport {
    * Returns the rustls result; details in {@link state}.
    */
   recv(session: TlsSession, buf: Uint8Array | null): number;
-  /** Hands `data` (or nothing, to flush) to the session and sends what it can without waiting. */
+  /**
+   * Hands `data` (or nothing, to flush) to the session and sends what it can
+   * without waiting. Also flushes handshake flights: rustls built and
+   * encrypted them when it queued them, so no crypto happens here.
+   */
   send(session: TlsSession, data: Uint8Array | null): number;
   /**
    * `recv(session, null)` for the handshake, where certificate verification
@@ -55,11 +59,6 @@ export interface TlsTransport {
    * The session must not be used until it settles.
    */
   recvHandshake(session: TlsSession): Promise<number>;
-  /**
-   * `send(session, null)` for the handshake: flushes a flight rustls already
-   * built (no crypto happens here), so it may complete synchronously.
-   */
-  sendHandshake(session: TlsSession): Promise<number>;
   /**
    * Server: reads ClientHello bytes into `acceptor` without waiting; `out`
    * gets the `rustls_accepted` once the hello is complete. A bad hello
