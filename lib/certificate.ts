@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { TlsError } from "./errors.ts";
-import { fromUtf8, INSUFFICIENT_SIZE, native, type NativeLibrary, OK, outCell } from "./native.ts";
+import { copyGrowing, fromUtf8, native, type NativeLibrary, OK } from "./native.ts";
 import type { CertificateSummary, HandshakeInfo } from "./types.ts";
 
 const PIN_FORM = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
@@ -17,13 +17,7 @@ function copyOut(
   call: (buf: Uint8Array, n: BigUint64Array) => number,
   what: string,
 ): Uint8Array {
-  let buf = new Uint8Array(2048);
-  const n = outCell();
-  let result = call(buf, n);
-  if (result === INSUFFICIENT_SIZE) {
-    buf = new Uint8Array(Number(n[0]));
-    result = call(buf, n);
-  }
+  const { result, bytes } = copyGrowing(call, 2048);
   if (result === NOT_SUPPORTED_RESULT) {
     throw new TlsError(
       "NOT_SUPPORTED",
@@ -31,7 +25,7 @@ function copyOut(
     );
   }
   if (result !== OK) throw new TlsError("CERT_INVALID", `${what}: not a valid X.509 certificate`);
-  return buf.subarray(0, Number(n[0]));
+  return bytes;
 }
 
 /** The DER SubjectPublicKeyInfo of a certificate. */

@@ -50,6 +50,25 @@ export function outCell(): BigUint64Array {
   return new BigUint64Array(1);
 }
 
+/**
+ * Runs a native "copy into `buf`, length into `n`" call, growing `buf` once
+ * to the size the call asks for when it answers `INSUFFICIENT_SIZE`.
+ * Returns the call's result and the bytes it wrote (a view of `buf`).
+ */
+export function copyGrowing(
+  call: (buf: Uint8Array, n: BigUint64Array) => number,
+  initial: number,
+): { result: number; bytes: Uint8Array } {
+  let buf = new Uint8Array(initial);
+  const n = outCell();
+  let result = call(buf, n);
+  if (result === INSUFFICIENT_SIZE) {
+    buf = new Uint8Array(Number(n[0]));
+    result = call(buf, n);
+  }
+  return { result, bytes: result === OK ? buf.subarray(0, Number(n[0])) : buf.subarray(0, 0) };
+}
+
 /** The text rustls-ffi gives for `result`. */
 export function resultText(lib: NativeLibrary, result: number): string {
   const buf = new Uint8Array(512);

@@ -8,8 +8,8 @@
 import { closedError, TlsError, type TlsErrorCode } from "./errors.ts";
 import {
   check,
+  copyGrowing,
   fromUtf8,
-  INSUFFICIENT_SIZE,
   type NativeLibrary,
   NOT_FOUND,
   OK,
@@ -170,22 +170,14 @@ export class TlsSession {
    */
   takeKeyLog(): string[] {
     if (this.freed) return [];
-    let buf = new Uint8Array(1024);
-    for (;;) {
-      const result = this.lib.symbols.rustls_sockets_connection_take_key_log(
-        this.handle,
-        buf,
-        buf.length,
-        this.#n,
-      );
-      if (result === INSUFFICIENT_SIZE) {
-        buf = new Uint8Array(Number(this.#n[0]));
-        continue;
-      }
-      if (result !== OK) throw this.error(result);
-      const text = fromUtf8(buf.subarray(0, Number(this.#n[0])));
-      return text === "" ? [] : text.trimEnd().split("\n");
-    }
+    const { result, bytes } = copyGrowing(
+      (buf, n) =>
+        this.lib.symbols.rustls_sockets_connection_take_key_log(this.handle, buf, buf.length, n),
+      1024,
+    );
+    if (result !== OK) throw this.error(result);
+    const text = fromUtf8(bytes);
+    return text === "" ? [] : text.trimEnd().split("\n");
   }
 
   /**
@@ -308,28 +300,21 @@ export class TlsSession {
   /** The peer's certificate chain as DER, leaf first. */
   peerCertificates(): Uint8Array[] {
     const certs: Uint8Array[] = [];
-    let buf = new Uint8Array(4096);
     for (let i = 0;; i++) {
-      let result = this.lib.symbols.rustls_sockets_connection_copy_peer_certificate(
-        this.handle,
-        i,
-        buf,
-        buf.length,
-        this.#n,
+      const { result, bytes } = copyGrowing(
+        (buf, n) =>
+          this.lib.symbols.rustls_sockets_connection_copy_peer_certificate(
+            this.handle,
+            i,
+            buf,
+            buf.length,
+            n,
+          ),
+        4096,
       );
-      if (result === INSUFFICIENT_SIZE) {
-        buf = new Uint8Array(Number(this.#n[0]));
-        result = this.lib.symbols.rustls_sockets_connection_copy_peer_certificate(
-          this.handle,
-          i,
-          buf,
-          buf.length,
-          this.#n,
-        );
-      }
       if (result === NOT_FOUND) return certs;
       check(this.lib, result, "peer certificate");
-      certs.push(buf.slice(0, Number(this.#n[0])));
+      certs.push(bytes.slice());
     }
   }
 
