@@ -292,16 +292,24 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "buffer", "buffer", "buffer", "usize", "buffer"],
     result: "u32",
   },
-  // u32 rustls_sockets_client_config_builder_capture_secrets(rustls_client_config_builder *, u32 all)
+  // u32 rustls_sockets_client_config_builder_capture_secrets(rustls_client_config_builder *, u32 mode)
   rustls_sockets_client_config_builder_capture_secrets: {
     parameters: ["pointer", "u32"],
     result: "u32",
   },
-  // u32 rustls_sockets_server_config_builder_capture_secrets(rustls_server_config_builder *, u32 all)
+  // u32 rustls_sockets_server_config_builder_capture_secrets(rustls_server_config_builder *, u32 mode)
   rustls_sockets_server_config_builder_capture_secrets: {
     parameters: ["pointer", "u32"],
     result: "u32",
   },
+  // u32 rustls_sockets_connection_fatal_alert(rustls_connection *, u32 is_client, u8 description,
+  //     u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_fatal_alert: {
+    parameters: ["pointer", "u32", "u8", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  // void rustls_sockets_connection_forget_alert_secrets(rustls_connection *)
+  rustls_sockets_connection_forget_alert_secrets: { parameters: ["pointer"], result: "void" },
   // u32 rustls_sockets_connection_take_key_log(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
   rustls_sockets_connection_take_key_log: {
     parameters: ["pointer", "buffer", "usize", "buffer"],

@@ -160,12 +160,23 @@ function enableEch(
 }
 
 /** How a configuration captures secrets: everything for a key log, else the exporter secret only. */
-export function captureAll(keyLog: TlsClientOptions["keyLog"]): 0 | 1 {
-  if (keyLog === undefined) return 0;
+export function captureMode(
+  keyLog: TlsClientOptions["keyLog"],
+  checkedAfterHandshake: boolean,
+): number {
+  // Bit 2: the secrets of the fatal alert that tells a peer refused after the
+  // handshake (by verifyPeer or a pin) why; see native/src/alert.rs.
+  const alert = checkedAfterHandshake ? 2 : 0;
+  if (keyLog === undefined) return alert;
   if (keyLog !== "env" && typeof keyLog !== "function") {
     throw new TlsError("INVALID_CONFIG", 'keyLog must be a function or "env"');
   }
-  return 1;
+  return 1 | alert;
+}
+
+/** Whether connections with these client options check the server after the handshake. */
+export function checksAfterHandshake(options: TlsClientOptions): boolean {
+  return options.verifyPeer !== undefined || options.pinnedPublicKeys !== undefined;
 }
 
 function platformVerifier(lib: NativeLibrary): Pointer {
@@ -428,7 +439,7 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
   const s = lib.symbols;
   const versions = echVersions(options) ?? versionRange(options.minVersion, options.maxVersion);
   const provider = cryptoProvider(lib, options);
-  const capture = captureAll(options.keyLog);
+  const capture = captureMode(options.keyLog, checksAfterHandshake(options));
   const cell = outCell();
   check(
     lib,
@@ -552,6 +563,7 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
     options.cipherSuites ?? null,
     options.keyExchangeGroups ?? null,
     options.keyLog !== undefined,
+    checksAfterHandshake(options),
     options.ech === undefined || options.ech === "grease"
       ? options.ech ?? null
       : Array.from(options.ech.configList ?? []),

@@ -14,6 +14,9 @@ import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr, HandshakeInfo } from "./types.ts";
 
 const RESULT_IO = 7001;
+/** TLS alert descriptions (RFC 8446 §6). */
+const ALERT_BAD_CERTIFICATE = 42;
+const ALERT_ACCESS_DENIED = 49;
 const STREAM_CHUNK = 64 * 1024;
 
 /** Options that govern one handshake. */
@@ -194,7 +197,7 @@ export class TlsConn implements AsyncDisposable {
         if (!info && !session.isHandshaking) {
           // rustls is done: check the peer before our Finished (TLS 1.3 client) leaves.
           info = session.info();
-          if (limits.verify) await this.#verify(limits.verify, info, signal);
+          if (limits.verify) await this.#verify(limits.verify, info, signal, session);
         }
         // Flushing a flight is a plain write (rustls built it already): no worker hop.
         this.#check(transport.send(session, null));
@@ -226,7 +229,12 @@ export class TlsConn implements AsyncDisposable {
     } catch (error) {
       throw this.#fail(error, signal);
     } finally {
-      if (limits.keyLog && this.#session) this.#flushKeyLog(limits.keyLog, this.#session);
+      const session = this.#session;
+      if (limits.keyLog && session) this.#flushKeyLog(limits.keyLog, session);
+      // After the key log took them: the alert secrets are not needed once the peer passed.
+      if (limits.verify && this.#info && session) {
+        this.#transport.afterJobs(() => session.forgetAlertSecrets());
+      }
       if (timer !== undefined) clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
     }
@@ -287,28 +295,45 @@ export class TlsConn implements AsyncDisposable {
     return out;
   }
 
-  /** Runs the post-handshake checks; a failure closes the connection. */
+  /**
+   * Runs the post-handshake checks (our last flight is still queued); a
+   * failure sends the peer a fatal alert instead and closes the connection.
+   */
   async #verify(
     verify: (info: HandshakeInfo) => void | Promise<void>,
     info: HandshakeInfo,
     signal: AbortSignal,
+    session: TlsSession,
   ): Promise<void> {
     try {
       await verify(info);
     } catch (error) {
-      const failure = error instanceof TlsError && error.code === "PIN_MISMATCH"
-        ? error
-        : new TlsError(
-          "VERIFY_REJECTED",
-          `verifyPeer rejected the peer: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
+      const pin = error instanceof TlsError && error.code === "PIN_MISMATCH";
+      const failure = pin ? error : new TlsError(
+        "VERIFY_REJECTED",
+        `verifyPeer rejected the peer: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
       this.#failure = failure;
+      if (!this.#closed && !session.freed) {
+        // rustls' own choices for a refused certificate / an application's refusal.
+        this.#sendFatalAlert(session, pin ? ALERT_BAD_CERTIFICATE : ALERT_ACCESS_DENIED);
+      }
       this.close();
       throw failure;
     }
     if (signal.aborted) throw abortError(signal);
     if (this.#closed) throw closedError();
+  }
+
+  /** Best effort: the peer learns why, then the connection closes anyway. */
+  #sendFatalAlert(session: TlsSession, description: number): void {
+    try {
+      const alert = session.fatalAlert(description);
+      if (alert) this.#transport.sendRaw(alert);
+    } catch {
+      // nothing more to tell the peer
+    }
   }
 
   /** Turns a failure into the sticky `TlsError` of this connection. */

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import {
   addCrls,
   alpnWire,
-  captureAll,
+  captureMode,
   type CertifiedKey,
   certifiedKey,
   cryptoProvider,
@@ -40,7 +40,7 @@ export class ServerSetup {
   #freed = false;
   #closing = false;
   #users = 0;
-  readonly #capture: 0 | 1;
+  readonly #capture: number;
 
   /** Validates the options and builds every configuration known up front. */
   constructor(lib: NativeLibrary, options: TlsServerOptions) {
@@ -55,7 +55,7 @@ export class ServerSetup {
       throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
     }
     cryptoProvider(lib, options); // validates cipherSuites / keyExchangeGroups up front
-    this.#capture = captureAll(options.keyLog);
+    this.#capture = captureMode(options.keyLog, options.verifyPeer !== undefined);
     const sni = options.sni ?? {};
     if (
       options.cert === undefined && Object.keys(sni).length === 0 && !options.resolveCertificate

@@ -181,6 +181,33 @@ export class TlsSession {
   }
 
   /**
+   * Ends a session whose handshake finished but whose peer is refused: drops
+   * the records rustls queued (our last flight, session tickets) and returns
+   * the fatal alert `description` as the peer expects it now (encrypted or
+   * not: native/src/alert.rs), or `null` when its secrets were not captured.
+   * Send it, then close: the session must not be used again.
+   */
+  fatalAlert(description: number): Uint8Array | null {
+    const buf = new Uint8Array(64);
+    const result = this.lib.symbols.rustls_sockets_connection_fatal_alert(
+      this.handle,
+      this.peer.serverName === undefined ? 0 : 1,
+      description,
+      buf,
+      buf.length,
+      this.#n,
+    );
+    if (result === NOT_FOUND) return null;
+    if (result !== OK) throw this.error(result);
+    return buf.subarray(0, Number(this.#n[0]));
+  }
+
+  /** Drops the secrets kept for {@link fatalAlert} (the peer was accepted). */
+  forgetAlertSecrets(): void {
+    if (!this.freed) this.lib.symbols.rustls_sockets_connection_forget_alert_secrets(this.handle);
+  }
+
+  /**
    * Exporter keying material (RFC 8446 §7.5) of a TLS 1.3 session: `length`
    * bytes for `label` and optional `context`; `null` when the exporter
    * secret is not known (TLS 1.2, or the handshake is not done).

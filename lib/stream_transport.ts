@@ -237,6 +237,12 @@ export class StreamTransport implements TlsTransport {
       this.state[2] &= ~IO.WRITE_BLOCKED;
       return result;
     }
+    if (!session.isHandshaking) {
+      // Done: the completing flight stays queued until the peer is checked (TlsConn).
+      this.state.fill(0);
+      this.state[2] = session.wantsWrite ? IO.WANTS_WRITE : 0;
+      return OK;
+    }
     return this.recv(session, null);
   }
 

@@ -244,7 +244,10 @@ impl Wire for BufWire<'_> {
 /// TLS records from the non-blocking socket `fd` and processing them until
 /// `buf` is full, the socket has nothing more, or the peer closed. Handshake
 /// messages that need an answer are answered on the way. With `cap == 0` it
-/// only advances the handshake.
+/// only advances the handshake. A call that completes the handshake returns
+/// right then, with the completing flight still queued (`WANTS_WRITE`): the
+/// caller checks the peer before sending it (or discards it with
+/// `rustls_sockets_connection_fatal_alert`).
 ///
 /// Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
 /// returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
@@ -285,6 +288,7 @@ pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut
 
 fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     {
+        let was_handshaking = conn_api::rustls_connection_is_handshaking(conn);
         let mut total = 0usize;
         let mut flags = 0u32;
         let mut budget = RECV_BUDGET;
@@ -356,6 +360,12 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
                 let _ = wire.flush(conn);
                 report(state, conn, total, 0, flags);
                 return rc;
+            }
+            if was_handshaking && !conn_api::rustls_connection_is_handshaking(conn) {
+                // The flight that completes the handshake stays queued: the
+                // caller checks the peer (verifyPeer, pins) before any of it
+                // leaves, and a refused peer gets no Finished and no ticket.
+                break;
             }
             if n == 0 && out.is_empty() {
                 break;

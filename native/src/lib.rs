@@ -21,6 +21,7 @@
 //! rustls-ffi's style with the `rustls_sockets_` prefix.
 
 pub mod acceptor;
+pub mod alert;
 pub mod buffer;
 pub mod certificate;
 pub mod debug;

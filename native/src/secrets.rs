@@ -6,7 +6,9 @@
 //! under that name, and [`forget`] drops it when the connection is freed.
 //!
 //! Configurations opt in with `rustls_sockets_*_config_builder_capture_secrets`:
-//! all labels (for a key log) or only `EXPORTER_SECRET`.
+//! all labels (for a key log) or only what the exporter needs, plus, for
+//! connections that may be refused after their handshake, the secrets of the
+//! fatal alert that tells the peer (see `crate::alert`).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -27,7 +29,17 @@ use crate::{
 
 const EXPORTER_LABEL: &str = "EXPORTER_SECRET";
 /// TLS 1.2's key log label: the line's secret is the master secret.
-const MASTER_SECRET_LABEL: &str = "CLIENT_RANDOM";
+pub(crate) const MASTER_SECRET_LABEL: &str = "CLIENT_RANDOM";
+/// The TLS 1.3 secrets a late fatal alert may be encrypted under (`crate::alert`).
+pub(crate) const ALERT_LABELS: [&str; 3] = [
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+    "CLIENT_TRAFFIC_SECRET_0",
+    "SERVER_TRAFFIC_SECRET_0",
+];
+/// Capture mode bit: every label, for a key log.
+const CAPTURE_ALL: u32 = 1;
+/// Capture mode bit: the secrets of a late fatal alert.
+const CAPTURE_ALERT: u32 = 2;
 
 /// Finds the server random in one direction of a connection's byte stream:
 /// the 32 bytes after the version in the first handshake message, when that
@@ -257,19 +269,33 @@ unsafe extern "C" fn log_everything(_label: rustls_str) -> libc::c_int {
     1
 }
 
+fn is_exporter_label(label: &[u8]) -> bool {
+    label == EXPORTER_LABEL.as_bytes() || label == MASTER_SECRET_LABEL.as_bytes()
+}
+
+fn is_alert_label(label: &[u8]) -> bool {
+    ALERT_LABELS.iter().any(|l| l.as_bytes() == label)
+}
+
 unsafe extern "C" fn log_exporter_only(label: rustls_str) -> libc::c_int {
+    is_exporter_label(raw::rustls_str_bytes(&label)) as libc::c_int
+}
+
+unsafe extern "C" fn log_exporter_and_alert(label: rustls_str) -> libc::c_int {
     let label = raw::rustls_str_bytes(&label);
-    (label == EXPORTER_LABEL.as_bytes() || label == MASTER_SECRET_LABEL.as_bytes()) as libc::c_int
+    (is_exporter_label(label) || is_alert_label(label)) as libc::c_int
 }
 
 fn callbacks(
-    all: u32,
+    mode: u32,
 ) -> (
     rustls_ffi::keylog::rustls_keylog_log_callback,
     rustls_ffi::keylog::rustls_keylog_will_log_callback,
 ) {
-    let will: unsafe extern "C" fn(rustls_str) -> libc::c_int = if all != 0 {
+    let will: unsafe extern "C" fn(rustls_str) -> libc::c_int = if mode & CAPTURE_ALL != 0 {
         log_everything
+    } else if mode & CAPTURE_ALERT != 0 {
+        log_exporter_and_alert
     } else {
         log_exporter_only
     };
@@ -277,15 +303,17 @@ fn callbacks(
 }
 
 /// Makes connections of this client configuration file their secrets for
-/// this library: every label when `all` is non-zero (a key log), else only
-/// what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master secret).
+/// this library. `mode` bit 1: every label (a key log); bit 2: the secrets of
+/// a fatal alert after the handshake (`rustls_sockets_connection_fatal_alert`);
+/// always: what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master
+/// secret).
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_capture_secrets(
     builder: *mut rustls_client_config_builder,
-    all: u32,
+    mode: u32,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let (log, will) = callbacks(all);
+        let (log, will) = callbacks(mode);
         rustls_client_config_builder::rustls_client_config_builder_set_key_log(builder, log, will)
             as u32
     })
@@ -295,10 +323,10 @@ pub extern "C" fn rustls_sockets_client_config_builder_capture_secrets(
 #[no_mangle]
 pub extern "C" fn rustls_sockets_server_config_builder_capture_secrets(
     builder: *mut rustls_server_config_builder,
-    all: u32,
+    mode: u32,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let (log, will) = callbacks(all);
+        let (log, will) = callbacks(mode);
         rustls_server_config_builder::rustls_server_config_builder_set_key_log(builder, log, will)
             as u32
     })
@@ -343,14 +371,17 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
                 return RESULT_INSUFFICIENT_SIZE;
             }
             list.iter_mut().for_each(|s| s.taken = true);
-            // Only the exporter's secrets are still needed.
-            list.retain(|s| s.label == EXPORTER_LABEL || s.label == MASTER_SECRET_LABEL);
+            // Only the exporter's and a late alert's secrets are still needed.
+            list.retain(|s| {
+                is_exporter_label(s.label.as_bytes()) || is_alert_label(s.label.as_bytes())
+            });
         }
         raw::copy_out(text.as_bytes(), buf, cap, out_n)
     })
 }
 
-fn suite(id: u16) -> Option<SupportedCipherSuite> {
+/// The cipher suite with IANA number `id`, among those this build has.
+pub(crate) fn suite(id: u16) -> Option<SupportedCipherSuite> {
     #[cfg(feature = "aws-lc-rs")]
     let all = rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES;
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
@@ -359,7 +390,7 @@ fn suite(id: u16) -> Option<SupportedCipherSuite> {
 }
 
 /// HKDF-Expand-Label (RFC 8446 §7.1) into `out`.
-fn expand_label(
+pub(crate) fn expand_label(
     expander: &dyn rustls::crypto::tls13::HkdfExpander,
     label: &[u8],
     context: &[u8],
@@ -416,8 +447,25 @@ pub extern "C" fn rustls_sockets_connection_export_keying_material(
     })
 }
 
+/// Drops the secrets filed for a late fatal alert of `conn` (its peer was accepted).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_connection_forget_alert_secrets(conn: Conn) {
+    boundary((), || {
+        if let Ok(mut map) = SECRETS.lock() {
+            if let Some(list) = map.get_mut(&(conn as usize)) {
+                list.retain(|s| !is_alert_label(s.label.as_bytes()));
+            }
+        }
+    })
+}
+
+/// The server random seen on `conn`'s wire, if any.
+pub(crate) fn server_random_of(conn: Conn) -> Option<[u8; 32]> {
+    SERVER_RANDOMS.lock().ok()?.get(&(conn as usize)).copied()
+}
+
 /// The client random and secret filed for `conn` under `label`.
-fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     let map = SECRETS.lock().ok()?;
     let found = map
         .get(&(conn as usize))?

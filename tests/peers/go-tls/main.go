@@ -194,6 +194,7 @@ func serve(raw net.Conn, config *tls.Config, mode string) {
 	conn := tls.Server(raw, config)
 	defer conn.Close()
 	if err := conn.Handshake(); err != nil {
+		fmt.Printf("HANDSHAKE_ERROR %v\n", err)
 		return
 	}
 	switch mode {
@@ -216,7 +217,9 @@ func serve(raw net.Conn, config *tls.Config, mode string) {
 		io.ReadFull(conn, buf) // wait for the client's go-ahead
 		reset()
 	default:
-		io.Copy(conn, conn)
+		if _, err := io.Copy(conn, conn); err != nil {
+			fmt.Printf("READ_ERROR %v\n", err)
+		}
 		conn.CloseWrite()
 		io.Copy(io.Discard, conn)
 	}
