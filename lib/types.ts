@@ -84,8 +84,10 @@ export interface TlsClientOptions {
   pinnedPublicKeys?: string[];
   /**
    * Your own check, run after the handshake and before `handshake()` resolves
-   * or any application data is exchanged; throwing (or rejecting) fails the
-   * connection with `VERIFY_REJECTED` (the thrown error as `cause`).
+   * or any application data is exchanged (our last flight is still held
+   * back); throwing (or rejecting) fails the connection with
+   * `VERIFY_REJECTED` (the thrown error as `cause`) and sends the server a
+   * fatal `access_denied` alert. A pin mismatch sends `bad_certificate`.
    */
   verifyPeer?: (info: HandshakeInfo) => void | Promise<void>;
   /**
@@ -233,8 +235,9 @@ export interface TlsServerOptions {
   clientAuth?: ClientAuthOptions;
   /**
    * Your own check of each client, run after its handshake and before
-   * `handshake()` resolves or any application data is exchanged; throwing
-   * fails that connection with `VERIFY_REJECTED`.
+   * `handshake()` resolves or any application data is exchanged (its
+   * session tickets are still held back); throwing fails that connection
+   * with `VERIFY_REJECTED` and sends the client a fatal `access_denied` alert.
    */
   verifyPeer?: (info: HandshakeInfo) => void | Promise<void>;
 }
