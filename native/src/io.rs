@@ -11,6 +11,7 @@ use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::raw::{self, sys, Conn, Cursor, Sink};
+use crate::readahead::{self, ReadAhead};
 use crate::secrets::Taps;
 use crate::{
     boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
@@ -61,8 +62,15 @@ pub(crate) fn store_state(out: *mut u32, state: &State) {
 /// socket ([`FdWire`]) or caller memory ([`BufWire`]).
 pub(crate) trait Wire {
     /// Reads records into the connection: `Ok(n)` (0 = end of stream) or an
-    /// errno (`EAGAIN`: nothing more right now).
-    fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int>;
+    /// errno (`EAGAIN`: nothing more right now). `room`: how much plaintext
+    /// the caller can still take in this call.
+    fn read_tls(&mut self, conn: Conn, room: usize) -> Result<usize, c_int>;
+    /// Whether input was read that rustls has not taken yet.
+    fn holds_input(&self) -> bool {
+        false
+    }
+    /// The call ends: keeps input rustls has not taken for the next call.
+    fn finish(&mut self, _conn: Conn) {}
     /// Writes pending records until none are left (`Ok(true)`) or the wire
     /// is full (`Ok(false)`); another errno on failure.
     fn flush(&mut self, conn: Conn) -> Result<bool, c_int>;
@@ -74,12 +82,17 @@ pub(crate) trait Wire {
 pub(crate) struct FdWire {
     fd: c_int,
     taps: Option<Taps>,
+    ahead: ReadAhead,
 }
 
 impl FdWire {
     /// The socket `fd`.
     pub(crate) fn new(fd: c_int) -> Self {
-        FdWire { fd, taps: None }
+        FdWire {
+            fd,
+            taps: None,
+            ahead: ReadAhead::default(),
+        }
     }
 }
 
@@ -87,7 +100,17 @@ impl FdWire {
 const PEEK_SIZE: usize = 18 * 1024;
 
 impl Wire for FdWire {
-    fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
+    fn read_tls(&mut self, conn: Conn, room: usize) -> Result<usize, c_int> {
+        self.ahead.restore(conn);
+        if self.ahead.holds_bytes() {
+            return self.ahead.feed(conn);
+        }
+        if self.taps.is_none() {
+            let size = readahead::read_size(room);
+            if size > 0 {
+                return self.ahead.fill(conn, self.fd, size);
+            }
+        }
         // While the server random is unknown, peek at what rustls is about to read.
         let mut peeked = Vec::new();
         if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
@@ -159,6 +182,14 @@ impl Wire for FdWire {
     fn taps(&mut self) -> &mut Option<Taps> {
         &mut self.taps
     }
+
+    fn holds_input(&self) -> bool {
+        self.ahead.holds_bytes()
+    }
+
+    fn finish(&mut self, conn: Conn) {
+        self.ahead.park(conn);
+    }
 }
 
 /// Ciphertext in caller memory: records are read from `input` (end of
@@ -190,7 +221,7 @@ impl<'a> BufWire<'a> {
 }
 
 impl Wire for BufWire<'_> {
-    fn read_tls(&mut self, conn: Conn) -> Result<usize, c_int> {
+    fn read_tls(&mut self, conn: Conn, _room: usize) -> Result<usize, c_int> {
         if self.input.pos == self.input.data.len() && !self.eof {
             return Err(libc::EAGAIN);
         }
@@ -282,6 +313,7 @@ pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut
     let _scope = crate::secrets::scope(conn);
     *wire.taps() = crate::secrets::begin_tap(conn);
     let rc = recv_inner(conn, wire, out, state);
+    wire.finish(conn);
     crate::secrets::end_tap(conn, wire.taps().take());
     rc
 }
@@ -333,12 +365,12 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
             }
             if !conn_api::rustls_connection_wants_read(conn)
                 || flags & RUSTLS_SOCKETS_IO_TRANSPORT_EOF != 0
-                || budget == 0
+                || (budget == 0 && !wire.holds_input())
             {
                 break;
             }
             // 3. Read more records from the socket and process them.
-            let n = match wire.read_tls(conn) {
+            let n = match wire.read_tls(conn, out.len() - total) {
                 Ok(n) => n,
                 Err(libc::EAGAIN) => {
                     flags |= RUSTLS_SOCKETS_IO_READ_BLOCKED;

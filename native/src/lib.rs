@@ -32,6 +32,7 @@ pub mod io;
 pub mod poller;
 pub mod provider;
 mod raw;
+mod readahead;
 pub mod secrets;
 pub mod socket;
 pub mod verify;
