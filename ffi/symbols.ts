@@ -341,6 +341,8 @@ export const SYMBOLS = {
   rustls_sockets_unix_listen: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
   // int rustls_sockets_tcp_accept(int fd, int *out_fd)
   rustls_sockets_tcp_accept: { parameters: ["i32", "buffer"], result: "i32" },
+  // int rustls_sockets_socket_readable(int fd)
+  rustls_sockets_socket_readable: { parameters: ["i32"], result: "i32" },
   // int rustls_sockets_socket_take_error(int fd)
   rustls_sockets_socket_take_error: { parameters: ["i32"], result: "i32" },
   // int rustls_sockets_socket_address(int fd, u32 peer, u8 *buf, size_t cap, size_t *out_n, u16 *out_port)

@@ -18,7 +18,7 @@ import {
   WRITABLE,
 } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
-import type { TlsTransport } from "./transport.ts";
+import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr } from "./types.ts";
 
 /** A TLS transport over a socket fd owned by this object. */
@@ -183,11 +183,18 @@ export class FdTransport implements TlsTransport {
     return result[0];
   }
 
-  /** See {@link TlsTransport.recvHandshake}: on a worker thread. */
+  /**
+   * See {@link TlsTransport.recvHandshake}: on a worker thread, once there
+   * is something to read (a round trip that finds nothing costs a wake-up).
+   */
   async recvHandshake(session: TlsSession): Promise<number> {
     if (this.#prefix) return this.recv(session, null);
     const conn = session.handle;
     const s = this.#lib.symbols;
+    if (s.rustls_sockets_socket_readable(this.#fd) === 0) {
+      this.state.set([0, 0, IO.HANDSHAKING | IO.READ_BLOCKED, 0]);
+      return OK;
+    }
     return this.#stateFrom(
       await this.#job((poller, token) =>
         s.rustls_sockets_poller_submit_recv(poller, conn, this.#fd, token)

@@ -237,6 +237,23 @@ pub(crate) mod sys {
     }
 
     /// `getsockopt(SOL_SOCKET, SO_ERROR)`: the pending error of a socket (0 = none).
+    /// Whether a read of `fd` would not block (data, end of stream or an
+    /// error is there): 1, 0, or `-errno`.
+    pub fn readable_now(fd: c_int) -> c_int {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN | libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, zero timeout.
+        let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if rc < 0 {
+            -errno()
+        } else {
+            (rc > 0) as c_int
+        }
+    }
+
     pub fn take_error(fd: c_int) -> c_int {
         let mut value: c_int = 0;
         let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;

@@ -247,6 +247,14 @@ pub extern "C" fn rustls_sockets_socket_take_error(fd: c_int) -> c_int {
     boundary(libc::EIO, || sys::take_error(fd))
 }
 
+/// Whether reading `fd` would not block now (data, end of stream or an
+/// error is there): 1 or 0, or `-errno`. Lets a caller skip a worker round
+/// trip that would only find nothing to read.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_socket_readable(fd: c_int) -> c_int {
+    boundary(-libc::EIO, || sys::readable_now(fd))
+}
+
 /// Copies the local (`peer == 0`) or remote address of `fd` as IP text into
 /// `buf` and its port into `out_port`. Returns 0 or an errno (`ENOBUFS` when
 /// `cap` is too small).
