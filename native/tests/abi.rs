@@ -31,7 +31,7 @@ fn rustls_crypto_provider_default() -> *const rustls_crypto_provider {
     provider // the caller frees it
 }
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
-use rustls_sockets::{acceptor, buffer, certificate, debug, info, poller, socket};
+use rustls_sockets::{acceptor, buffer, certificate, debug, info, io, poller, socket};
 
 const OK: u32 = 7000;
 
@@ -663,4 +663,131 @@ fn sockets_and_the_poller() {
         socket::rustls_sockets_tcp_connect(bad.as_ptr(), 1, &mut client_fd, &mut pending),
         libc::EINVAL
     );
+}
+
+/// Writes what `from` has queued to the non-blocking `fd` until it blocks;
+/// bytes the socket did not take stay in `pending`.
+fn flush_to_socket(from: *mut rustls_connection, fd: i32, pending: &mut Vec<u8>) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let mut n = 0;
+        assert_eq!(
+            buffer::rustls_sockets_connection_drain_tls(from, buf.as_mut_ptr(), buf.len(), &mut n),
+            OK
+        );
+        if n == 0 {
+            break;
+        }
+        pending.extend_from_slice(&buf[..n]);
+    }
+    while !pending.is_empty() {
+        // SAFETY: a valid buffer of `pending.len()` bytes.
+        let wrote = unsafe { libc::write(fd, pending.as_ptr().cast(), pending.len()) };
+        if wrote <= 0 {
+            break;
+        }
+        pending.drain(..wrote as usize);
+    }
+}
+
+#[test]
+fn read_ahead_hands_every_byte_to_rustls() {
+    let pem = pki();
+    let client_cfg = client_config(&pem);
+    let server_cfg = server_config(&pem);
+    let name = CString::new("localhost").unwrap();
+    let mut client: *mut rustls_connection = null_mut();
+    assert_eq!(
+        debug::rustls_sockets_client_connection_new(client_cfg, name.as_ptr(), &mut client),
+        OK
+    );
+    let mut server: *mut rustls_connection = null_mut();
+    assert_eq!(
+        rustls_ffi::server::rustls_server_config::rustls_server_connection_new(
+            server_cfg,
+            &mut server
+        ) as u32,
+        OK
+    );
+    while rustls_connection::rustls_connection_is_handshaking(client)
+        || rustls_connection::rustls_connection_is_handshaking(server)
+    {
+        pump(client, server);
+        pump(server, client);
+    }
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    let rc = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    assert_eq!(rc, 0);
+    // 600 KiB one way, read with small rooms (4 KiB reads inside rustls) and large
+    // ones (read-ahead), then close_notify followed by bytes nobody should read.
+    let data: Vec<u8> = (0..600 * 1024u32).map(|i| (i * 31 % 251) as u8).collect();
+    let (mut sent, mut closed) = (0usize, false);
+    let mut pending = Vec::new();
+    let mut got = Vec::new();
+    let mut out = vec![0u8; 200 * 1024];
+    let mut state = [0u32; 4];
+    let rooms = [8 * 1024, 64 * 1024, 40 * 1024, 200 * 1024];
+    for turn in 0.. {
+        assert!(turn < 100_000, "no progress");
+        if sent < data.len() {
+            let mut n = 0;
+            let rc = rustls_connection::rustls_connection_write(
+                server,
+                data[sent..].as_ptr(),
+                (data.len() - sent).min(50_000),
+                &mut n,
+            );
+            assert_eq!(rc as u32, OK);
+            sent += n;
+        } else if !closed {
+            rustls_connection::rustls_connection_send_close_notify(server);
+            closed = true;
+        }
+        flush_to_socket(server, fds[0], &mut pending);
+        if closed && pending.is_empty() {
+            // more than rustls takes per read_tls: some stay read ahead, parked
+            pending.extend_from_slice(&[0x17; 20 * 1024]);
+            flush_to_socket(server, fds[0], &mut pending);
+            closed = false; // once
+            sent = usize::MAX;
+        }
+        // the last read takes close_notify and the bytes after it in one read-ahead
+        let room = if sent == usize::MAX {
+            200 * 1024
+        } else {
+            rooms[turn % rooms.len()]
+        };
+        let rc = io::rustls_sockets_connection_recv_fd(
+            client,
+            fds[1],
+            out.as_mut_ptr(),
+            room,
+            state.as_mut_ptr(),
+        );
+        assert_eq!(rc, OK, "turn {turn}");
+        got.extend_from_slice(&out[..state[0] as usize]);
+        if state[2] & io::RUSTLS_SOCKETS_IO_PEER_CLOSED != 0 {
+            break;
+        }
+    }
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "every byte, in order");
+    // SAFETY: both descriptors are ours.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+    debug::rustls_sockets_connection_free(client);
+    rustls_connection::rustls_connection_free(server);
+    debug::rustls_sockets_client_config_free(client_cfg);
+    debug::rustls_sockets_server_config_free(server_cfg);
+    assert_eq!(live(), [0, 0, 0]);
 }
