@@ -174,6 +174,29 @@ test("a server refusing the client after the handshake sends access_denied: ever
   }
 });
 
+test("with client certificates (mTLS), a refusing client's alert still reads (TLS 1.3 and 1.2)", async () => {
+  const listener = await listen({ clientAuth: { caCerts: [c.root] } });
+  try {
+    for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
+      const serverSide = listener.accept().then(handshakeAndRead);
+      await rejectsWithCode(
+        connectTls(clientOptions(listener, {
+          maxVersion: version,
+          cert: c.leaves.client.chain,
+          key: c.leaves.client.key,
+          verifyPeer: () => {
+            throw new Error("no");
+          },
+        })),
+        "VERIFY_REJECTED",
+      );
+      assertAlert(await serverSide, "access_denied", version);
+    }
+  } finally {
+    listener.close();
+  }
+});
+
 test("a client refused by a TLS 1.3 server gets no session ticket to resume", async () => {
   let refuse = true;
   const listener = await listen({
