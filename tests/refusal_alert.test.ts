@@ -12,7 +12,6 @@ import {
   listenTls,
   type ListenTlsOptions,
   startTls,
-  type StreamPair,
   type TlsConn,
   TlsError,
   type TlsListener,
@@ -20,7 +19,7 @@ import {
 } from "../mod.ts";
 import { chainPki } from "./helpers/chain_pki.ts";
 import { test } from "./helpers/harness.ts";
-import { rejectsWithCode, str, text } from "./helpers/io.ts";
+import { rejectsWithCode, str, streamPipe, text } from "./helpers/io.ts";
 import { goClient, goServer, openSslServer, runTool } from "./helpers/peers.ts";
 
 const c = chainPki();
@@ -70,12 +69,12 @@ function listen(extra: Partial<ListenTlsOptions>): Promise<TlsListener> {
 }
 
 function clientOptions(
-  listener: TlsListener,
+  to: TlsListener | number,
   extra: Partial<ConnectTlsOptions>,
 ): ConnectTlsOptions {
   return {
     hostname: "127.0.0.1",
-    port: listener.addr.port,
+    port: typeof to === "number" ? to : to.addr.port,
     serverName: "localhost",
     caCerts: [c.root],
     ...extra,
@@ -250,15 +249,11 @@ test("Go crypto/tls reads the alert of a refusing client (TLS 1.3 and 1.2)", asy
     const peer = await goServer({ cert: leaf.chainPath, key: leaf.keyPath, max });
     try {
       await rejectsWithCode(
-        connectTls({
-          hostname: "127.0.0.1",
-          port: peer.port,
-          serverName: "localhost",
-          caCerts: [c.root],
+        connectTls(clientOptions(peer.port, {
           verifyPeer: () => {
             throw new Error("no");
           },
-        }),
+        })),
         "VERIFY_REJECTED",
       );
       const deadline = Date.now() + 5000;
@@ -311,13 +306,10 @@ test("openssl s_server reads bad_certificate from a client whose pin does not ma
     const peer = await openSslServer(leaf.chainPath, leaf.keyPath, [flag]);
     try {
       await rejectsWithCode(
-        connectTls({
-          hostname: "127.0.0.1",
-          port: peer.port,
-          serverName: "localhost",
+        connectTls(clientOptions(peer.port, {
           caCerts: [c.intermediate], // s_server sends the leaf alone
           pinnedPublicKeys: ["sha256//" + btoa("x".repeat(32))],
-        }),
+        })),
         "PIN_MISMATCH",
       );
       const deadline = Date.now() + 5000;
@@ -330,16 +322,6 @@ test("openssl s_server reads bad_certificate from a client whose pin does not ma
     }
   }
 });
-
-/** Two Web Streams pairs joined crosswise: what one writes, the other reads. */
-function streamPipe(): [StreamPair, StreamPair] {
-  const aToB = new TransformStream<Uint8Array, Uint8Array>();
-  const bToA = new TransformStream<Uint8Array, Uint8Array>();
-  return [
-    { readable: bToA.readable, writable: aToB.writable },
-    { readable: aToB.readable, writable: bToA.writable },
-  ];
-}
 
 test("over a Web Streams pair the refusing side's alert arrives too (either side, TLS 1.3 and 1.2)", async () => {
   const refuse = () => {

@@ -16,22 +16,20 @@ import {
   type TlsConn,
 } from "../mod.ts";
 import { runtime, test } from "./helpers/harness.ts";
-import { pemToDer, readAll, readExactly, rejectsWithCode, str, text } from "./helpers/io.ts";
+import {
+  pemToDer,
+  readAll,
+  readExactly,
+  rejectsWithCode,
+  str,
+  streamPipe,
+  text,
+} from "./helpers/io.ts";
 import { openSslServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
 
 const p = pki();
 const serverIdentity = { cert: p.server.cert, key: p.server.key };
-
-/** Two Web Streams pairs joined crosswise: what one writes, the other reads. */
-function streamPipe(): [StreamPair, StreamPair] {
-  const aToB = new TransformStream<Uint8Array, Uint8Array>();
-  const bToA = new TransformStream<Uint8Array, Uint8Array>();
-  return [
-    { readable: bToA.readable, writable: aToB.writable },
-    { readable: aToB.readable, writable: bToA.writable },
-  ];
-}
 
 function pattern(size: number, seed: number): Uint8Array {
   const out = new Uint8Array(size);

@@ -29,7 +29,7 @@ use rustls::crypto::tls13::OkmBlock;
 use rustls::SupportedCipherSuite;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
-use crate::raw::{self, Conn, Sink};
+use crate::raw::{self, Conn};
 use crate::secrets::{self, ALERT_LABELS, MASTER_SECRET_LABEL};
 use crate::{
     boundary, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC,
@@ -51,23 +51,13 @@ struct Discarded {
 /// Takes every record rustls queued and drops it, noting what it held.
 fn discard_queued(conn: Conn) -> Discarded {
     let mut seen = Discarded::default();
-    let mut chunk = vec![0u8; 16 * 1024 + 512];
-    while conn_api::rustls_connection_wants_write(conn) {
-        let mut sink = Sink {
-            data: &mut chunk,
-            pos: 0,
-        };
-        let mut n = 0usize;
-        let rc = conn_api::rustls_connection_write_tls(
-            conn,
-            Some(raw::write_sink_callback),
-            raw::userdata(&mut sink),
-            &mut n,
-        );
-        if rc.0 != 0 || n == 0 {
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        // rustls hands out whole records (its queue holds records) while they fit.
+        let n = raw::write_tls_into(conn, &mut chunk);
+        if n == 0 {
             break;
         }
-        // rustls hands out whole records per call (its queue holds records).
         let mut at = 0usize;
         while at + 5 <= n {
             match chunk[at] {

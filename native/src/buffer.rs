@@ -5,7 +5,7 @@
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::io::BufWire;
-use crate::raw::{self, Conn, Cursor, Sink};
+use crate::raw::{self, Conn, Cursor};
 use crate::{boundary, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
 /// Feeds `len` ciphertext bytes at `buf` to the connection and processes
@@ -33,17 +33,10 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
             if !eof && cursor.pos == cursor.data.len() {
                 break;
             }
-            let mut n = 0usize;
-            let rc = conn_api::rustls_connection_read_tls(
-                conn,
-                Some(raw::read_cursor_callback),
-                raw::userdata(&mut cursor),
-                &mut n,
-            );
-            if rc.0 != 0 {
+            let Ok(n) = raw::read_tls_from(conn, &mut cursor) else {
                 // rustls refuses more input until plaintext is read.
                 break;
-            }
+            };
             let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
             if rc != RESULT_OK {
                 raw::put(out_n, cursor.pos);
@@ -72,23 +65,7 @@ pub extern "C" fn rustls_sockets_connection_drain_tls(
         if conn.is_null() || out_n.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut sink = Sink {
-            data: raw::bytes_mut(buf, cap),
-            pos: 0,
-        };
-        while sink.pos < sink.data.len() && conn_api::rustls_connection_wants_write(conn) {
-            let mut n = 0usize;
-            let rc = conn_api::rustls_connection_write_tls(
-                conn,
-                Some(raw::write_sink_callback),
-                raw::userdata(&mut sink),
-                &mut n,
-            );
-            if rc.0 != 0 || n == 0 {
-                break;
-            }
-        }
-        raw::put(out_n, sink.pos);
+        raw::put(out_n, raw::write_tls_into(conn, raw::bytes_mut(buf, cap)));
         RESULT_OK
     })
 }

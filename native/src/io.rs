@@ -226,21 +226,11 @@ impl Wire for BufWire<'_> {
             return Err(libc::EAGAIN);
         }
         let start = self.input.pos;
-        let mut n = 0usize;
-        let rc = conn_api::rustls_connection_read_tls(
-            conn,
-            Some(raw::read_cursor_callback),
-            raw::userdata(&mut self.input),
-            &mut n,
-        );
+        let read = raw::read_tls_from(conn, &mut self.input);
         if let Some(taps) = self.taps.as_mut() {
             taps.incoming.feed(&self.input.data[start..self.input.pos]);
         }
-        if rc.0 == 0 {
-            Ok(n)
-        } else {
-            Err(rc.0)
-        }
+        read
     }
 
     fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {

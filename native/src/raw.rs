@@ -172,6 +172,44 @@ pub(crate) unsafe extern "C" fn read_cursor_callback(
     rustls_io_result(0)
 }
 
+/// `rustls_connection_read_tls` from `cursor` (rustls takes at most 4 KiB
+/// per call): the byte count, or the errno rustls-ffi reports.
+pub(crate) fn read_tls_from(conn: Conn, cursor: &mut Cursor<'_>) -> Result<usize, c_int> {
+    let mut n = 0usize;
+    let rc = rustls_ffi::connection::rustls_connection::rustls_connection_read_tls(
+        conn,
+        Some(read_cursor_callback),
+        userdata(cursor),
+        &mut n,
+    );
+    if rc.0 == 0 {
+        Ok(n)
+    } else {
+        Err(rc.0)
+    }
+}
+
+/// Copies queued ciphertext into `buf` until it is full or the queue is
+/// empty; returns the byte count.
+pub(crate) fn write_tls_into(conn: Conn, buf: &mut [u8]) -> usize {
+    let mut sink = Sink { data: buf, pos: 0 };
+    while sink.pos < sink.data.len()
+        && rustls_ffi::connection::rustls_connection::rustls_connection_wants_write(conn)
+    {
+        let mut n = 0usize;
+        let rc = rustls_ffi::connection::rustls_connection::rustls_connection_write_tls(
+            conn,
+            Some(write_sink_callback),
+            userdata(&mut sink),
+            &mut n,
+        );
+        if rc.0 != 0 || n == 0 {
+            break;
+        }
+    }
+    sink.pos
+}
+
 /// A writable window handed to rustls-ffi's write callback as `userdata`.
 pub(crate) struct Sink<'a> {
     pub data: &'a mut [u8],

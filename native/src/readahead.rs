@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use libc::c_int;
-use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::raw::{self, Conn, Cursor};
 
@@ -91,16 +90,7 @@ impl ReadAhead {
             data: &self.buf[self.pos..self.len],
             pos: 0,
         };
-        let mut n = 0usize;
-        let rc = conn_api::rustls_connection_read_tls(
-            conn,
-            Some(raw::read_cursor_callback),
-            raw::userdata(&mut cursor),
-            &mut n,
-        );
-        if rc.0 != 0 {
-            return Err(rc.0);
-        }
+        let n = raw::read_tls_from(conn, &mut cursor)?;
         self.pos += n;
         Ok(n)
     }

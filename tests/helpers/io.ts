@@ -1,5 +1,5 @@
 /** Small I/O helpers for tests. */
-import type { TlsConn } from "../../mod.ts";
+import type { StreamPair, TlsConn } from "../../mod.ts";
 
 /** Reads until `count` bytes arrived (or the stream ended). */
 export async function readExactly(conn: TlsConn, count: number): Promise<Uint8Array> {
@@ -67,4 +67,14 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Two Web Streams pairs joined crosswise: what one writes, the other reads. */
+export function streamPipe(): [StreamPair, StreamPair] {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  return [
+    { readable: bToA.readable, writable: aToB.writable },
+    { readable: aToB.readable, writable: bToA.writable },
+  ];
 }
