@@ -50,25 +50,27 @@ struct Discarded {
 
 /// Takes every record rustls queued and drops it, noting what it held.
 fn discard_queued(conn: Conn) -> Discarded {
-    let mut seen = Discarded::default();
-    let mut chunk = vec![0u8; 64 * 1024];
+    let mut queued = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        // rustls hands out whole records (its queue holds records) while they fit.
         let n = raw::write_tls_into(conn, &mut chunk);
         if n == 0 {
             break;
         }
-        let mut at = 0usize;
-        while at + 5 <= n {
-            match chunk[at] {
-                CONTENT_CHANGE_CIPHER_SPEC => seen.change_cipher_spec = true,
-                CONTENT_APPLICATION_DATA => seen.encrypted = true,
-                _ => {}
-            }
-            at += 5 + u16::from_be_bytes([chunk[at + 3], chunk[at + 4]]) as usize;
+        queued.extend_from_slice(&chunk[..n]);
+    }
+    let mut seen = Discarded::default();
+    let mut at = 0usize;
+    while at + 5 <= queued.len() {
+        match queued[at] {
+            CONTENT_CHANGE_CIPHER_SPEC => seen.change_cipher_spec = true,
+            CONTENT_APPLICATION_DATA => seen.encrypted = true,
+            _ => {}
         }
+        at += 5 + u16::from_be_bytes([queued[at + 3], queued[at + 4]]) as usize;
     }
     chunk.iter_mut().for_each(|b| *b = 0);
+    queued.iter_mut().for_each(|b| *b = 0);
     seen
 }
 
