@@ -95,6 +95,8 @@ export class Readiness {
   #nextToken = 1;
   #waiting = 0;
   #denoLoop = false;
+  /** Deno: the `poller_wait` call is outstanding (a wake would end it). */
+  #denoWaiting = false;
   #bunStarted = false;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
@@ -206,7 +208,10 @@ export class Readiness {
   #released(): void {
     this.#waiting--;
     if (this.#waiting > 0) return;
-    if (this.#denoLoop) this.#lib.symbols.rustls_sockets_poller_wake(this.#poller);
+    // End an outstanding wait so Deno can exit; between waits (while a batch
+    // is dispatched) the loop sees `#waiting` itself, and a wake would only
+    // make the next wait return empty.
+    if (this.#denoWaiting) this.#lib.symbols.rustls_sockets_poller_wake(this.#poller);
     if (this.#keepAlive !== undefined) {
       clearInterval(this.#keepAlive);
       this.#keepAlive = undefined;
@@ -255,7 +260,13 @@ export class Readiness {
     this.#denoLoop = true;
     try {
       while (this.#waiting > 0) {
-        const count = await wait(this.#poller, this.#events, BATCH, -1);
+        this.#denoWaiting = true;
+        let count: number;
+        try {
+          count = await wait(this.#poller, this.#events, BATCH, -1);
+        } finally {
+          this.#denoWaiting = false;
+        }
         if (count < 0) throw errnoError(-count, "waiting for socket readiness");
         this.#dispatch(count);
       }
