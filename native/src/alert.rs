@@ -20,6 +20,11 @@
 //!   resumed client): the peer reads plaintext, so the alert is plaintext.
 //! - TLS 1.2, ChangeCipherSpec sent: the own Finished used sequence 0 under
 //!   the key block's write key (RFC 5246 §6.3), so the alert is sequence 1.
+//!
+//! This holds because nothing else can be sent under those keys before the
+//! check: rustls sends TLS 1.3 tickets only after the client's Finished (in
+//! the flight discarded here), and rustls-ffi 0.15 offers neither 0-RTT
+//! early data nor half-RTT server data. Enabling either would break it.
 
 #[cfg(feature = "aws-lc-rs")]
 use aws_lc_rs::aead;

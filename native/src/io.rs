@@ -105,7 +105,10 @@ impl Wire for FdWire {
         if self.ahead.holds_bytes() {
             return self.ahead.feed(conn);
         }
-        if self.taps.is_none() {
+        // Not while handshaking: a call that completes the handshake stops
+        // there, and bytes read ahead past it would wait for a call that a
+        // caller polling the socket might never make.
+        if self.taps.is_none() && !conn_api::rustls_connection_is_handshaking(conn) {
             let size = readahead::read_size(room);
             if size > 0 {
                 return self.ahead.fill(conn, self.fd, size);

@@ -274,7 +274,6 @@ pub(crate) mod sys {
         }
     }
 
-    /// `getsockopt(SOL_SOCKET, SO_ERROR)`: the pending error of a socket (0 = none).
     /// Whether a read of `fd` would not block (data, end of stream or an
     /// error is there): 1, 0, or `-errno`.
     pub fn readable_now(fd: c_int) -> c_int {
@@ -292,6 +291,7 @@ pub(crate) mod sys {
         }
     }
 
+    /// `getsockopt(SOL_SOCKET, SO_ERROR)`: the pending error of a socket (0 = none).
     pub fn take_error(fd: c_int) -> c_int {
         let mut value: c_int = 0;
         let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
