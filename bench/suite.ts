@@ -294,14 +294,24 @@ async function oneWay(side: Side, bytes: number): Promise<number> {
   const [client, server] = await Promise.all([side.connect(), side.accept()]);
   const data = new Uint8Array(CHUNK);
   crypto.getRandomValues(data);
-  const started = performance.now();
-  const reading = drain(server, bytes);
-  for (let sent = 0; sent < bytes; sent += CHUNK) await client.write(data);
-  await reading;
-  const seconds = (performance.now() - started) / 1000;
+  const rate = await timedTransfer(client, server, data, bytes);
   client.close();
   server.close();
-  return bytes / 1e6 / seconds;
+  return rate;
+}
+
+/** MB/s for `client` writing `bytes` (in `data`-sized chunks) until `receiver` read them all. */
+async function timedTransfer(
+  client: Duplex,
+  receiver: Duplex,
+  data: Uint8Array,
+  bytes: number,
+): Promise<number> {
+  const started = performance.now();
+  const reading = drain(receiver, bytes);
+  for (let sent = 0; sent < bytes; sent += data.length) await client.write(data);
+  await reading;
+  return bytes / 1e6 / ((performance.now() - started) / 1000);
 }
 
 /** MB/s of echoed bytes: the server sends back all it reads. */
@@ -315,16 +325,11 @@ async function echo(side: Side, bytes: number): Promise<number> {
       await server.write(buf.slice(0, n));
     }
   })().catch(() => {});
-  const data = new Uint8Array(CHUNK);
-  const started = performance.now();
-  const reading = drain(client, bytes);
-  for (let sent = 0; sent < bytes; sent += CHUNK) await client.write(data);
-  await reading;
-  const seconds = (performance.now() - started) / 1000;
+  const rate = await timedTransfer(client, client, new Uint8Array(CHUNK), bytes);
   client.close();
   server.close();
   await echoing;
-  return bytes / 1e6 / seconds;
+  return rate;
 }
 
 /** Handshakes per second with `clients` concurrent loops for HANDSHAKE_MS. */

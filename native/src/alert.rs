@@ -30,6 +30,7 @@
 use aws_lc_rs::aead;
 #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
 use ring::aead;
+use rustls::crypto::cipher::{Iv, Nonce};
 use rustls::crypto::tls13::OkmBlock;
 use rustls::SupportedCipherSuite;
 use rustls_ffi::connection::rustls_connection as conn_api;
@@ -110,13 +111,9 @@ fn seal(
     .ok()
 }
 
-/// `iv` XOR the big-endian sequence number in its last 8 bytes (RFC 8446 §5.3).
+/// `iv` XOR the big-endian sequence number (RFC 8446 §5.3), as rustls computes it.
 fn xor_nonce(iv: &[u8], seq: u64) -> Option<[u8; 12]> {
-    let mut nonce: [u8; 12] = iv.try_into().ok()?;
-    for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
-        *n ^= s;
-    }
-    Some(nonce)
+    Some(Nonce::new(&Iv::new(iv.try_into().ok()?), seq).0)
 }
 
 fn record(content_type: u8, payload: &[u8]) -> Vec<u8> {
