@@ -388,6 +388,8 @@ export class TlsConn implements AsyncDisposable {
     if (buf.length === 0) return 0;
     const transport = this.#transport;
     try {
+      const pause = transport.pauseDue();
+      if (pause) await pause;
       for (;;) {
         this.#ensureOpen();
         this.#check(transport.recv(this.#live, buf));
@@ -430,6 +432,8 @@ export class TlsConn implements AsyncDisposable {
     if (!this.#info) await this.handshake();
     const transport = this.#transport;
     try {
+      const pause = transport.pauseDue();
+      if (pause) await pause;
       let sent = 0;
       for (;;) {
         this.#ensureOpen();

@@ -112,6 +112,8 @@ export class PlainConn implements AsyncDisposable {
         else this.#pending[0] = first.subarray(n);
         return n;
       }
+      const pause = this.#watch!.pauseDue();
+      if (pause) await pause;
       const got = outCell();
       for (;;) {
         this.#ensureOpen();
@@ -142,6 +144,8 @@ export class PlainConn implements AsyncDisposable {
     if (this.#writing) throw new TlsError("INVALID_CONFIG", "a write is already running");
     this.#writing = true;
     try {
+      const pause = this.#watch!.pauseDue();
+      if (pause) await pause;
       const sent = outCell();
       let at = 0;
       while (at < data.length) {

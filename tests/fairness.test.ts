@@ -1,0 +1,76 @@
+// Fairness: reads and writes that complete without waiting continue as
+// microtasks, so a run of them must still let the event loop turn. Without
+// that, connections waiting for readiness, timers and the runtime's own I/O
+// wait until the run ends (measured before the fix: round trips of waiting
+// connections delayed by 10-110 ms while 64 others kept going).
+import assert from "node:assert/strict";
+import { connectTls } from "../mod.ts";
+import { test } from "./helpers/harness.ts";
+import { readExactly, text } from "./helpers/io.ts";
+import { goServer } from "./helpers/peers.ts";
+import { pki } from "./helpers/pki.ts";
+
+const p = pki();
+const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
+const BLOB = 256 * 1024;
+const CHUNK = 64;
+
+test("a long run of reads that never wait lets timers and other sockets' readiness through", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const busy = await connectTls({ ...client, port: peer.port });
+    const other = await connectTls({ ...client, port: peer.port });
+    // The echo of 256 KiB sits in the socket and in rustls before the run starts,
+    // so every one of the 4,096 reads below finds data without waiting.
+    await busy.write(new Uint8Array(BLOB).fill(0x61));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    let reads = 0;
+    let timerAt = -1;
+    let otherAt = -1;
+    setTimeout(() => timerAt = reads, 0);
+    const otherRoundTrip = (async () => {
+      await other.write(text("ping"));
+      await readExactly(other, 4); // needs a readiness event for its socket
+      otherAt = reads;
+    })();
+    const buf = new Uint8Array(CHUNK);
+    for (let have = 0; have < BLOB; reads++) {
+      const n = await busy.read(buf);
+      assert.ok(n !== null && n > 0);
+      have += n;
+    }
+    await otherRoundTrip;
+    assert.ok(timerAt >= 0 && timerAt < reads, `the timer ran after read ${timerAt} of ${reads}`);
+    assert.ok(
+      otherAt >= 0 && otherAt < reads,
+      `the other connection was served after read ${otherAt} of ${reads}`,
+    );
+    busy.close();
+    other.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("a long run of writes that never wait lets timers through", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const conn = await connectTls({ ...client, port: peer.port });
+    let writes = 0;
+    let timerAt = -1;
+    setTimeout(() => timerAt = writes, 0);
+    // 2,048 writes of 64 bytes (128 KiB, well within the socket buffers: none waits).
+    const chunk = new Uint8Array(CHUNK).fill(0x62);
+    for (; writes < 2_048; writes++) await conn.write(chunk);
+    assert.ok(
+      timerAt >= 0 && timerAt < writes,
+      `the timer ran after write ${timerAt} of ${writes}`,
+    );
+    const echoed = await readExactly(conn, 2_048 * CHUNK);
+    assert.ok(echoed.every((byte) => byte === 0x62));
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
