@@ -375,8 +375,6 @@ export const SYMBOLS = {
   rustls_sockets_poller_wait: { parameters: ["pointer", "buffer", "u32", "i32"], result: "i32" },
   // void rustls_sockets_poller_wake(const rustls_sockets_poller *)
   rustls_sockets_poller_wake: { parameters: ["pointer"], result: "void" },
-  // void rustls_sockets_poller_nudge(const rustls_sockets_poller *)
-  rustls_sockets_poller_nudge: { parameters: ["pointer"], result: "void" },
   // int rustls_sockets_poller_start_signal_thread(const rustls_sockets_poller *, void (*signal)(void))
   rustls_sockets_poller_start_signal_thread: { parameters: ["pointer", "function"], result: "i32" },
   // u32 rustls_sockets_poller_take(const rustls_sockets_poller *, u32 *out, u32 max_events)

@@ -10,6 +10,7 @@ import { closedError, errnoError, TlsError } from "./errors.ts";
 import { OK } from "./native.ts";
 import { abortError } from "./readiness.ts";
 import { TlsSession } from "./session.ts";
+import { pauseDue } from "./turn.ts";
 import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr, HandshakeInfo } from "./types.ts";
 
@@ -388,7 +389,7 @@ export class TlsConn implements AsyncDisposable {
     if (buf.length === 0) return 0;
     const transport = this.#transport;
     try {
-      const pause = transport.pauseDue();
+      const pause = pauseDue();
       if (pause) await pause;
       for (;;) {
         this.#ensureOpen();
@@ -432,7 +433,7 @@ export class TlsConn implements AsyncDisposable {
     if (!this.#info) await this.handshake();
     const transport = this.#transport;
     try {
-      const pause = transport.pauseDue();
+      const pause = pauseDue();
       if (pause) await pause;
       let sent = 0;
       for (;;) {

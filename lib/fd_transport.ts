@@ -249,11 +249,6 @@ export class FdTransport implements TlsTransport {
     this.#lib.symbols.rustls_sockets_socket_send(this.#fd, bytes, bytes.length, outCell());
   }
 
-  /** See {@link TlsTransport.pauseDue}: the shared readiness waiter's budget. */
-  pauseDue(): Promise<void> | undefined {
-    return this.#watch.pauseDue();
-  }
-
   /** See {@link TlsTransport.waitReadable}. */
   waitReadable(signal?: AbortSignal): Promise<void> {
     return this.#watch.wait(READABLE, signal);

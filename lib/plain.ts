@@ -12,6 +12,7 @@ import { cString, native, type NativeLibrary, outCell } from "./native.ts";
 import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
 import { SocketListener } from "./socket_listener.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
+import { pauseDue } from "./turn.ts";
 import type { Addr, NetAddr, UnixAddr } from "./types.ts";
 
 const EAGAIN = 11;
@@ -112,7 +113,7 @@ export class PlainConn implements AsyncDisposable {
         else this.#pending[0] = first.subarray(n);
         return n;
       }
-      const pause = this.#watch!.pauseDue();
+      const pause = pauseDue();
       if (pause) await pause;
       const got = outCell();
       for (;;) {
@@ -144,7 +145,7 @@ export class PlainConn implements AsyncDisposable {
     if (this.#writing) throw new TlsError("INVALID_CONFIG", "a write is already running");
     this.#writing = true;
     try {
-      const pause = this.#watch!.pauseDue();
+      const pause = pauseDue();
       if (pause) await pause;
       const sent = outCell();
       let at = 0;

@@ -15,6 +15,7 @@
  */
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
+import { loopTurned } from "./turn.ts";
 
 /** Readiness bit: readable (or error / hang-up). */
 export const READABLE = 1;
@@ -30,17 +31,6 @@ const BATCH = 64;
 const EVENT_SIZE = 6;
 /** Event kind of a finished job. */
 const EVENT_DONE = 0x100;
-/** Event kind of a nudge (token 0): the loop turned, nothing else. */
-const EVENT_NUDGE = 0x200;
-/**
- * Longest run, in ms, of socket operations that complete without waiting
- * before one lets the event loop turn: the continuations of such operations
- * are microtasks, and a run of them would hold back every other socket's
- * readiness, timers and the runtime's own I/O for as long as data keeps
- * arriving in time (measured: round trips of waiting connections delayed by
- * 10-110 ms while 64 others kept going).
- */
-const TURN_BUDGET_MS = 1;
 /** Job tokens have the top bit set; watch tokens never do. */
 const JOB_TOKEN_BIT = 0x8000_0000;
 
@@ -79,11 +69,6 @@ export class Watch {
     return this.#owner.wait(this, interest, signal);
   }
 
-  /** See {@link Readiness.pauseDue}: call before an operation that may not wait. */
-  pauseDue(): Promise<void> | undefined {
-    return this.#owner.pauseDue();
-  }
-
   /** Stops watching (call before closing the fd); pending waits reject with `CLOSED`. */
   forget(): void {
     this.#owner.forget(this);
@@ -114,11 +99,6 @@ export class Readiness {
   /** Deno: the `poller_wait` call is outstanding (a wake would end it). */
   #denoWaiting = false;
   #bunStarted = false;
-  /** Start of the current run of operations that did not wait (-1: none since the loop turned). */
-  #runStart = -1;
-  #turnTimerPending = false;
-  /** Resolvers waiting for the event loop to turn ({@link Readiness.pauseDue}). */
-  #turnWaiters: (() => void)[] = [];
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(lib: NativeLibrary) {
@@ -187,36 +167,6 @@ export class Readiness {
     });
   }
 
-  /**
-   * Fairness for operations that may complete without waiting: `undefined`
-   * while the current run of them is young, else a promise that resolves once
-   * the event loop turned (pending readiness, timers and I/O had their turn).
-   */
-  pauseDue(): Promise<void> | undefined {
-    const now = performance.now();
-    if (this.#runStart < 0) {
-      this.#runStart = now;
-      if (!this.#turnTimerPending) {
-        this.#turnTimerPending = true;
-        setTimeout(this.#loopTurned, 0);
-      }
-      return undefined;
-    }
-    if (now - this.#runStart < TURN_BUDGET_MS) return undefined;
-    return new Promise<void>((resolve) => {
-      this.#turnWaiters.push(resolve);
-      if (this.#turnWaiters.length > 1) return;
-      this.#waiting++;
-      this.#run();
-      this.#lib.symbols.rustls_sockets_poller_nudge(this.#poller);
-    });
-  }
-
-  readonly #loopTurned = (): void => {
-    this.#turnTimerPending = false;
-    this.#runStart = -1;
-  };
-
   /** @internal See {@link Watch.forget}. */
   forget(watch: Watch): void {
     if (watch.closed) return;
@@ -270,13 +220,7 @@ export class Readiness {
   }
 
   #dispatch(count: number): void {
-    this.#runStart = -1;
-    if (this.#turnWaiters.length > 0) {
-      const turnWaiters = this.#turnWaiters;
-      this.#turnWaiters = [];
-      this.#released();
-      for (const resolve of turnWaiters) resolve();
-    }
+    loopTurned();
     const events = this.#events;
     for (let i = 0; i < count; i++) {
       const at = i * EVENT_SIZE;
@@ -290,7 +234,6 @@ export class Readiness {
         resolve([events[at + 2], events[at + 3], events[at + 4], events[at + 5]]);
         continue;
       }
-      if (ready === EVENT_NUDGE) continue;
       const watch = this.#watches.get(token);
       if (!watch) continue;
       const waiters = watch.waiters;
@@ -335,10 +278,6 @@ export class Readiness {
         this.#released();
         resolve([7004, 0, 0, 0]); // the poller failed: report the job as failed
       }
-      const turnWaiters = this.#turnWaiters;
-      this.#turnWaiters = [];
-      if (turnWaiters.length > 0) this.#released();
-      for (const resolve of turnWaiters) resolve(); // their next operation fails on its own
       for (const watch of this.#watches.values()) {
         const waiters = watch.waiters;
         watch.waiters = [];

@@ -296,14 +296,6 @@ export class StreamTransport implements TlsTransport {
     this.#enqueue(bytes.slice());
   }
 
-  /**
-   * See {@link TlsTransport.pauseDue}: never; new input only arrives through
-   * the carrier's own events, so a run of reads ends when the queue is empty.
-   */
-  pauseDue(): undefined {
-    return undefined;
-  }
-
   /** See {@link TlsTransport.waitReadable}: reads the next chunk from the channel. */
   waitReadable(signal?: AbortSignal): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());

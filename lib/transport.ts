@@ -75,13 +75,6 @@ export interface TlsTransport {
   afterJobs(fn: () => void): void;
   /** Sends bytes outside any session (a plaintext alert), best effort. */
   sendRaw(bytes: Uint8Array): void;
-  /**
-   * Fairness, before an operation that may complete without waiting:
-   * `undefined`, or a promise to await first because such operations held the
-   * event loop long enough (their continuations are microtasks, which would
-   * keep other sockets, timers and I/O waiting).
-   */
-  pauseDue(): Promise<void> | undefined;
   /** Resolves when reading may make progress. */
   waitReadable(signal?: AbortSignal): Promise<void>;
   /** Resolves when writing may make progress. */

@@ -4,9 +4,9 @@
 // wait until the run ends (measured before the fix: round trips of waiting
 // connections delayed by 10-110 ms while 64 others kept going).
 import assert from "node:assert/strict";
-import { connectTls } from "../mod.ts";
+import { acceptTls, connectTls, startTls } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
-import { readExactly, text } from "./helpers/io.ts";
+import { readExactly, streamPipe, text } from "./helpers/io.ts";
 import { goServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
 
@@ -73,4 +73,35 @@ test("a long run of writes that never wait lets timers through", async () => {
   } finally {
     await peer.stop();
   }
+});
+
+test("TLS over an in-memory Web Streams pair (all microtasks) still lets timers run", async () => {
+  const [clientSide, serverSide] = streamPipe();
+  const [client, server] = await Promise.all([
+    startTls(clientSide, { serverName: "localhost", caCerts: [p.ca.cert] }),
+    acceptTls(serverSide, { cert: p.server.cert, key: p.server.key }),
+  ]);
+  await Promise.all([client.handshake(), server.handshake()]);
+  // From here on nothing waits for the event loop: both ends and the carrier are promises.
+  let reads = 0;
+  let timerAt = -1;
+  setTimeout(() => timerAt = reads, 0);
+  const record = new Uint8Array(16 * 1024).fill(0x63);
+  const sending = (async () => {
+    for (let i = 0; i < 256; i++) await server.write(record);
+    await server.closeWrite();
+  })();
+  let have = 0;
+  const buf = new Uint8Array(16 * 1024);
+  for (;;) {
+    const n = await client.read(buf);
+    if (n === null) break;
+    have += n;
+    reads++;
+  }
+  await sending;
+  assert.equal(have, 256 * record.length);
+  assert.ok(timerAt >= 0 && timerAt < reads, `the timer ran after read ${timerAt} of ${reads}`);
+  client.close();
+  server.close();
 });

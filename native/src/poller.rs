@@ -6,8 +6,7 @@
 //! `[token, kind, result, a, b, c]`, where `kind` is a readiness set
 //! (bit 1 = readable, bit 2 = writable; errors and hang-ups count as both)
 //! or [`RUSTLS_SOCKETS_EVENT_DONE`] for a finished job (`result` is its
-//! `rustls_result` and `a, b, c` its state block, or a pointer in `a, b`),
-//! or [`RUSTLS_SOCKETS_EVENT_NUDGE`] (token 0) from [`rustls_sockets_poller_nudge`].
+//! `rustls_result` and `a, b, c` its state block, or a pointer in `a, b`).
 //!
 //! - Deno calls [`rustls_sockets_poller_wait`] as a `nonblocking` FFI call:
 //!   one outstanding call, on one runtime worker thread, for all sockets.
@@ -35,8 +34,6 @@ pub const RUSTLS_SOCKETS_READABLE: u32 = 1;
 pub const RUSTLS_SOCKETS_WRITABLE: u32 = 2;
 /// Event kind of a finished job.
 pub const RUSTLS_SOCKETS_EVENT_DONE: u32 = 0x100;
-/// Event kind of a nudge: it only makes the waiter hand JS a batch.
-pub const RUSTLS_SOCKETS_EVENT_NUDGE: u32 = 0x200;
 
 const WAKE_TOKEN: u64 = u64::MAX;
 const BATCH: usize = 256;
@@ -464,19 +461,6 @@ pub extern "C" fn rustls_sockets_poller_wake(poller: *const rustls_sockets_polle
     boundary((), || {
         if let Some(p) = raw::box_ref(poller) {
             sys::eventfd_signal(p.inner.wakefd);
-        }
-    })
-}
-
-/// Queues one [`RUSTLS_SOCKETS_EVENT_NUDGE`] event (token 0), so JS gets a
-/// batch soon although no socket may be ready: a Deno wait in progress
-/// returns, Bun's callback is signalled. JS uses it to let its event loop
-/// turn (fairness) and to learn when it did.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_poller_nudge(poller: *const rustls_sockets_poller) {
-    boundary((), || {
-        if let Some(p) = raw::box_ref(poller) {
-            p.inner.post(&[[0, RUSTLS_SOCKETS_EVENT_NUDGE, 0, 0, 0, 0]]);
         }
     })
 }
