@@ -10,7 +10,7 @@ import { closedError, errnoError, TlsError } from "./errors.ts";
 import { OK } from "./native.ts";
 import { abortError } from "./readiness.ts";
 import { TlsSession } from "./session.ts";
-import { pauseDue } from "./turn.ts";
+import { TurnBudget } from "./turn.ts";
 import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr, HandshakeInfo } from "./types.ts";
 
@@ -97,6 +97,8 @@ export class TlsConn implements AsyncDisposable {
   #reading: Promise<unknown> = Promise.resolve();
   #writing: Promise<unknown> = Promise.resolve();
   #flushing: Promise<void> | undefined;
+  /** Fairness: how long this connection's reads and writes ran without a turn of the loop. */
+  readonly #budget = new TurnBudget();
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
@@ -389,7 +391,7 @@ export class TlsConn implements AsyncDisposable {
     if (buf.length === 0) return 0;
     const transport = this.#transport;
     try {
-      const pause = pauseDue();
+      const pause = this.#budget.pauseDue();
       if (pause) await pause;
       for (;;) {
         this.#ensureOpen();
@@ -433,7 +435,7 @@ export class TlsConn implements AsyncDisposable {
     if (!this.#info) await this.handshake();
     const transport = this.#transport;
     try {
-      const pause = pauseDue();
+      const pause = this.#budget.pauseDue();
       if (pause) await pause;
       let sent = 0;
       for (;;) {

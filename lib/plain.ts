@@ -12,7 +12,7 @@ import { cString, native, type NativeLibrary, outCell } from "./native.ts";
 import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
 import { SocketListener } from "./socket_listener.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
-import { pauseDue } from "./turn.ts";
+import { TurnBudget } from "./turn.ts";
 import type { Addr, NetAddr, UnixAddr } from "./types.ts";
 
 const EAGAIN = 11;
@@ -62,6 +62,8 @@ export class PlainConn implements AsyncDisposable {
   readonly #lib: NativeLibrary;
   #fd: number;
   #watch: Watch | undefined;
+  /** Fairness: how long reads and writes ran without a turn of the event loop. */
+  readonly #budget = new TurnBudget();
   #pending: Uint8Array[] = [];
   #closed = false;
   #reading = false;
@@ -113,7 +115,7 @@ export class PlainConn implements AsyncDisposable {
         else this.#pending[0] = first.subarray(n);
         return n;
       }
-      const pause = pauseDue();
+      const pause = this.#budget.pauseDue();
       if (pause) await pause;
       const got = outCell();
       for (;;) {
@@ -145,7 +147,7 @@ export class PlainConn implements AsyncDisposable {
     if (this.#writing) throw new TlsError("INVALID_CONFIG", "a write is already running");
     this.#writing = true;
     try {
-      const pause = pauseDue();
+      const pause = this.#budget.pauseDue();
       if (pause) await pause;
       const sent = outCell();
       let at = 0;
