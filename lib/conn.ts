@@ -97,7 +97,7 @@ export class TlsConn implements AsyncDisposable {
   #reading: Promise<unknown> = Promise.resolve();
   #writing: Promise<unknown> = Promise.resolve();
   #flushing: Promise<void> | undefined;
-  /** Fairness: how long this connection's reads and writes ran without a turn of the loop. */
+  /** Fairness: this connection's operations in the event loop's current turn (`lib/turn.ts`). */
   readonly #budget = new TurnBudget();
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;

@@ -62,7 +62,7 @@ export class PlainConn implements AsyncDisposable {
   readonly #lib: NativeLibrary;
   #fd: number;
   #watch: Watch | undefined;
-  /** Fairness: how long reads and writes ran without a turn of the event loop. */
+  /** Fairness: this connection's operations in the event loop's current turn (`lib/turn.ts`). */
   readonly #budget = new TurnBudget();
   #pending: Uint8Array[] = [];
   #closed = false;

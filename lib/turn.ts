@@ -11,8 +11,9 @@
  * {@link TURN_BUDGET_MS}, a connection that already ran
  * {@link FREE_OPERATIONS} operations in it yields before its next one. Its
  * first few operations in a turn never yield, so a request/response pair, or
- * a connection woken late in a busy turn, is not held back; a chain ends soon
- * after the budget, whatever the number of connections.
+ * a connection woken late in a busy turn, is not held back; a turn of chained
+ * operations ends after the budget plus at most that many operations per
+ * connection.
  *
  * A turn starts at each readiness batch ({@link loopTurned}) and at a
  * `setImmediate` marker queued once per turn that has socket operations in it.
