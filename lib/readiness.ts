@@ -13,9 +13,10 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { loopTurned } from "./turn.ts";
+import { readinessBatch, watchWaitingSockets } from "./turn.ts";
 
 /** Readiness bit: readable (or error / hang-up). */
 export const READABLE = 1;
@@ -109,6 +110,7 @@ export class Readiness {
     const errno = lib.symbols.rustls_sockets_poller_new(cell);
     if (errno !== 0) throw errnoError(errno, "creating the socket poller");
     this.#poller = lib.pointerFrom(cell);
+    watchWaitingSockets(() => this.#waiting > 0);
   }
 
   /** Starts watching `fd`. */
@@ -222,7 +224,7 @@ export class Readiness {
   }
 
   #dispatch(count: number): void {
-    loopTurned();
+    readinessBatch();
     const events = this.#events;
     for (let i = 0; i < count; i++) {
       const at = i * EVENT_SIZE;
@@ -300,7 +302,7 @@ export class Readiness {
         const count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
         this.#dispatch(count);
         // More queued: take them on a later turn, so timers and I/O run in between.
-        if (count === BATCH) setTimeout(drain, 0);
+        if (count === BATCH) setImmediate(drain);
       };
       const callback = lib.threadSafeCallback!(drain);
       const errno = lib.symbols.rustls_sockets_poller_start_signal_thread(

@@ -15,8 +15,16 @@
  * operations ends after the budget plus at most that many operations per
  * connection.
  *
- * A turn starts at each readiness batch ({@link loopTurned}) and at a
- * `setImmediate` marker queued once per turn that has socket operations in it.
+ * A turn starts at each readiness batch and when a `setImmediate` marker
+ * (queued by the first operation after the previous marker ran) has run.
+ *
+ * How to yield: `setImmediate` costs microseconds (a 0 ms timer costs 1-2 ms
+ * in both runtimes) and lets due timers run, and in Bun the I/O too. Deno
+ * runs its immediates without delivering finished async operations (measured:
+ * the readiness waiter's result, which is one, stayed undelivered through a
+ * whole chain of `setImmediate` yields), so in Deno, once sockets have waited
+ * for readiness longer than {@link STARVED_MS} without a batch, the yield is
+ * a 0 ms timer, which makes the loop poll.
  *
  * @module
  */
@@ -26,13 +34,17 @@ import { setImmediate } from "node:timers";
 export const TURN_BUDGET_MS = 1;
 /** Operations per connection and turn that never yield. */
 export const FREE_OPERATIONS = 8;
+/** Deno: ms without a readiness batch, while sockets wait, after which a yield is a 0 ms timer. */
+export const STARVED_MS = 2;
 
+const isDeno = "Deno" in globalThis && !("Bun" in globalThis);
 let turn = 0;
 let turnStart = performance.now();
 let markerQueued = false;
+let lastBatch = performance.now();
+let socketsWaiting: () => boolean = () => false;
 
-/** A new turn of the event loop began (the readiness waiter's batches call this). */
-export function loopTurned(): void {
+function loopTurned(): void {
   turn++;
   turnStart = performance.now();
 }
@@ -42,6 +54,24 @@ function marker(): void {
   loopTurned();
 }
 
+/** The readiness waiter delivered a batch: a turn began and waiting sockets got through. */
+export function readinessBatch(): void {
+  lastBatch = performance.now();
+  loopTurned();
+}
+
+/** The readiness waiter says how to learn whether sockets are waiting for it. */
+export function watchWaitingSockets(probe: () => boolean): void {
+  socketsWaiting = probe;
+}
+
+function yieldTurn(): Promise<void> {
+  if (isDeno && socketsWaiting() && performance.now() - lastBatch > STARVED_MS) {
+    return new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** One connection's place in the event loop's turns. */
 export class TurnBudget {
   #turn = -1;
@@ -49,12 +79,13 @@ export class TurnBudget {
 
   /**
    * Call before an operation that may complete without waiting: `undefined`,
-   * or a promise to await first, which resolves once the event loop turned
-   * (`setImmediate`: due timers and I/O callbacks run first; it costs
-   * microseconds, where a 0 ms timer costs 1-2 ms).
+   * or a promise to await first, which resolves once the event loop turned.
    */
   pauseDue(): Promise<void> | undefined {
     if (!markerQueued) {
+      // The previous marker ran: this is the first operation of a later task
+      // (possibly one the library did not start, like a timer), so a new turn.
+      loopTurned();
       markerQueued = true;
       setImmediate(marker);
     }
@@ -64,6 +95,6 @@ export class TurnBudget {
     }
     if (++this.#operations <= FREE_OPERATIONS) return undefined;
     if (performance.now() - turnStart < TURN_BUDGET_MS) return undefined;
-    return new Promise<void>((resolve) => setImmediate(resolve));
+    return yieldTurn();
   }
 }
