@@ -16,7 +16,7 @@
 import { setImmediate } from "node:timers";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { readinessBatch, watchWaitingSockets } from "./turn.ts";
+import { readinessBatch } from "./turn.ts";
 
 /** Readiness bit: readable (or error / hang-up). */
 export const READABLE = 1;
@@ -110,7 +110,6 @@ export class Readiness {
     const errno = lib.symbols.rustls_sockets_poller_new(cell);
     if (errno !== 0) throw errnoError(errno, "creating the socket poller");
     this.#poller = lib.pointerFrom(cell);
-    watchWaitingSockets(() => this.#waiting > 0);
   }
 
   /** Starts watching `fd`. */

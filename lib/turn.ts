@@ -18,13 +18,13 @@
  * A turn starts at each readiness batch and when a `setImmediate` marker
  * (queued by the first operation after the previous marker ran) has run.
  *
- * How to yield: `setImmediate` costs microseconds (a 0 ms timer costs 1-2 ms
- * in both runtimes) and lets due timers run, and in Bun the I/O too. Deno
- * runs its immediates without delivering finished async operations (measured:
- * the readiness waiter's result, which is one, stayed undelivered through a
- * whole chain of `setImmediate` yields), so in Deno, once sockets have waited
- * for readiness longer than {@link STARVED_MS} without a batch, the yield is
- * a 0 ms timer, which makes the loop poll.
+ * How to yield: in Bun, `setImmediate` (microseconds; a 0 ms timer costs
+ * 1-2 ms in both runtimes), after which due timers and I/O have run. Deno runs
+ * its immediates without delivering finished async operations (measured: the
+ * readiness waiter's result, which is one, stayed undelivered through a whole
+ * chain of `setImmediate` yields), so Deno yields by passing a message through
+ * a fresh `MessageChannel`: its delivery is itself an async operation, so the
+ * loop polls, and the others finished by then come with it (~20 µs).
  *
  * @module
  */
@@ -34,15 +34,11 @@ import { setImmediate } from "node:timers";
 export const TURN_BUDGET_MS = 1;
 /** Operations per connection and turn that never yield. */
 export const FREE_OPERATIONS = 8;
-/** Deno: ms without a readiness batch, while sockets wait, after which a yield is a 0 ms timer. */
-export const STARVED_MS = 2;
 
 const isDeno = "Deno" in globalThis && !("Bun" in globalThis);
 let turn = 0;
 let turnStart = performance.now();
 let markerQueued = false;
-let lastBatch = performance.now();
-let socketsWaiting: () => boolean = () => false;
 
 function loopTurned(): void {
   turn++;
@@ -54,22 +50,22 @@ function marker(): void {
   loopTurned();
 }
 
-/** The readiness waiter delivered a batch: a turn began and waiting sockets got through. */
+/** The readiness waiter delivered a batch: a turn began. */
 export function readinessBatch(): void {
-  lastBatch = performance.now();
   loopTurned();
 }
 
-/** The readiness waiter says how to learn whether sockets are waiting for it. */
-export function watchWaitingSockets(probe: () => boolean): void {
-  socketsWaiting = probe;
-}
-
 function yieldTurn(): Promise<void> {
-  if (isDeno && socketsWaiting() && performance.now() - lastBatch > STARVED_MS) {
-    return new Promise<void>((resolve) => setTimeout(resolve, 0));
-  }
-  return new Promise<void>((resolve) => setImmediate(resolve));
+  if (!isDeno) return new Promise<void>((resolve) => setImmediate(resolve));
+  return new Promise<void>((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      port2.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** One connection's place in the event loop's turns. */
