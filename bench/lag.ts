@@ -14,6 +14,7 @@ import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls, listenTls } from "../mod.ts";
 import { goServer } from "../tests/helpers/peers.ts";
 import { pki } from "../tests/helpers/pki.ts";
+import { median } from "./median.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -86,10 +87,6 @@ async function builtInTo(port: number, ca: string): Promise<void> {
 }
 
 function row(name: string, runs: Lag[]): string {
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((x, y) => x - y);
-    return sorted[sorted.length >> 1];
-  };
   const p99s = runs.map((r) => r.p99);
   const rate = median(runs.map((r) => r.done / (r.ms / 1000))).toFixed(0);
   const range = `${Math.min(...p99s).toFixed(2)}-${Math.max(...p99s).toFixed(2)}`;

@@ -15,6 +15,7 @@ import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls } from "../mod.ts";
 import { goServer } from "../tests/helpers/peers.ts";
 import { pki } from "../tests/helpers/pki.ts";
+import { median } from "./median.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -123,10 +124,6 @@ try {
   console.log(
     "connections | ours p50 | ours p99 | built-in p50 | built-in p99 | ratio p50 | ratio p99 | p99 runs",
   );
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((x, y) => x - y);
-    return sorted[sorted.length >> 1];
-  };
   for (const k of [1, 64]) {
     const a: { p50: number; p99: number }[] = [];
     const b: { p50: number; p99: number }[] = [];

@@ -18,6 +18,7 @@ import process from "node:process";
 import type { Buffer } from "node:buffer";
 import { connectTls, listenTls, type TlsConn } from "../mod.ts";
 import { pki } from "../tests/helpers/pki.ts";
+import { median } from "./median.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -396,12 +397,6 @@ interface Row {
   ratioRange: [number, number] | null;
   unit: string;
   note?: string;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const rows: Row[] = [];

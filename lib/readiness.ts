@@ -16,7 +16,7 @@
 import { setImmediate } from "node:timers";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { readinessBatch } from "./turn.ts";
+import { loopTurned } from "./turn.ts";
 
 /** Readiness bit: readable (or error / hang-up). */
 export const READABLE = 1;
@@ -223,7 +223,7 @@ export class Readiness {
   }
 
   #dispatch(count: number): void {
-    readinessBatch();
+    loopTurned();
     const events = this.#events;
     for (let i = 0; i < count; i++) {
       const at = i * EVENT_SIZE;

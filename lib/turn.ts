@@ -15,8 +15,9 @@
  * operations ends after the budget plus at most that many operations per
  * connection.
  *
- * A turn starts at each readiness batch and when a `setImmediate` marker
- * (queued by the first operation after the previous marker ran) has run.
+ * A turn starts at each readiness batch and at the first operation after a
+ * `setImmediate` marker ran (the operation that starts a turn queues the next
+ * marker).
  *
  * How to yield: in Bun, `setImmediate` (microseconds; a 0 ms timer costs
  * 1-2 ms in both runtimes), after which due timers and I/O have run. Deno runs
@@ -40,19 +41,15 @@ let turn = 0;
 let turnStart = performance.now();
 let markerQueued = false;
 
-function loopTurned(): void {
+/** A turn of the event loop began (the readiness waiter calls this for each batch). */
+export function loopTurned(): void {
   turn++;
   turnStart = performance.now();
 }
 
+/** Runs once the turn that queued it is over; the next operation starts a new one. */
 function marker(): void {
   markerQueued = false;
-  loopTurned();
-}
-
-/** The readiness waiter delivered a batch: a turn began. */
-export function readinessBatch(): void {
-  loopTurned();
 }
 
 function yieldTurn(): Promise<void> {
