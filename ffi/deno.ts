@@ -33,22 +33,11 @@ export function openDeno(path: string): NativeLibrary {
       result: DENO_TYPES[spec.result] as Deno.NativeResultType,
     };
   }
-  // The same wait, run on Deno's blocking thread pool: one outstanding call
-  // serves every socket (see lib/readiness.ts).
-  table.poller_wait_nonblocking = {
-    name: "rustls_sockets_poller_wait",
-    parameters: ["pointer", "buffer", "u32", "i32"],
-    result: "i32",
-    nonblocking: true,
-  };
   const lib = Deno.dlopen(path, table);
-  const symbols = lib.symbols as unknown as NativeSymbols & {
-    poller_wait_nonblocking: NonNullable<NativeLibrary["waitOffThread"]>;
-  };
+  const symbols = lib.symbols as unknown as NativeSymbols;
   return {
     runtime: "deno",
     symbols,
     pointerFrom: (cell) => Deno.UnsafePointer.create(cell[0]) as unknown as Pointer,
-    waitOffThread: symbols.poller_wait_nonblocking,
   };
 }

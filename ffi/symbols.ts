@@ -370,13 +370,10 @@ export const SYMBOLS = {
   rustls_sockets_poller_arm: { parameters: ["pointer", "i32", "u32", "u32"], result: "i32" },
   // int rustls_sockets_poller_disarm(const rustls_sockets_poller *, int fd)
   rustls_sockets_poller_disarm: { parameters: ["pointer", "i32"], result: "i32" },
-  // int rustls_sockets_poller_wait(const rustls_sockets_poller *, u32 *out, u32 max_events, int timeout_ms)
-  // (blocking: the Deno loader also offers it as an off-thread call)
-  rustls_sockets_poller_wait: { parameters: ["pointer", "buffer", "u32", "i32"], result: "i32" },
-  // void rustls_sockets_poller_wake(const rustls_sockets_poller *)
-  rustls_sockets_poller_wake: { parameters: ["pointer"], result: "void" },
   // int rustls_sockets_poller_start_signal_thread(const rustls_sockets_poller *, void (*signal)(void))
   rustls_sockets_poller_start_signal_thread: { parameters: ["pointer", "function"], result: "i32" },
+  // int rustls_sockets_poller_start_signal_socket(const rustls_sockets_poller *, int *out_fd)
+  rustls_sockets_poller_start_signal_socket: { parameters: ["pointer", "buffer"], result: "i32" },
   // u32 rustls_sockets_poller_take(const rustls_sockets_poller *, u32 *out, u32 max_events)
   rustls_sockets_poller_take: { parameters: ["pointer", "buffer", "u32"], result: "u32" },
   // int rustls_sockets_poller_submit_recv(const rustls_sockets_poller *, rustls_connection *, int fd, u32 token)
@@ -493,16 +490,6 @@ export interface NativeLibrary {
   readonly symbols: NativeSymbols;
   /** Reads the pointer a native call stored in an 8-byte out cell. */
   pointerFrom(cell: BigUint64Array): Pointer;
-  /**
-   * Deno only: `rustls_sockets_poller_wait` run on a runtime worker thread,
-   * so the event loop keeps running while it blocks.
-   */
-  readonly waitOffThread?: (
-    poller: Pointer,
-    out: Uint32Array,
-    maxEvents: number,
-    timeoutMs: number,
-  ) => Promise<number>;
   /**
    * Bun only: wraps `fn` as a native callback that native threads may call;
    * the call runs later on the JS thread.

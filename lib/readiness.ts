@@ -2,21 +2,27 @@
  * One readiness waiter for every socket of the process, over the native
  * epoll poller, which also runs CPU-heavy handshake steps on its worker
  * threads ({@link Readiness.runJob}). Waiting never blocks the event loop
- * and never parks a thread per socket:
+ * and never parks a thread per socket: one native thread waits for all of
+ * them and queues the events, which JS collects in batches once told:
  *
- * - Deno: a single outstanding `nonblocking` `poller_wait` call (one worker
- *   thread of Deno's blocking pool) returns batches of ready sockets;
- * - Bun: a native thread waits and calls one thread-safe `JSCallback` per
- *   batch; a ref'd timer keeps the process alive while anything waits.
+ * - Deno: the thread writes a byte to a socket pair whose other end Deno's
+ *   own reactor watches (a `node:net` socket, ref'd while anything waits).
+ *   A `nonblocking` FFI wait would run on Deno's blocking pool, which the
+ *   runtime's file I/O and DNS share: behind them our wake-ups stalled for
+ *   seconds;
+ * - Bun: the thread calls one thread-safe `JSCallback` per batch; a ref'd
+ *   timer keeps the process alive while anything waits (the callback does
+ *   not).
  *
  * Sockets are armed one-shot with the union of what their waiters need.
  *
  * @module
  */
+import { Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { loopTurned } from "./turn.ts";
+import { loopTurned, onYield } from "./turn.ts";
 
 /** Readiness bit: readable (or error / hang-up). */
 export const READABLE = 1;
@@ -98,10 +104,12 @@ export class Readiness {
   #nextJob = 0;
   #nextToken = 1;
   #waiting = 0;
-  #denoLoop = false;
-  /** Deno: the `poller_wait` call is outstanding (a wake would end it). */
-  #denoWaiting = false;
-  #bunStarted = false;
+  #started = false;
+  /** The poller failed: everything waits in vain, so everything is rejected. */
+  #failure: unknown;
+  /** Deno: the end of the signal socket pair that the runtime watches. */
+  #signalSocket: Socket | undefined;
+  /** Bun: the timer that keeps the process alive while anything waits. */
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(lib: NativeLibrary) {
@@ -125,6 +133,7 @@ export class Readiness {
   /** @internal See {@link Watch.wait}. */
   wait(watch: Watch, interest: number, signal?: AbortSignal): Promise<void> {
     if (watch.closed) return Promise.reject(closedError());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { interest, resolve, reject, signal };
@@ -157,7 +166,8 @@ export class Readiness {
       this.#nextJob = (this.#nextJob + 1) & 0x7fff_ffff;
       token = (JOB_TOKEN_BIT | this.#nextJob) >>> 0;
     } while (this.#jobs.has(token));
-    // The waiter (and Bun's signal thread) first, so the completion has somewhere to go.
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    // The signal thread first, so the completion has somewhere to go.
     this.#waiting++;
     this.#run();
     const errno = submit(this.#poller, token);
@@ -212,10 +222,7 @@ export class Readiness {
   #released(): void {
     this.#waiting--;
     if (this.#waiting > 0) return;
-    // End an outstanding wait so Deno can exit; between waits (while a batch
-    // is dispatched) the loop sees `#waiting` itself, and a wake would only
-    // make the next wait return empty.
-    if (this.#denoWaiting) this.#lib.symbols.rustls_sockets_poller_wake(this.#poller);
+    this.#signalSocket?.unref();
     if (this.#keepAlive !== undefined) {
       clearInterval(this.#keepAlive);
       this.#keepAlive = undefined;
@@ -254,65 +261,68 @@ export class Readiness {
   }
 
   #run(): void {
-    if (this.#lib.waitOffThread) {
-      if (!this.#denoLoop) void this.#runDeno(this.#lib.waitOffThread);
-    } else {
-      this.#runBun();
-    }
+    if (!this.#started) this.#start();
+    // Keep the process alive while anything waits (neither signal does by itself).
+    if (this.#signalSocket) this.#signalSocket.ref();
+    else this.#keepAlive ??= setInterval(() => {}, 1 << 30);
   }
 
-  async #runDeno(wait: NonNullable<NativeLibrary["waitOffThread"]>): Promise<void> {
-    this.#denoLoop = true;
-    try {
-      while (this.#waiting > 0) {
-        this.#denoWaiting = true;
-        let count: number;
-        try {
-          count = await wait(this.#poller, this.#events, BATCH, -1);
-        } finally {
-          this.#denoWaiting = false;
-        }
-        if (count < 0) throw errnoError(-count, "waiting for socket readiness");
-        this.#dispatch(count);
-      }
-    } catch (error) {
-      for (const [token, resolve] of this.#jobs) {
-        this.#jobs.delete(token);
-        this.#released();
-        resolve([7004, 0, 0, 0]); // the poller failed: report the job as failed
-      }
-      for (const watch of this.#watches.values()) {
-        const waiters = watch.waiters;
-        watch.waiters = [];
-        for (const waiter of waiters) {
-          this.#settled(waiter);
-          waiter.reject(error);
-        }
-      }
-    } finally {
-      this.#denoLoop = false;
-    }
-  }
-
-  #runBun(): void {
+  /** Starts the native signal thread and the JS side of its signal. */
+  #start(): void {
     const lib = this.#lib;
-    if (!this.#bunStarted) {
-      const drain = (): void => {
-        const count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
-        this.#dispatch(count);
-        // More queued: take them on a later turn, so timers and I/O run in between.
-        if (count === BATCH) setImmediate(drain);
-      };
-      const callback = lib.threadSafeCallback!(drain);
+    const drain = (): void => {
+      if (this.#failure !== undefined) return;
+      const count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
+      this.#dispatch(count);
+      // More queued: take them on a later turn, so timers and I/O run in between.
+      if (count === BATCH) setImmediate(drain);
+    };
+    if (lib.threadSafeCallback) {
+      const callback = lib.threadSafeCallback(drain);
       const errno = lib.symbols.rustls_sockets_poller_start_signal_thread(
         this.#poller,
         callback.pointer,
       );
       if (errno !== 0) throw errnoError(errno, "starting the socket poller thread");
-      this.#bunStarted = true;
+    } else {
+      const fd = new Int32Array(1);
+      const errno = lib.symbols.rustls_sockets_poller_start_signal_socket(this.#poller, fd);
+      if (errno !== 0) throw errnoError(errno, "starting the socket poller thread");
+      const socket = new Socket({ fd: fd[0], readable: true, writable: false });
+      // What the bytes say is only "look": the queue holds the events.
+      socket.on("data", drain);
+      socket.on("error", (error: unknown) => {
+        this.#fail(new TlsError("INTERNAL", "the socket poller's signal failed", { cause: error }));
+      });
+      socket.on("close", () => {
+        this.#fail(new TlsError("INTERNAL", "the socket poller's signal was closed"));
+      });
+      this.#signalSocket = socket;
     }
-    // The native thread's callbacks do not keep Bun alive; a timer does, while anything waits.
-    this.#keepAlive ??= setInterval(() => {}, 1 << 30);
+    // A chain of operations that yields does not wait for the signal (see turn.ts).
+    onYield(() => {
+      if (this.#waiting > 0) drain();
+    });
+    this.#started = true;
+  }
+
+  /** The poller cannot signal any more: rejects every wait and fails every job. */
+  #fail(error: unknown): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    for (const [token, resolve] of this.#jobs) {
+      this.#jobs.delete(token);
+      this.#released();
+      resolve([7004, 0, 0, 0]); // the poller failed: report the job as failed
+    }
+    for (const watch of this.#watches.values()) {
+      const waiters = watch.waiters;
+      watch.waiters = [];
+      for (const waiter of waiters) {
+        this.#settled(waiter);
+        waiter.reject(error);
+      }
+    }
   }
 }
 

@@ -8,11 +8,15 @@
 //! or [`RUSTLS_SOCKETS_EVENT_DONE`] for a finished job (`result` is its
 //! `rustls_result` and `a, b, c` its state block, or a pointer in `a, b`).
 //!
-//! - Deno calls [`rustls_sockets_poller_wait`] as a `nonblocking` FFI call:
-//!   one outstanding call, on one runtime worker thread, for all sockets.
-//! - Bun has no off-thread FFI calls: [`rustls_sockets_poller_start_signal_thread`]
-//!   runs the wait on a native thread and calls a thread-safe JS callback
-//!   when the queue turns non-empty; JS collects it with [`rustls_sockets_poller_take`].
+//! A native thread waits and queues the events; JS collects them with
+//! [`rustls_sockets_poller_take`] once told that the queue turned non-empty:
+//! - Bun: [`rustls_sockets_poller_start_signal_thread`] tells it by calling a
+//!   thread-safe JS callback;
+//! - Deno: [`rustls_sockets_poller_start_signal_socket`] tells it by writing
+//!   one byte to a socket pair whose other end the runtime's own reactor
+//!   watches, so no thread of Deno's blocking pool is involved (that pool is
+//!   shared with the runtime's file I/O and DNS, and a wait queued behind
+//!   them stalled every socket for seconds).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,17 +70,27 @@ struct Job {
 
 struct Queue {
     events: VecDeque<Event>,
-    /// Bun mode: JS was signalled and has not yet found the queue empty.
+    /// JS was told and has not yet found the queue empty.
     signalled: bool,
+}
+
+/// How the signal thread tells JS that events are queued.
+#[derive(Clone, Copy)]
+enum Notify {
+    /// Call a thread-safe JS callback (Bun).
+    Callback(Signal),
+    /// Write a byte to this end of a socket pair (Deno).
+    Socket(c_int),
 }
 
 struct Inner {
     epfd: c_int,
+    /// Wakes the signal thread's wait when the poller is freed.
     wakefd: c_int,
     stop: AtomicBool,
     queue: Mutex<Queue>,
-    /// Set in Bun mode: called when the queue turns non-empty.
-    signal: Mutex<Option<Signal>>,
+    /// Set once a signal thread runs: how to tell JS the queue turned non-empty.
+    signal: Mutex<Option<Notify>>,
     jobs: Mutex<VecDeque<Job>>,
     jobs_ready: Condvar,
 }
@@ -85,6 +99,9 @@ impl Drop for Inner {
     fn drop(&mut self) {
         sys::close(self.epfd);
         sys::close(self.wakefd);
+        if let Ok(Some(Notify::Socket(fd))) = self.signal.get_mut().map(|s| *s) {
+            sys::close(fd);
+        }
     }
 }
 
@@ -102,13 +119,12 @@ impl Inner {
             }
             Err(_) => false,
         };
-        if events.is_empty() && !must_signal {
-            return;
-        }
+        // Without a signal thread yet, nothing to do: it posts what is queued when it starts.
         match signal {
-            Some(signal) if must_signal => signal(),
-            Some(_) => {}
-            None => sys::eventfd_signal(self.wakefd), // Deno: wake the pending wait
+            Some(Notify::Callback(signal)) if must_signal => signal(),
+            // A full socket buffer (EAGAIN) means JS has a byte to read already.
+            Some(Notify::Socket(fd)) if must_signal => _ = sys::send(fd, &[1]),
+            _ => {}
         }
     }
 
@@ -414,61 +430,50 @@ pub extern "C" fn rustls_sockets_poller_disarm(
     })
 }
 
-/// Deno: returns up to `max_events` events (6 `u32` each) in `out`: queued
-/// job completions first, else it blocks up to `timeout_ms` (-1 = until an
-/// event, a completion or a wake) for readiness. Returns the count (0 after
-/// a wake or timeout) or `-errno`. Meant for a runtime worker thread.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_poller_wait(
-    poller: *const rustls_sockets_poller,
-    out: *mut u32,
-    max_events: u32,
-    timeout_ms: c_int,
-) -> c_int {
-    boundary(-libc::EIO, || {
-        let Some(p) = raw::box_ref(poller) else {
-            return -libc::EINVAL;
-        };
-        let max = (max_events as usize).min(BATCH);
-        let dest = raw::bytes_mut(out as *mut u8, max * 24);
-        let max = dest.len() / 24;
-        let queued = p.inner.take(dest, max);
-        if queued > 0 {
-            return queued as c_int;
-        }
-        let mut ready = Vec::with_capacity(max);
-        let n = wait_into(&p.inner, &mut ready, max, timeout_ms);
-        if n < 0 {
-            return n;
-        }
-        let mut count = 0;
-        for event in &ready {
-            for (j, value) in event.iter().enumerate() {
-                let at = (count * 6 + j) * 4;
-                dest[at..at + 4].copy_from_slice(&value.to_ne_bytes());
+/// Starts the native thread that waits for readiness and queues events,
+/// telling JS through `notify` whenever the queue turns non-empty (job
+/// completions tell it the same way). Returns 0 or an errno (`EALREADY` if
+/// a signal thread was started before).
+fn start_signal_thread(p: &rustls_sockets_poller, notify: Notify) -> c_int {
+    match p.inner.signal.lock() {
+        Ok(mut slot) if slot.is_none() => *slot = Some(notify),
+        Ok(_) => return libc::EALREADY,
+        Err(_) => return libc::EIO,
+    }
+    let inner = Arc::clone(&p.inner);
+    let spawned = std::thread::Builder::new()
+        .name("rustls-sockets-poller".into())
+        .spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            // Completions queued before this thread existed are signalled now.
+            inner.post(&[]);
+            while !inner.stop.load(Ordering::SeqCst) {
+                batch.clear();
+                if wait_into(&inner, &mut batch, BATCH, -1) >= 0 {
+                    inner.post(&batch);
+                }
             }
-            count += 1;
+        });
+    match spawned {
+        Ok(handle) => {
+            if let Ok(mut threads) = p.threads.lock() {
+                threads.push(handle);
+            }
+            0
         }
-        // completions that arrived while we waited (they woke us)
-        count += p.inner.take(&mut dest[count * 24..], max - count);
-        count as c_int
-    })
+        Err(e) => {
+            if let Ok(mut slot) = p.inner.signal.lock() {
+                *slot = None;
+            }
+            e.raw_os_error().unwrap_or(libc::EIO)
+        }
+    }
 }
 
-/// Makes a blocked [`rustls_sockets_poller_wait`] return now.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_poller_wake(poller: *const rustls_sockets_poller) {
-    boundary((), || {
-        if let Some(p) = raw::box_ref(poller) {
-            sys::eventfd_signal(p.inner.wakefd);
-        }
-    })
-}
-
-/// Bun: starts the native thread that waits for readiness, queues events
-/// and calls `signal` (from a native thread) whenever the queue turns
-/// non-empty; job completions signal the same way. Returns 0 or an errno
-/// (`EALREADY` if started before).
+/// Bun: starts the signal thread, which calls `signal` (from a native
+/// thread) whenever the queue turns non-empty; JS then collects the events
+/// with [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if
+/// a signal thread was started before).
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_start_signal_thread(
     poller: *const rustls_sockets_poller,
@@ -478,38 +483,44 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
         let (Some(p), Some(signal)) = (raw::box_ref(poller), signal) else {
             return libc::EINVAL;
         };
-        match p.inner.signal.lock() {
-            Ok(mut slot) if slot.is_none() => *slot = Some(signal),
-            Ok(_) => return libc::EALREADY,
-            Err(_) => return libc::EIO,
-        }
-        let inner = Arc::clone(&p.inner);
-        let spawned = std::thread::Builder::new()
-            .name("rustls-sockets-poller".into())
-            .spawn(move || {
-                let mut batch = Vec::with_capacity(BATCH);
-                // Completions queued before this thread existed are signalled now.
-                inner.post(&[]);
-                while !inner.stop.load(Ordering::SeqCst) {
-                    batch.clear();
-                    if wait_into(&inner, &mut batch, BATCH, -1) >= 0 {
-                        inner.post(&batch);
-                    }
-                }
-            });
-        match spawned {
-            Ok(handle) => {
-                if let Ok(mut threads) = p.threads.lock() {
-                    threads.push(handle);
-                }
-                0
-            }
-            Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
-        }
+        start_signal_thread(p, Notify::Callback(signal))
     })
 }
 
-/// Bun: moves up to `max_events` queued events (6 `u32` each) into `out`;
+/// Deno: starts the signal thread, which writes one byte to a socket pair
+/// whenever the queue turns non-empty, and stores the pair's other end (a
+/// non-blocking `AF_UNIX` stream socket, owned by the caller from now on) in
+/// `*out_fd`: when it is readable, read what it holds and collect the events
+/// with [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if
+/// a signal thread was started before).
+#[no_mangle]
+pub extern "C" fn rustls_sockets_poller_start_signal_socket(
+    poller: *const rustls_sockets_poller,
+    out_fd: *mut c_int,
+) -> c_int {
+    boundary(libc::EIO, || {
+        let Some(p) = raw::box_ref(poller) else {
+            return libc::EINVAL;
+        };
+        if out_fd.is_null() {
+            return libc::EINVAL;
+        }
+        let [ours, theirs] = match sys::socketpair() {
+            Ok(pair) => pair,
+            Err(errno) => return errno,
+        };
+        let errno = start_signal_thread(p, Notify::Socket(ours));
+        if errno != 0 {
+            sys::close(ours);
+            sys::close(theirs);
+            return errno;
+        }
+        raw::put(out_fd, theirs);
+        0
+    })
+}
+
+/// Moves up to `max_events` queued events (6 `u32` each) into `out`;
 /// returns how many. Fewer than `max_events` means the queue is empty and
 /// the next event will signal again.
 #[no_mangle]

@@ -460,6 +460,17 @@ pub(crate) mod sys {
         unsafe { libc::epoll_wait(epfd, events.as_mut_ptr(), events.len() as c_int, timeout_ms) }
     }
 
+    /// A non-blocking, close-on-exec `AF_UNIX` stream socket pair, or the errno.
+    pub fn socketpair() -> Result<[c_int; 2], c_int> {
+        let mut fds = [-1 as c_int; 2];
+        let kind = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        // SAFETY: `fds` is a writable array of two ints, as socketpair(2) needs.
+        if unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) } < 0 {
+            return Err(super::errno());
+        }
+        Ok(fds)
+    }
+
     /// `eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)`.
     pub fn eventfd() -> c_int {
         // SAFETY: plain system call with integer arguments.
