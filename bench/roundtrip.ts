@@ -9,8 +9,12 @@
  *
  * Prints p50/p99 per round trip for K = 1 and K = 64 connections and the
  * ratio ours / built-in (below 1.0 = we are faster): medians of REPEATS
- * alternating runs, with the range of one run's p99 ratio.
+ * alternating runs, with the range of one run's p99 ratio. A third row has
+ * one connection while FILE_LOOPS loops of `readFile` keep the runtime's
+ * thread pool busy (Deno's blocking pool, which its file I/O, DNS and
+ * `nonblocking` FFI calls share).
  */
+import { readFile, writeFile } from "node:fs/promises";
 import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls } from "../mod.ts";
 import { goServer } from "../tests/helpers/peers.ts";
@@ -22,6 +26,8 @@ const quick = args.includes("--quick");
 const ROUNDS = quick ? 50 : 2000;
 /** Runs per figure, the module's and the built-in's alternating; the table shows medians. */
 const REPEATS = quick ? 1 : 3;
+/** Concurrent `readFile` loops (of a 256 KiB file) in the busy-pool row. */
+const FILE_LOOPS = 64;
 const runtime = "Bun" in globalThis ? `Bun ${process.versions.bun}` : `Deno ${Deno.version.deno}`;
 
 interface Pipe {
@@ -97,8 +103,14 @@ async function measure(
   port: number,
   ca: string,
   connections: number,
+  busyFile?: string,
 ): Promise<{ p50: number; p99: number }> {
   const pipes = await Promise.all(Array.from({ length: connections }, () => open(port, ca)));
+  let reading = busyFile !== undefined;
+  const fileLoops = Array.from({ length: reading ? FILE_LOOPS : 0 }, async () => {
+    while (reading) await readFile(busyFile!);
+  });
+  if (reading) await new Promise((resolve) => setTimeout(resolve, 50));
   const message = new Uint8Array(64).fill(7);
   const samples: number[] = [];
   for (const pipe of pipes) await pipe.roundTrip(message); // warm up
@@ -109,12 +121,16 @@ async function measure(
       samples.push(performance.now() - t0);
     }
   }));
+  reading = false;
+  await Promise.all(fileLoops);
   for (const pipe of pipes) pipe.close();
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 0.5) * 1000, p99: percentile(samples, 0.99) * 1000 };
 }
 
-const { ca, server } = pki();
+const { ca, server, dir } = pki();
+const busyFile = `${dir}/busy.bin`;
+await writeFile(busyFile, new Uint8Array(256 * 1024));
 const peer = await goServer({ cert: server.certPath, key: server.keyPath });
 try {
   console.log(`${runtime}: 64-byte round trips, ${ROUNDS} per connection (µs)`);
@@ -124,12 +140,12 @@ try {
   console.log(
     "connections | ours p50 | ours p99 | built-in p50 | built-in p99 | ratio p50 | ratio p99 | p99 runs",
   );
-  for (const k of [1, 64]) {
+  for (const [k, file] of [[1], [64], [1, busyFile]] as [number, string?][]) {
     const a: { p50: number; p99: number }[] = [];
     const b: { p50: number; p99: number }[] = [];
     for (let i = 0; i < REPEATS; i++) {
-      a.push(await measure(ours, peer.port, ca.cert, k));
-      b.push(await measure(builtIn, peer.port, ca.cert, k));
+      a.push(await measure(ours, peer.port, ca.cert, k, file));
+      b.push(await measure(builtIn, peer.port, ca.cert, k, file));
     }
     const ratios = a.map((run, i) => run.p99 / b[i].p99);
     const [ap50, ap99, bp50, bp99] = [
@@ -140,7 +156,7 @@ try {
     ];
     console.log(
       [
-        String(k).padStart(11),
+        (file ? `${k}, busy pool` : String(k)).padStart(11),
         ap50.toFixed(0).padStart(8),
         ap99.toFixed(0).padStart(8),
         bp50.toFixed(0).padStart(12),
