@@ -103,21 +103,28 @@ export class Readiness {
   readonly #jobs = new Map<number, (result: JobResult) => void>();
   #nextJob = 0;
   #nextToken = 1;
+  /** Waits and jobs in flight: while there are any, the process stays alive. */
   #waiting = 0;
-  #started = false;
-  /** The poller failed: everything waits in vain, so everything is rejected. */
-  #failure: unknown;
   /** Deno: the end of the signal socket pair that the runtime watches. */
   #signalSocket: Socket | undefined;
-  /** Bun: the timer that keeps the process alive while anything waits. */
+  /** Bun (or a lost signal socket): the timer that keeps the process alive while anything waits. */
   #keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** The signal socket was lost: look for events every millisecond instead. */
+  #polling = false;
 
+  /** Creates the native poller and starts its signal thread. */
   constructor(lib: NativeLibrary) {
     this.#lib = lib;
     const cell = outCell();
     const errno = lib.symbols.rustls_sockets_poller_new(cell);
     if (errno !== 0) throw errnoError(errno, "creating the socket poller");
     this.#poller = lib.pointerFrom(cell);
+    try {
+      this.#start();
+    } catch (error) {
+      lib.symbols.rustls_sockets_poller_free(this.#poller); // stops the thread, closes its fds
+      throw error;
+    }
   }
 
   /** Starts watching `fd`. */
@@ -133,7 +140,6 @@ export class Readiness {
   /** @internal See {@link Watch.wait}. */
   wait(watch: Watch, interest: number, signal?: AbortSignal): Promise<void> {
     if (watch.closed) return Promise.reject(closedError());
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { interest, resolve, reject, signal };
@@ -149,9 +155,8 @@ export class Readiness {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       watch.waiters.push(waiter);
-      this.#waiting++;
+      this.#acquired();
       this.#arm(watch);
-      this.#run();
     });
   }
 
@@ -166,10 +171,7 @@ export class Readiness {
       this.#nextJob = (this.#nextJob + 1) & 0x7fff_ffff;
       token = (JOB_TOKEN_BIT | this.#nextJob) >>> 0;
     } while (this.#jobs.has(token));
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    // The signal thread first, so the completion has somewhere to go.
-    this.#waiting++;
-    this.#run();
+    this.#acquired();
     const errno = submit(this.#poller, token);
     if (errno !== 0) {
       this.#released();
@@ -219,15 +221,39 @@ export class Readiness {
     this.#released();
   }
 
-  #released(): void {
-    this.#waiting--;
-    if (this.#waiting > 0) return;
-    this.#signalSocket?.unref();
-    if (this.#keepAlive !== undefined) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = undefined;
-    }
+  /** Something began to wait: keep the process alive (neither signal does by itself). */
+  #acquired(): void {
+    if (this.#waiting++ === 0) this.#hold();
   }
+
+  /** Something stopped waiting: once nothing waits, the process may exit. */
+  #released(): void {
+    if (--this.#waiting === 0) this.#unhold();
+  }
+
+  #hold(): void {
+    if (this.#signalSocket) this.#signalSocket.ref();
+    else this.#keepAlive = setInterval(this.#tick, this.#polling ? 1 : 1 << 30);
+  }
+
+  #unhold(): void {
+    this.#signalSocket?.unref();
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+  }
+
+  /** The keep-alive timer's callback: nothing, or a look for events when polling. */
+  readonly #tick = (): void => {
+    if (this.#polling) this.#drain();
+  };
+
+  /** Collects and dispatches what the native thread queued (32 events per turn at most). */
+  readonly #drain = (): void => {
+    const count = this.#lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
+    // More queued: take them on a later turn, so timers and I/O run in between.
+    if (count === BATCH) setImmediate(this.#drain);
+    if (count > 0) this.#dispatch(count);
+  };
 
   #dispatch(count: number): void {
     loopTurned();
@@ -260,69 +286,49 @@ export class Readiness {
     }
   }
 
-  #run(): void {
-    if (!this.#started) this.#start();
-    // Keep the process alive while anything waits (neither signal does by itself).
-    if (this.#signalSocket) this.#signalSocket.ref();
-    else this.#keepAlive ??= setInterval(() => {}, 1 << 30);
-  }
-
   /** Starts the native signal thread and the JS side of its signal. */
   #start(): void {
     const lib = this.#lib;
-    const drain = (): void => {
-      if (this.#failure !== undefined) return;
-      const count = lib.symbols.rustls_sockets_poller_take(this.#poller, this.#events, BATCH);
-      this.#dispatch(count);
-      // More queued: take them on a later turn, so timers and I/O run in between.
-      if (count === BATCH) setImmediate(drain);
-    };
     if (lib.threadSafeCallback) {
-      const callback = lib.threadSafeCallback(drain);
+      const callback = lib.threadSafeCallback(this.#drain);
       const errno = lib.symbols.rustls_sockets_poller_start_signal_thread(
         this.#poller,
         callback.pointer,
       );
       if (errno !== 0) throw errnoError(errno, "starting the socket poller thread");
-    } else {
-      const fd = new Int32Array(1);
-      const errno = lib.symbols.rustls_sockets_poller_start_signal_socket(this.#poller, fd);
-      if (errno !== 0) throw errnoError(errno, "starting the socket poller thread");
-      const socket = new Socket({ fd: fd[0], readable: true, writable: false });
-      // What the bytes say is only "look": the queue holds the events.
-      socket.on("data", drain);
-      socket.on("error", (error: unknown) => {
-        this.#fail(new TlsError("INTERNAL", "the socket poller's signal failed", { cause: error }));
-      });
-      socket.on("close", () => {
-        this.#fail(new TlsError("INTERNAL", "the socket poller's signal was closed"));
-      });
-      this.#signalSocket = socket;
+      return;
     }
-    // A chain of operations that yields does not wait for the signal (see turn.ts).
+    const fd = new Int32Array(1);
+    const errno = lib.symbols.rustls_sockets_poller_start_signal_socket(this.#poller, fd);
+    if (errno !== 0) throw errnoError(errno, "starting the socket poller thread");
+    let socket: Socket;
+    try {
+      socket = new Socket({ fd: fd[0], readable: true, writable: false });
+    } catch (error) {
+      lib.symbols.rustls_sockets_socket_close(fd[0]);
+      throw new TlsError("INTERNAL", "watching the socket poller's signal", { cause: error });
+    }
+    socket.unref();
+    // What the bytes say is only "look": the queue holds the events.
+    socket.on("data", this.#drain);
+    // Never expected (the native end stays open while the process lives); if the
+    // socket is lost anyway, a 1 ms timer takes over, so no wait or job is stranded.
+    const lost = (): void => {
+      if (this.#signalSocket !== socket) return;
+      const held = this.#waiting > 0;
+      if (held) this.#unhold();
+      this.#signalSocket = undefined;
+      this.#polling = true;
+      if (held) this.#hold();
+    };
+    socket.on("error", lost);
+    socket.on("close", lost);
+    this.#signalSocket = socket;
+    // Tokio looks at its reactor only when idle or every 61st task, so a chain of
+    // operations that yields collects the queue itself (see turn.ts).
     onYield(() => {
-      if (this.#waiting > 0) drain();
+      if (this.#waiting > 0) this.#drain();
     });
-    this.#started = true;
-  }
-
-  /** The poller cannot signal any more: rejects every wait and fails every job. */
-  #fail(error: unknown): void {
-    if (this.#failure !== undefined) return;
-    this.#failure = error;
-    for (const [token, resolve] of this.#jobs) {
-      this.#jobs.delete(token);
-      this.#released();
-      resolve([7004, 0, 0, 0]); // the poller failed: report the job as failed
-    }
-    for (const watch of this.#watches.values()) {
-      const waiters = watch.waiters;
-      watch.waiters = [];
-      for (const waiter of waiters) {
-        this.#settled(waiter);
-        waiter.reject(error);
-      }
-    }
   }
 }
 

@@ -21,18 +21,19 @@
  *
  * How to yield: in Bun, `setImmediate` (microseconds; a 0 ms timer costs
  * 1-2 ms in both runtimes), after which due timers and I/O have run. Deno runs
- * its immediates without delivering finished async operations (measured: the
- * readiness waiter's result, which is one, stayed undelivered through a whole
- * chain of `setImmediate` yields), so Deno yields by passing a message through
- * a fresh `MessageChannel`: its delivery is itself an async operation, so the
- * loop polls, and the others finished by then come with it (~20 µs).
+ * its immediates without delivering finished async operations (measured: a
+ * `nonblocking` FFI call's result stayed undelivered through a whole chain of
+ * `setImmediate` yields), so Deno yields by passing a message through a fresh
+ * `MessageChannel`: its delivery is itself an async operation, so the loop
+ * polls, and the others finished by then come with it (~20 µs).
  *
  * What a yield does not bring in Deno is readiness from the runtime's own
  * reactor, where the readiness waiter's signal socket is watched: tokio polls
  * it only when idle or every 61st task (measured: a byte already waiting came
- * through after 31 yields). So each yield also collects the events the native
- * poller has queued (a synchronous call, {@link onYield}): readiness reaches
- * waiting connections at the next yield, whatever the runtime does.
+ * through after 31 yields). So the readiness waiter registers a hook
+ * ({@link onYield}) that collects the events the native poller has queued (a
+ * synchronous call): readiness reaches waiting connections at the next yield,
+ * whatever the runtime does.
  *
  * @module
  */
@@ -57,11 +58,16 @@ export function onYield(hook: () => void): void {
   yieldHooks.add(hook);
 }
 
-function yielded(): void {
-  for (const hook of yieldHooks) hook();
+/** Runs the yield hooks, then `resume`, even if a hook throws. */
+function yielded(resume: () => void): void {
+  try {
+    for (const hook of yieldHooks) hook();
+  } finally {
+    resume();
+  }
 }
 
-/** A turn of the event loop began (the readiness waiter calls this for each batch). */
+/** A turn of the event loop began (the readiness waiter calls this for each batch of events). */
 export function loopTurned(): void {
   turn++;
   turnStart = performance.now();
@@ -74,20 +80,14 @@ function marker(): void {
 
 function yieldTurn(): Promise<void> {
   if (!isDeno) {
-    return new Promise<void>((resolve) =>
-      setImmediate(() => {
-        yielded();
-        resolve();
-      })
-    );
+    return new Promise<void>((resolve) => setImmediate(() => yielded(resolve)));
   }
   return new Promise<void>((resolve) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = () => {
       port1.close();
       port2.close();
-      yielded();
-      resolve();
+      yielded(resolve);
     };
     port2.postMessage(null);
   });

@@ -19,23 +19,31 @@ const PARKED = 48;
 const PARK_US = 2_000_000;
 
 /**
- * Occupies the runtime's pool. Deno: PARKED `nonblocking` FFI sleeps (each
- * parks one pool thread for PARK_US; `firstDone` settles when the first one
- * ends). Bun has no off-thread FFI calls: PARKED loops of file reads keep its
- * work pool busy until `stop()`.
+ * Occupies the runtime's pool; `check()` asserts that the pool stayed busy
+ * and that nothing had to wait for it. Deno: PARKED `nonblocking` FFI sleeps
+ * (each parks one pool thread for PARK_US), then one more call that must not
+ * have run (else the pool was not full and the test would prove nothing).
+ * Bun has no off-thread FFI calls: PARKED loops of file reads keep its work
+ * pool busy until `stop()`, and must have completed reads meanwhile.
  */
-async function fillPool(): Promise<{ firstDone: () => boolean; stop: () => Promise<void> }> {
+async function fillPool(): Promise<{ check: () => void; stop: () => Promise<void> }> {
   if (runtime === "deno") {
     const libc = Deno.dlopen("libc.so.6", {
       usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
     });
     const sleeps = Array.from({ length: PARKED }, () => libc.symbols.usleep(PARK_US));
-    let first = false;
-    void Promise.race(sleeps).then(() => first = true);
+    let firstDone = false;
+    void Promise.race(sleeps).then(() => firstDone = true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let canaryDone = false;
+    const canary = libc.symbols.usleep(1).then(() => canaryDone = true);
     return {
-      firstDone: () => first,
+      check: () => {
+        assert.equal(canaryDone, false, "the pool was not full: this test proves nothing");
+        assert.equal(firstDone, false, "the connections waited for the pool");
+      },
       stop: async () => {
-        await Promise.all(sleeps);
+        await Promise.all([...sleeps, canary]);
         libc.close();
       },
     };
@@ -43,11 +51,17 @@ async function fillPool(): Promise<{ firstDone: () => boolean; stop: () => Promi
   const path = `${p.dir}/pool-filler.bin`;
   await writeFile(path, new Uint8Array(4 << 20));
   let running = true;
+  let reads = 0;
   const loops = Array.from({ length: PARKED }, async () => {
-    while (running) await readFile(path);
+    while (running) {
+      await readFile(path);
+      reads++;
+    }
   });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const before = reads;
   return {
-    firstDone: () => !running,
+    check: () => assert.ok(reads - before >= PARKED, `only ${reads - before} file reads meanwhile`),
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -61,7 +75,6 @@ test("a full thread pool of the runtime holds up neither handshakes nor round tr
     const early = await connectTls({ ...client, port: peer.port });
     const pool = await fillPool();
     try {
-      await new Promise((resolve) => setTimeout(resolve, 100));
       // A round trip on a connection made before, and a whole new connection.
       await early.write(text("ping"));
       assert.equal(new TextDecoder().decode(await readExactly(early, 4)), "ping");
@@ -70,7 +83,7 @@ test("a full thread pool of the runtime holds up neither handshakes nor round tr
         await late.write(text("pong"));
         assert.equal(new TextDecoder().decode(await readExactly(late, 4)), "pong");
       }
-      assert.equal(pool.firstDone(), false, "the connections waited for the pool");
+      pool.check();
       late.close();
     } finally {
       await pool.stop();

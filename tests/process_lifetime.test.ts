@@ -23,15 +23,24 @@ test("a waiting listener keeps the process alive; closed, the process exits by i
   let stderr = "";
   child.stderr.on("data", (chunk: Uint8Array) => stderr += str(chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on("data", (chunk: Uint8Array) => {
-      stdout += str(chunk);
-      const found = /LISTENING (\d+)/.exec(stdout);
-      if (found) resolve(Number(found[1]));
+  const seen = (pattern: RegExp): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const look = (): void => {
+        const found = pattern.exec(stdout);
+        if (found) {
+          child.stdout.off("data", look);
+          resolve(found);
+        }
+      };
+      child.stdout.on("data", look);
+      look();
+      void exited.then((code) =>
+        reject(new Error(`exited (${code}) before ${pattern}: ${stderr}`))
+      );
     });
-    void exited.then((code) => reject(new Error(`exited early (${code}): ${stderr}`)));
-  });
-  try {
+  child.stdout.on("data", (chunk: Uint8Array) => stdout += str(chunk));
+  const port = Number((await seen(/LISTENING (\d+)/))[1]);
+  const exchange = async (message: string): Promise<void> => {
     // Long enough for a process with nothing holding its loop to have exited.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     assert.equal(child.exitCode, null, `the process exited while waiting: ${stderr}`);
@@ -41,11 +50,16 @@ test("a waiting listener keeps the process alive; closed, the process exits by i
       serverName: "localhost",
       caCerts: [p.ca.cert],
     });
-    await conn.write(text("hi"));
-    assert.equal(str(await readAll(conn)), "bye hi");
+    await conn.write(text(message));
+    assert.equal(str(await readAll(conn)), `bye ${message}`);
     conn.close();
+  };
+  try {
+    await exchange("one");
+    await seen(/SERVED 1/);
+    await exchange("two"); // the listener waits again after a pause in which nothing waited
     assert.equal(await exited, 0, stderr);
-    assert.match(stdout, /DONE/);
+    assert.match(stdout, /SERVED 2\nDONE/);
   } finally {
     child.kill();
   }

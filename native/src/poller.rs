@@ -99,7 +99,11 @@ impl Drop for Inner {
     fn drop(&mut self) {
         sys::close(self.epfd);
         sys::close(self.wakefd);
-        if let Ok(Some(Notify::Socket(fd))) = self.signal.get_mut().map(|s| *s) {
+        let signal = match self.signal.get_mut() {
+            Ok(signal) => *signal,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        if let Some(Notify::Socket(fd)) = signal {
             sys::close(fd);
         }
     }
@@ -107,23 +111,28 @@ impl Drop for Inner {
 
 impl Inner {
     /// Queues events for JS and makes sure JS hears of them (also of events
-    /// queued earlier, e.g. before the signal thread existed).
+    /// queued earlier, e.g. before the signal thread existed). `signal` is
+    /// read under the queue lock: either it is set, or the signal thread's
+    /// first post, which follows its setting, finds these events queued.
     fn post(&self, events: &[Event]) {
-        let signal = self.signal.lock().map(|s| *s).unwrap_or(None);
-        let must_signal = match self.queue.lock() {
+        let (signal, must_signal) = match self.queue.lock() {
             Ok(mut queue) => {
+                let signal = self.signal.lock().map(|s| *s).unwrap_or(None);
                 queue.events.extend(events.iter().copied());
-                !queue.events.is_empty()
+                let must = !queue.events.is_empty()
                     && signal.is_some()
-                    && !std::mem::replace(&mut queue.signalled, true)
+                    && !std::mem::replace(&mut queue.signalled, true);
+                (signal, must)
             }
-            Err(_) => false,
+            Err(_) => (None, false),
         };
         // Without a signal thread yet, nothing to do: it posts what is queued when it starts.
         match signal {
             Some(Notify::Callback(signal)) if must_signal => signal(),
             // A full socket buffer (EAGAIN) means JS has a byte to read already.
-            Some(Notify::Socket(fd)) if must_signal => _ = sys::send(fd, &[1]),
+            Some(Notify::Socket(fd)) if must_signal => {
+                while sys::send(fd, &[1]) < 0 && raw::errno() == libc::EINTR {}
+            }
             _ => {}
         }
     }
@@ -435,11 +444,13 @@ pub extern "C" fn rustls_sockets_poller_disarm(
 /// completions tell it the same way). Returns 0 or an errno (`EALREADY` if
 /// a signal thread was started before).
 fn start_signal_thread(p: &rustls_sockets_poller, notify: Notify) -> c_int {
-    match p.inner.signal.lock() {
-        Ok(mut slot) if slot.is_none() => *slot = Some(notify),
+    // Held until the thread exists: `notify` is published only then, and a
+    // worker's post() meanwhile waits for it (it never sees a half start).
+    let mut slot = match p.inner.signal.lock() {
+        Ok(slot) if slot.is_none() => slot,
         Ok(_) => return libc::EALREADY,
         Err(_) => return libc::EIO,
-    }
+    };
     let inner = Arc::clone(&p.inner);
     let spawned = std::thread::Builder::new()
         .name("rustls-sockets-poller".into())
@@ -456,17 +467,14 @@ fn start_signal_thread(p: &rustls_sockets_poller, notify: Notify) -> c_int {
         });
     match spawned {
         Ok(handle) => {
+            *slot = Some(notify);
+            drop(slot);
             if let Ok(mut threads) = p.threads.lock() {
                 threads.push(handle);
             }
             0
         }
-        Err(e) => {
-            if let Ok(mut slot) = p.inner.signal.lock() {
-                *slot = None;
-            }
-            e.raw_os_error().unwrap_or(libc::EIO)
-        }
+        Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
     }
 }
 
