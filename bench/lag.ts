@@ -14,7 +14,7 @@ import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls, listenTls } from "../mod.ts";
 import { goServer } from "../tests/helpers/peers.ts";
 import { pki } from "../tests/helpers/pki.ts";
-import { median } from "./median.ts";
+import { median, percentile } from "./stats.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -55,9 +55,13 @@ async function lagDuring(one: () => Promise<void>): Promise<Lag> {
   const ms = performance.now() - started;
   clearInterval(timer);
   delays.sort((a, b) => a - b);
-  const at = (p: number): number =>
-    delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), max: delays[delays.length - 1] ?? 0, ms, done };
+  return {
+    p50: percentile(delays, 0.5),
+    p99: percentile(delays, 0.99),
+    max: delays[delays.length - 1] ?? 0,
+    ms,
+    done,
+  };
 }
 
 async function oursTo(port: number, ca: string): Promise<void> {

@@ -19,7 +19,7 @@ import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls } from "../mod.ts";
 import { goServer } from "../tests/helpers/peers.ts";
 import { pki } from "../tests/helpers/pki.ts";
-import { median } from "./median.ts";
+import { median, percentile } from "./stats.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -92,10 +92,6 @@ async function builtIn(port: number, ca: string): Promise<Pipe> {
     },
     close: () => socket.destroy(),
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 async function measure(

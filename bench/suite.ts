@@ -18,7 +18,7 @@ import process from "node:process";
 import type { Buffer } from "node:buffer";
 import { connectTls, listenTls, type TlsConn } from "../mod.ts";
 import { pki } from "../tests/helpers/pki.ts";
-import { median } from "./median.ts";
+import { median } from "./stats.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
