@@ -7,6 +7,7 @@
  * @module
  */
 import type { SessionStarter } from "./conn.ts";
+import { abortError, raceAbort } from "./abort.ts";
 import { TlsError } from "./errors.ts";
 import { fromUtf8, type NativeLibrary, OK, outCell, resultError } from "./native.ts";
 import type { ServerSetup } from "./server_config.ts";
@@ -88,9 +89,9 @@ export async function acceptSession(
     const accepted = lib.pointerFrom(cell);
     try {
       const hello = helloInfo(lib, accepted);
-      const config = await setup.configFor(hello);
-      if (signal.aborted) throw signal.reason;
-      if (config === undefined) {
+      // The deadline bounds resolveCertificate too; a lease it yields after the deadline is returned.
+      const lease = await raceAbort(setup.configFor(hello), signal, (late) => late?.release());
+      if (lease === undefined) {
         transport.sendRaw(UNRECOGNIZED_NAME_ALERT);
         throw new TlsError(
           "PEER_INCOMPATIBLE",
@@ -98,7 +99,14 @@ export async function acceptSession(
             "(add it to sni, return one from resolveCertificate, or give a default cert/key)",
         );
       }
-      const result = await transport.intoConnection(accepted, config, cell);
+      let result: number;
+      try {
+        if (signal.aborted) throw abortError(signal);
+        // The worker job reads `lease.config`: the lease ends only once the job settled.
+        result = await transport.intoConnection(accepted, lease.config, cell);
+      } finally {
+        lease.release();
+      }
       if (result !== OK) throw resultError(lib, result, "starting the TLS session");
       return TlsSession.server(lib, lib.pointerFrom(cell));
     } finally {

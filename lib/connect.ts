@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { clientConfig } from "./config.ts";
+import { clientConfig, exporterWanted } from "./config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { TlsError } from "./errors.ts";
 import { checkPort, FdTransport } from "./fd_transport.ts";
 import { native, type NativeLibrary, type Pointer } from "./native.ts";
-import { abortError } from "./readiness.ts";
+import { raceAbort } from "./abort.ts";
+import { checkTimeout } from "./timeout.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import { TlsSession } from "./session.ts";
 import type {
@@ -61,7 +62,7 @@ export async function connectTls(
   const timeout = checkTimeout(options.handshakeTimeout);
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
   const lib = await native();
-  const { config, verify, keyLog } = await clientPlan(
+  const { config, verify, keyLog, exporter } = await clientPlan(
     lib,
     options,
     path ?? `${hostname}:${port}`,
@@ -91,18 +92,11 @@ export async function connectTls(
   const conn = new TlsConn(session, transport, {
     verify,
     keyLog,
+    exporter,
     signal: options.signal,
     timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
   });
   return await handshaken(conn);
-}
-
-/** Throws `INVALID_CONFIG` unless `timeout` is absent or a positive number of ms. */
-export function checkTimeout(timeout: unknown): number | undefined {
-  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
-    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
-  }
-  return timeout;
 }
 
 /** A client configuration and the post-handshake checks the options ask for. */
@@ -113,6 +107,8 @@ export interface ClientPlan {
   verify?: (info: HandshakeInfo) => Promise<void>;
   /** Where key log lines go (`keyLog`), when given. */
   keyLog?: (line: string) => void;
+  /** Whether the exporter's secrets are kept (`exportKeyingMaterial`). */
+  exporter: boolean;
 }
 
 /**
@@ -138,7 +134,7 @@ export async function clientPlan(
       if (pins !== undefined) checkPins(lib, info, pins);
       if (verifyPeer !== undefined) await verifyPeer(info);
     };
-  return { config, verify, keyLog: keyLogSink(options.keyLog) };
+  return { config, verify, keyLog: keyLogSink(options.keyLog), exporter: exporterWanted(options) };
 }
 
 /** Resolves `hostname` and connects to its addresses in turn until one answers. */
@@ -169,15 +165,4 @@ async function connectAny(
     );
   }
   throw lastError;
-}
-
-/** Rejects as soon as `signal` aborts, whatever `promise` does. */
-function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

@@ -7,8 +7,8 @@
  */
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { cString, fromUtf8, type NativeLibrary, OK, outCell, type Pointer } from "./native.ts";
+import { abortError } from "./abort.ts";
 import {
-  abortError,
   type JobResult,
   JobTracker,
   READABLE,

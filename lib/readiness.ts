@@ -23,6 +23,7 @@ import { setImmediate } from "node:timers";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import { loopTurned, onYield } from "./turn.ts";
+import { abortError } from "./abort.ts";
 
 /** Readiness bit: readable (or error / hang-up). */
 export const READABLE = 1;
@@ -82,16 +83,6 @@ export class Watch {
   forget(): void {
     this.#owner.forget(this);
   }
-}
-
-/** An `ABORTED` or `TIMED_OUT` error for an aborted signal. */
-export function abortError(signal: AbortSignal): TlsError {
-  const reason = signal.reason;
-  if (reason instanceof TlsError) return reason;
-  if (reason instanceof DOMException && reason.name === "TimeoutError") {
-    return new TlsError("TIMED_OUT", "the operation timed out", { cause: reason });
-  }
-  return new TlsError("ABORTED", "the operation was aborted", { cause: reason });
 }
 
 /** The process-wide readiness waiter. */

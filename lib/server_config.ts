@@ -14,6 +14,7 @@ import {
   type CertifiedKey,
   certifiedKey,
   cryptoProvider,
+  exporterWanted,
   rootStore,
   versionRange,
 } from "./config.ts";
@@ -22,6 +23,32 @@ import { check, type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import type { CertificateAndKey, ClientHelloInfo, TlsServerOptions } from "./types.ts";
 
 const RESOLVED_CACHE_SIZE = 64;
+
+/**
+ * A configuration lent to one handshake: valid until `release()`, however
+ * the cache or the listener changes meanwhile. Release it exactly once,
+ * after the worker job that makes the connection from it settled.
+ */
+export interface ConfigLease {
+  /** The `rustls_server_config *`. */
+  readonly config: Pointer;
+  /** Ends the loan (idempotent); an evicted configuration is freed on its last release. */
+  release(): void;
+}
+
+/** A configuration built from a `resolveCertificate` result, with its loans. */
+interface ResolvedConfig {
+  readonly config: Pointer;
+  /** Handshakes holding a lease. */
+  users: number;
+  /** Left the cache (or the listener was freed): freed by the last lease's release. */
+  evicted: boolean;
+}
+
+/** The lease of a configuration the setup owns until it is freed (default, `sni`). */
+function ownedLease(config: Pointer): ConfigLease {
+  return { config, release: () => {} };
+}
 
 function digest(pair: CertificateAndKey): string {
   return createHash("sha256").update(pair.cert).update("\0").update(pair.key).digest("base64");
@@ -36,11 +63,13 @@ export class ServerSetup {
   #clientVerifier: Pointer | undefined;
   #default: Pointer | undefined;
   readonly #byName = new Map<string, Pointer>();
-  readonly #resolved = new Map<string, Pointer>();
+  readonly #resolved = new Map<string, ResolvedConfig>();
   #freed = false;
   #closing = false;
   #users = 0;
   readonly #capture: number;
+  /** Whether connections keep the exporter's secrets (`exportKeyingMaterial`). */
+  readonly exporter: boolean;
 
   /** Validates the options and builds every configuration known up front. */
   constructor(lib: NativeLibrary, options: TlsServerOptions) {
@@ -55,7 +84,8 @@ export class ServerSetup {
       throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
     }
     cryptoProvider(lib, options); // validates cipherSuites / keyExchangeGroups up front
-    this.#capture = captureMode(options.keyLog, options.verifyPeer !== undefined);
+    this.exporter = exporterWanted(options);
+    this.#capture = captureMode(options.keyLog, options.verifyPeer !== undefined, this.exporter);
     const sni = options.sni ?? {};
     if (
       options.cert === undefined && Object.keys(sni).length === 0 && !options.resolveCertificate
@@ -192,12 +222,15 @@ export class ServerSetup {
 
   /**
    * The configuration for a ClientHello: an `sni` match, then what
-   * `resolveCertificate` returns, then the default; `undefined` when none fits.
+   * `resolveCertificate` returns, then the default; `undefined` when none
+   * fits. The caller holds a {@link retain} for the whole handshake, which
+   * keeps the default and `sni` configurations alive; a resolved one is kept
+   * alive by its lease alone (the cache may evict it meanwhile).
    */
-  async configFor(hello: ClientHelloInfo): Promise<Pointer | undefined> {
+  async configFor(hello: ClientHelloInfo): Promise<ConfigLease | undefined> {
     if (hello.serverName !== null) {
       const named = this.#byServerName(hello.serverName);
-      if (named !== undefined) return named;
+      if (named !== undefined) return ownedLease(named);
     }
     const resolve = this.#options.resolveCertificate;
     if (resolve) {
@@ -210,27 +243,53 @@ export class ServerSetup {
         });
       }
       if (this.#freed) throw new TlsError("CLOSED", "the listener is closed");
-      if (pair !== undefined) return this.#resolvedConfig(pair);
+      if (pair !== undefined) return this.#resolvedLease(pair);
     }
-    return this.#default;
+    return this.#default === undefined ? undefined : ownedLease(this.#default);
   }
 
-  #resolvedConfig(pair: CertificateAndKey): Pointer {
+  #resolvedLease(pair: CertificateAndKey): ConfigLease {
     const key = digest(pair);
-    const hit = this.#resolved.get(key);
-    if (hit !== undefined) {
-      this.#resolved.delete(key);
-      this.#resolved.set(key, hit);
-      return hit;
+    let entry = this.#resolved.get(key);
+    if (entry !== undefined) {
+      this.#resolved.delete(key); // re-inserted below: most recently used last
+    } else {
+      entry = { config: this.#build(pair, "resolveCertificate result"), users: 0, evicted: false };
     }
-    const config = this.#build(pair, "resolveCertificate result");
-    this.#resolved.set(key, config);
+    this.#resolved.set(key, entry);
+    const lease = this.#lend(entry);
     if (this.#resolved.size > RESOLVED_CACHE_SIZE) {
-      const [oldestKey, oldest] = this.#resolved.entries().next().value as [string, Pointer];
+      const [oldestKey, oldest] = this.#resolved.entries().next().value as [
+        string,
+        ResolvedConfig,
+      ];
       this.#resolved.delete(oldestKey);
-      this.#lib.symbols.rustls_sockets_server_config_free(oldest); // connections hold their own reference
+      this.#evict(oldest);
     }
-    return config;
+    return lease;
+  }
+
+  #lend(entry: ResolvedConfig): ConfigLease {
+    entry.users++;
+    let held = true;
+    return {
+      config: entry.config,
+      release: () => {
+        if (!held) return;
+        held = false;
+        entry.users--;
+        if (entry.users === 0 && entry.evicted) {
+          this.#lib.symbols.rustls_sockets_server_config_free(entry.config);
+        }
+      },
+    };
+  }
+
+  /** Frees `entry` now, or at its last lease's release (connections hold their own reference). */
+  #evict(entry: ResolvedConfig): void {
+    if (entry.evicted) return;
+    entry.evicted = true;
+    if (entry.users === 0) this.#lib.symbols.rustls_sockets_server_config_free(entry.config);
   }
 
   /** Marks a handshake that may still need a configuration. */
@@ -258,10 +317,10 @@ export class ServerSetup {
     if (this.#freed) return;
     this.#freed = true;
     const s = this.#lib.symbols;
-    const configs = [this.#default, ...this.#byName.values(), ...this.#resolved.values()];
-    for (const config of configs) {
+    for (const config of [this.#default, ...this.#byName.values()]) {
       if (config !== undefined) s.rustls_sockets_server_config_free(config);
     }
+    for (const entry of this.#resolved.values()) this.#evict(entry);
     this.#byName.clear();
     this.#resolved.clear();
     this.#default = undefined;

@@ -11,7 +11,8 @@
 import type { ByteChannel } from "./channel.ts";
 import { closedError, TlsError } from "./errors.ts";
 import { type NativeLibrary, OK, outCell, type Pointer } from "./native.ts";
-import { abortError, type JobResult, JobTracker, readiness } from "./readiness.ts";
+import { abortError } from "./abort.ts";
+import { type JobResult, JobTracker, readiness } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
 import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr } from "./types.ts";

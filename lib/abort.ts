@@ -1,0 +1,62 @@
+/**
+ * Cancellation: the `TlsError` an aborted signal stands for, and a race
+ * that ends a wait on user code (a callback, a DNS lookup) at the signal,
+ * whatever that code does afterwards.
+ *
+ * @module
+ */
+import { TlsError } from "./errors.ts";
+
+/** An `ABORTED` or `TIMED_OUT` error for an aborted signal. */
+export function abortError(signal: AbortSignal): TlsError {
+  const reason = signal.reason;
+  if (reason instanceof TlsError) return reason;
+  if (reason instanceof DOMException && reason.name === "TimeoutError") {
+    return new TlsError("TIMED_OUT", "the operation timed out", { cause: reason });
+  }
+  return new TlsError("ABORTED", "the operation was aborted", { cause: reason });
+}
+
+/**
+ * Settles like `promise`, or rejects as soon as `signal` aborts. A value
+ * `promise` still produces after the abort goes to `onLate` (to release
+ * what it holds); a late rejection is dropped.
+ */
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  onLate?: (value: T) => void,
+): Promise<T> {
+  if (!signal) return promise;
+  let lost = signal.aborted;
+  const late = (value: T): void => {
+    if (!onLate) return;
+    try {
+      onLate(value);
+    } catch {
+      // releasing a late value must not surface as an unhandled rejection
+    }
+  };
+  if (lost) {
+    promise.then(late, () => {});
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      lost = true;
+      reject(abortError(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        if (lost) late(value);
+        else resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        if (!lost) reject(error);
+      },
+    );
+  });
+}
