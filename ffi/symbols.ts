@@ -308,8 +308,8 @@ export const SYMBOLS = {
     parameters: ["pointer", "u32", "u8", "buffer", "usize", "buffer"],
     result: "u32",
   },
-  // void rustls_sockets_connection_forget_alert_secrets(rustls_connection *)
-  rustls_sockets_connection_forget_alert_secrets: { parameters: ["pointer"], result: "void" },
+  // void rustls_sockets_connection_forget_secrets(rustls_connection *, u32 keep)
+  rustls_sockets_connection_forget_secrets: { parameters: ["pointer", "u32"], result: "void" },
   // u32 rustls_sockets_connection_take_key_log(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
   rustls_sockets_connection_take_key_log: {
     parameters: ["pointer", "buffer", "usize", "buffer"],
@@ -441,12 +441,17 @@ export const SYMBOLS = {
     parameters: ["pointer"],
     result: "u32",
   },
+  // rustls_result rustls_web_pki_server_cert_verifier_enforce_revocation_expiry(builder *)
+  rustls_web_pki_server_cert_verifier_enforce_revocation_expiry: {
+    parameters: ["pointer"],
+    result: "u32",
+  },
   // rustls_result rustls_web_pki_client_cert_verifier_allow_unknown_revocation_status(builder *)
   rustls_web_pki_client_cert_verifier_allow_unknown_revocation_status: {
     parameters: ["pointer"],
     result: "u32",
   },
-  // void rustls_sockets_debug_live_objects(int64_t out[3])
+  // void rustls_sockets_debug_live_objects(int64_t out[4])
   rustls_sockets_debug_live_objects: { parameters: ["buffer"], result: "void" },
 } as const satisfies Record<string, SymbolSpec>;
 

@@ -57,14 +57,24 @@ export function checkPinForm(pins: unknown): string[] {
   return pins;
 }
 
-/** Fails with `PIN_MISMATCH` unless a certificate of the peer's chain has one of `pins`. */
+/**
+ * Fails with `PIN_MISMATCH` unless the peer's end-entity certificate has
+ * one of `pins`. Only the end-entity certificate counts: it is the one
+ * certificate of the verified chain that rustls names (rustls-ffi does not
+ * say which of the other certificates the peer sent its verifier used), and
+ * a peer may send any certificate besides its chain, including the public
+ * certificate of the site whose key is pinned. This is curl's
+ * `--pinnedpubkey` rule; RFC 7469 §2.6 also allows pins of the validated
+ * chain's CAs, which cannot be told apart from extra certificates here.
+ */
 export function checkPins(lib: NativeLibrary, info: HandshakeInfo, pins: string[]): void {
-  const seen = info.peerCertificates.map((der) => publicKeyPinOf(lib, der));
-  if (seen.some((pin) => pins.includes(pin))) return;
+  const leaf = info.peerCertificates[0];
+  const seen = leaf === undefined ? undefined : publicKeyPinOf(lib, leaf);
+  if (seen !== undefined && pins.includes(seen)) return;
   throw new TlsError(
     "PIN_MISMATCH",
-    `no certificate of the peer's chain matches pinnedPublicKeys (the chain's keys: ${
-      seen.join(", ") || "none"
+    `the key of the peer's certificate matches none of pinnedPublicKeys (its pin: ${
+      seen ?? "none"
     })`,
   );
 }

@@ -163,15 +163,29 @@ function enableEch(
 export function captureMode(
   keyLog: TlsClientOptions["keyLog"],
   checkedAfterHandshake: boolean,
+  exporter: boolean,
 ): number {
   // Bit 2: the secrets of the fatal alert that tells a peer refused after the
   // handshake (by verifyPeer or a pin) why; see native/src/alert.rs.
-  const alert = checkedAfterHandshake ? 2 : 0;
+  // Bit 4: the exporter's (exportKeyingMaterial); nothing is filed without a bit.
+  const alert = (checkedAfterHandshake ? 2 : 0) | (exporter ? 4 : 0);
   if (keyLog === undefined) return alert;
   if (keyLog !== "env" && typeof keyLog !== "function") {
     throw new TlsError("INVALID_CONFIG", 'keyLog must be a function or "env"');
   }
   return 1 | alert;
+}
+
+/**
+ * The `exportKeyingMaterial` option: whether connections keep the
+ * exporter's secrets after their handshake.
+ */
+export function exporterWanted(options: { exportKeyingMaterial?: unknown }): boolean {
+  const wanted = options.exportKeyingMaterial;
+  if (wanted !== undefined && typeof wanted !== "boolean") {
+    throw new TlsError("INVALID_CONFIG", "exportKeyingMaterial must be a boolean");
+  }
+  return wanted === true;
 }
 
 /** Whether connections with these client options check the server after the handshake. */
@@ -196,7 +210,10 @@ function platformVerifier(lib: NativeLibrary): Pointer {
 /** Checks and normalises the version range. */
 export function versionRange(min?: TlsVersion, max?: TlsVersion): Uint16Array {
   for (const [name, value] of [["minVersion", min], ["maxVersion", max]] as const) {
-    if (value !== undefined && !(value in VERSION_CODES)) {
+    // Own keys only: "toString" and friends are no version.
+    if (
+      value !== undefined && (typeof value !== "string" || !Object.hasOwn(VERSION_CODES, value))
+    ) {
       throw new TlsError(
         "INVALID_CONFIG",
         `${name} must be "TLSv1.2" or "TLSv1.3", not ${JSON.stringify(value)}`,
@@ -356,7 +373,12 @@ async function systemRootStore(lib: NativeLibrary, extra: string[]): Promise<Poi
 let warnedDangerous = false;
 
 /** A webpki verifier over `store` (consumed) with `crls`. */
-function webPkiVerifier(lib: NativeLibrary, store: Pointer, crls: string[] | undefined): Pointer {
+function webPkiVerifier(
+  lib: NativeLibrary,
+  store: Pointer,
+  crls: string[] | undefined,
+  ignoreCrlExpiry: boolean,
+): Pointer {
   const s = lib.symbols;
   try {
     const builder = s.rustls_web_pki_server_cert_verifier_builder_new_with_provider(
@@ -378,6 +400,14 @@ function webPkiVerifier(lib: NativeLibrary, store: Pointer, crls: string[] | und
           s.rustls_web_pki_server_cert_verifier_allow_unknown_revocation_status(builder),
           "crls",
         );
+        // A CRL past its nextUpdate says nothing about certificates revoked since.
+        if (!ignoreCrlExpiry) {
+          check(
+            lib,
+            s.rustls_web_pki_server_cert_verifier_enforce_revocation_expiry(builder),
+            "crls",
+          );
+        }
       }
       const cell = outCell();
       check(
@@ -439,7 +469,11 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
   const s = lib.symbols;
   const versions = echVersions(options) ?? versionRange(options.minVersion, options.maxVersion);
   const provider = cryptoProvider(lib, options);
-  const capture = captureMode(options.keyLog, checksAfterHandshake(options));
+  const capture = captureMode(
+    options.keyLog,
+    checksAfterHandshake(options),
+    exporterWanted(options),
+  );
   const cell = outCell();
   check(
     lib,
@@ -479,12 +513,22 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
         [...options.caCerts, ...(options.extraCaCerts ?? [])],
         "caCerts",
       );
-      const verifier = webPkiVerifier(lib, store, options.crls);
+      const verifier = webPkiVerifier(
+        lib,
+        store,
+        options.crls,
+        options.dangerouslyIgnoreCrlExpiry === true,
+      );
       setRecordingVerifier(lib, builder, verifier);
       s.rustls_server_cert_verifier_free(verifier); // the builder holds its own reference
     } else if (options.extraCaCerts !== undefined || options.crls !== undefined) {
       const store = await systemRootStore(lib, options.extraCaCerts ?? []);
-      const verifier = webPkiVerifier(lib, store, options.crls);
+      const verifier = webPkiVerifier(
+        lib,
+        store,
+        options.crls,
+        options.dangerouslyIgnoreCrlExpiry === true,
+      );
       setRecordingVerifier(lib, builder, verifier);
       s.rustls_server_cert_verifier_free(verifier);
     } else {
@@ -554,6 +598,7 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
     options.caCerts ?? null,
     options.extraCaCerts ?? null,
     options.crls ?? null,
+    options.dangerouslyIgnoreCrlExpiry === true,
     options.dangerouslyDisableVerification === true,
     options.cert ?? null,
     options.key ?? null,
@@ -563,6 +608,7 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
     options.cipherSuites ?? null,
     options.keyExchangeGroups ?? null,
     options.keyLog !== undefined,
+    options.exportKeyingMaterial === true,
     checksAfterHandshake(options),
     options.ech === undefined || options.ech === "grease"
       ? options.ech ?? null

@@ -8,8 +8,9 @@
  */
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { OK } from "./native.ts";
-import { abortError } from "./readiness.ts";
+import { abortError, raceAbort } from "./abort.ts";
 import { TlsSession } from "./session.ts";
+import { LONGEST_TIMER_MS } from "./timeout.ts";
 import { TurnBudget } from "./turn.ts";
 import { IO, type TlsTransport } from "./transport.ts";
 import type { Addr, HandshakeInfo } from "./types.ts";
@@ -19,6 +20,14 @@ const RESULT_IO = 7001;
 const ALERT_BAD_CERTIFICATE = 42;
 const ALERT_ACCESS_DENIED = 49;
 const STREAM_CHUNK = 64 * 1024;
+/** Labels TLS 1.2 derives its own keys with (RFC 5705 §4, RFC 7627 §4). */
+const RESERVED_TLS12_EXPORTER_LABELS = [
+  "client finished",
+  "server finished",
+  "master secret",
+  "extended master secret",
+  "key expansion",
+];
 
 /** Options that govern one handshake. */
 export interface HandshakeLimits {
@@ -34,6 +43,8 @@ export interface HandshakeLimits {
   verify?: (info: HandshakeInfo) => void | Promise<void>;
   /** Receives the session's key log lines once the handshake ended (`keyLog`). */
   keyLog?: (line: string) => void;
+  /** The `exportKeyingMaterial` option: the exporter's secrets outlive the handshake. */
+  exporter?: boolean;
 }
 
 /**
@@ -56,15 +67,23 @@ export interface OperationOptions {
   signal?: AbortSignal;
 }
 
+/** What a connection holds natively, reachable without the connection itself. */
+interface HeldNative {
+  session?: TlsSession;
+  /** A server connection whose handshake never started: it holds its listener's setup. */
+  starter?: SessionStarter;
+}
+
 /**
  * The safety net for connections dropped without `close()`: frees the
- * socket and the native session when the object is garbage collected.
- * `close()` is the main path and unregisters.
+ * socket and the native session, and lets go of the listener's setup, when
+ * the object is garbage collected. `close()` is the main path and unregisters.
  */
-const dropped = new FinalizationRegistry<
-  { transport: TlsTransport; conn: { session?: TlsSession } }
->(
-  (held) => held.transport.close(held.conn.session),
+const dropped = new FinalizationRegistry<{ transport: TlsTransport; conn: HeldNative }>(
+  (held) => {
+    held.transport.close(held.conn.session);
+    held.conn.starter?.abandon();
+  },
 );
 
 /**
@@ -113,14 +132,14 @@ export class TlsConn implements AsyncDisposable {
     limits: HandshakeLimits = {},
   ) {
     if (session instanceof TlsSession) this.#session = this.#held.session = session;
-    else this.#starter = session;
+    else this.#starter = this.#held.starter = session;
     this.#transport = transport;
     this.#limits = limits;
     dropped.register(this, { transport, conn: this.#held }, this);
   }
 
   /** What the finalizer frees; shares no reference to `this`. */
-  readonly #held: { session?: TlsSession } = {};
+  readonly #held: HeldNative = {};
 
   /** Runs `op`; an abort of `signal` closes the connection and rejects with `ABORTED`. */
   async #abortable<T>(signal: AbortSignal | undefined, op: () => Promise<T>): Promise<T> {
@@ -171,11 +190,14 @@ export class TlsConn implements AsyncDisposable {
 
   async #runHandshake(limits: HandshakeLimits): Promise<HandshakeInfo> {
     const controller = new AbortController();
-    const timer = limits.timeout === undefined ? undefined : setTimeout(() => {
-      controller.abort(
-        new TlsError("TIMED_OUT", `the TLS handshake did not finish within ${limits.timeout} ms`),
-      );
-    }, limits.timeout);
+    // Past the longest timer (Infinity included) there is no deadline.
+    const timer = limits.timeout === undefined || limits.timeout > LONGEST_TIMER_MS
+      ? undefined
+      : setTimeout(() => {
+        controller.abort(
+          new TlsError("TIMED_OUT", `the TLS handshake did not finish within ${limits.timeout} ms`),
+        );
+      }, limits.timeout);
     const onAbort = () => controller.abort(limits.signal!.reason);
     if (limits.signal?.aborted) onAbort();
     limits.signal?.addEventListener("abort", onAbort, { once: true });
@@ -184,7 +206,7 @@ export class TlsConn implements AsyncDisposable {
       const transport = this.#transport;
       if (!this.#session) {
         const starter = this.#starter!;
-        this.#starter = undefined;
+        this.#starter = this.#held.starter = undefined;
         const session = await starter.start(signal);
         if (this.#closed) {
           session.free();
@@ -234,9 +256,11 @@ export class TlsConn implements AsyncDisposable {
     } finally {
       const session = this.#session;
       if (limits.keyLog && session) this.#flushKeyLog(limits.keyLog, session);
-      // After the key log took them: the alert secrets are not needed once the peer passed.
-      if (limits.verify && this.#info && session) {
-        this.#transport.afterJobs(() => session.forgetAlertSecrets());
+      // After the key log took them: a late alert is sent or no longer possible, so
+      // only the exporter's secrets may still be used (and only once the handshake passed).
+      if (session) {
+        const keepExporter = limits.exporter === true && this.#info !== undefined;
+        this.#transport.afterJobs(() => session.forgetSecrets(keepExporter));
       }
       if (timer !== undefined) clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
@@ -271,6 +295,13 @@ export class TlsConn implements AsyncDisposable {
     if (!this.#info) {
       throw new TlsError("NOT_SUPPORTED", "exportKeyingMaterial needs a finished handshake");
     }
+    if (this.#limits.exporter !== true) {
+      throw new TlsError(
+        "NOT_SUPPORTED",
+        "exportKeyingMaterial needs the exportKeyingMaterial: true option when connecting or " +
+          "listening (without it no exporter secret is kept)",
+      );
+    }
     if (!Number.isInteger(length) || length < 1 || length > 8160) {
       throw new TlsError(
         "INVALID_CONFIG",
@@ -279,6 +310,13 @@ export class TlsConn implements AsyncDisposable {
     }
     if (typeof label !== "string" || label.length === 0) {
       throw new TlsError("INVALID_CONFIG", "label must be a non-empty string");
+    }
+    if (this.#info.protocol === "TLSv1.2" && RESERVED_TLS12_EXPORTER_LABELS.includes(label)) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        `the label ${JSON.stringify(label)} is reserved: TLS 1.2 derives its own keys with it ` +
+          "(RFC 5705 §4)",
+      );
     }
     if (context !== undefined && !(context instanceof Uint8Array)) {
       throw new TlsError("INVALID_CONFIG", "context must be a Uint8Array");
@@ -309,8 +347,10 @@ export class TlsConn implements AsyncDisposable {
     session: TlsSession,
   ): Promise<void> {
     try {
-      await verify(info);
+      // The handshake's deadline and signal bound the callback too.
+      await raceAbort(Promise.resolve().then(() => verify(info)), signal);
     } catch (error) {
+      if (signal.aborted) throw abortError(signal);
       const pin = error instanceof TlsError && error.code === "PIN_MISMATCH";
       const failure = pin ? error : new TlsError(
         "VERIFY_REJECTED",

@@ -13,6 +13,7 @@ import { SocketListener } from "./socket_listener.ts";
 import { keyLogSink } from "./keylog.ts";
 import { native, type NativeLibrary } from "./native.ts";
 import { ServerSetup } from "./server_config.ts";
+import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "./timeout.ts";
 import type { ListenTlsOptions, NetAddr, UnixAddr } from "./types.ts";
 
 /** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
@@ -54,6 +55,7 @@ export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>
       timeout: this.#handshakeTimeout,
       verify: this.#verifyPeer,
       keyLog: this.#keyLog,
+      exporter: this.#setup.exporter,
     });
   }
 
@@ -90,10 +92,7 @@ export async function listenTls(
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "listenTls needs an options object");
   }
-  const timeout = options.handshakeTimeout;
-  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0))) {
-    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
-  }
+  const timeout = checkTimeout(options.handshakeTimeout, SERVER_HANDSHAKE_TIMEOUT_MS);
   const lib = await native();
   const setup = new ServerSetup(lib, options);
   let fd: number;

@@ -110,6 +110,11 @@ export interface LiveObjects {
   clientConfigs: number;
   /** rustls server configurations (each listener holds some). */
   serverConfigs: number;
+  /**
+   * TLS secrets held for connections: those a late alert or
+   * `exportKeyingMaterial` may still need; 0 once every connection is freed.
+   */
+  secrets: number;
 }
 
 /**
@@ -118,11 +123,12 @@ export interface LiveObjects {
  */
 export async function liveNativeObjects(): Promise<LiveObjects> {
   const lib = await native();
-  const out = new BigInt64Array(3);
+  const out = new BigInt64Array(4);
   lib.symbols.rustls_sockets_debug_live_objects(out);
   return {
     connections: Number(out[0]),
     clientConfigs: Number(out[1]),
     serverConfigs: Number(out[2]),
+    secrets: Number(out[3]),
   };
 }

@@ -9,6 +9,7 @@ import { closedError, TlsError, type TlsErrorCode } from "./errors.ts";
 import {
   check,
   copyGrowing,
+  cString,
   fromUtf8,
   type NativeLibrary,
   NOT_FOUND,
@@ -24,6 +25,8 @@ import { type VerifyFailure, verifyFailureMessage } from "./verify_detail.ts";
 
 const PLAINTEXT_EMPTY = 7011;
 const HANDSHAKE_KIND_RESUMED = 3;
+/** `RUSTLS_RESULT_CERT_EXPIRED_REVOCATION_LIST`. */
+const RESULT_CERT_EXPIRED_REVOCATION_LIST = 7156;
 
 /** Who the session talks to, for messages and `HandshakeInfo.serverName`. */
 export interface SessionPeer {
@@ -60,7 +63,7 @@ export class TlsSession {
     serverName: string,
     serverNameIsIp: boolean,
   ): Promise<TlsSession> {
-    const name = new TextEncoder().encode(serverName + "\0");
+    const name = cString(serverName); // a NUL inside would cut the name the native side verifies
     retainConfig(config);
     let result: JobResult;
     try {
@@ -177,6 +180,7 @@ export class TlsSession {
     );
     if (result !== OK) throw this.error(result);
     const text = fromUtf8(bytes);
+    bytes.fill(0); // the hex secrets live on only in the strings handed to keyLog
     return text === "" ? [] : text.trimEnd().split("\n");
   }
 
@@ -202,9 +206,15 @@ export class TlsSession {
     return buf.subarray(0, Number(this.#n[0]));
   }
 
-  /** Drops the secrets kept for {@link fatalAlert} (the peer was accepted). */
-  forgetAlertSecrets(): void {
-    if (!this.freed) this.lib.symbols.rustls_sockets_connection_forget_alert_secrets(this.handle);
+  /**
+   * Drops the secrets filed for this session once its handshake ended (a
+   * late alert is sent or no longer possible); `keepExporter` keeps those
+   * {@link exportKeyingMaterial} needs.
+   */
+  forgetSecrets(keepExporter: boolean): void {
+    if (!this.freed) {
+      this.lib.symbols.rustls_sockets_connection_forget_secrets(this.handle, keepExporter ? 1 : 0);
+    }
   }
 
   /**
@@ -261,6 +271,14 @@ export class TlsSession {
         "issued for, or set serverName",
       CERT_INVALID: `${subject} is not acceptable`,
     };
+    if (result === RESULT_CERT_EXPIRED_REVOCATION_LIST) {
+      return new TlsError(
+        error.code,
+        `a CRL given in crls is past its nextUpdate, so it cannot vouch for ${subject} ` +
+          `(fetch a current CRL, or set dangerouslyIgnoreCrlExpiry) (${error.message})`,
+        { rustlsResult: result },
+      );
+    }
     const detail = hint[error.code] === undefined ? undefined : this.#verifyFailure();
     const text = (detail && verifyFailureMessage(error.code, subject, detail)) ??
       hint[error.code];

@@ -24,7 +24,8 @@ import {
   streamPairChannel,
 } from "./channel.ts";
 import { handshaken, TlsConn } from "./conn.ts";
-import { checkTimeout, clientPlan } from "./connect.ts";
+import { clientPlan } from "./connect.ts";
+import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "./timeout.ts";
 import { errnoError, TlsError } from "./errors.ts";
 import { FdTransport } from "./fd_transport.ts";
 import { keyLogSink } from "./keylog.ts";
@@ -64,7 +65,10 @@ export interface StartTlsOptions extends TlsClientOptions {
 
 /** Options of {@link acceptTls}: those of `listenTls` without the address. */
 export interface AcceptTlsOptions extends TlsServerOptions {
-  /** Milliseconds the client has to complete its handshake. */
+  /**
+   * Milliseconds the client has to complete its handshake, callbacks
+   * included (`TIMED_OUT`). Default 10 000; `Infinity` removes the deadline.
+   */
   handshakeTimeout?: number;
   /** Aborts the handshake (rejects with `ABORTED`). */
   signal?: AbortSignal;
@@ -120,7 +124,11 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
   }
   const timeout = checkTimeout(options.handshakeTimeout);
   const lib = await native();
-  const { config, verify, keyLog } = await clientPlan(lib, options, `starttls:${serverName}`);
+  const { config, verify, keyLog, exporter } = await clientPlan(
+    lib,
+    options,
+    `starttls:${serverName}`,
+  );
   const session = await TlsSession.clientOffThread(
     lib,
     config,
@@ -137,6 +145,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
   const conn = new TlsConn(session, transport, {
     verify,
     keyLog,
+    exporter,
     signal: options.signal,
     timeout,
   });
@@ -161,7 +170,7 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "acceptTls needs an options object");
   }
-  const timeout = checkTimeout(options.handshakeTimeout);
+  const timeout = checkTimeout(options.handshakeTimeout, SERVER_HANDSHAKE_TIMEOUT_MS);
   if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
     throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
   }
@@ -175,6 +184,7 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
       signal: options.signal,
       verify: options.verifyPeer,
       keyLog: keyLogSink(options.keyLog),
+      exporter: setup.exporter,
     });
   } finally {
     // The starter holds the configurations until the session exists.

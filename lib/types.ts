@@ -73,13 +73,19 @@ export interface TlsClientOptions {
   extraCaCerts?: string[];
   /**
    * PEM certificate revocation lists: a revoked leaf or intermediate fails
-   * with `CERT_REVOKED`. Applies to the whole chain.
+   * with `CERT_REVOKED`. Applies to the whole chain. A CRL whose nextUpdate
+   * has passed fails verification with `CERT_INVALID` (it cannot speak for
+   * certificates revoked since) unless `dangerouslyIgnoreCrlExpiry` is set.
    */
   crls?: string[];
+  /** DANGEROUS: accept CRLs past their nextUpdate (rustls' default; ours enforces expiry). */
+  dangerouslyIgnoreCrlExpiry?: boolean;
   /**
    * Public-key pins in curl's form, `sha256//<base64 of SHA-256(SubjectPublicKeyInfo)>`:
    * after normal verification, the connection fails with `PIN_MISMATCH` unless
-   * one pin matches a certificate of the peer's chain.
+   * one pin matches the key of the peer's end-entity certificate. Pins of CA
+   * certificates do not count: the peer may send any certificate besides its
+   * verified chain, and rustls-ffi does not say which ones its verifier used.
    */
   pinnedPublicKeys?: string[];
   /**
@@ -134,6 +140,13 @@ export interface TlsClientOptions {
    * without this option no secret is ever logged, whatever the environment says.
    */
   keyLog?: ((line: string) => void) | "env";
+  /**
+   * Keep the secret `exportKeyingMaterial()` derives from (TLS 1.3's exporter
+   * secret, TLS 1.2's master secret) after the handshake, until the
+   * connection is freed. Off by default: no secret is kept beyond what the
+   * handshake itself needs.
+   */
+  exportKeyingMaterial?: boolean;
   /** Abort connecting and the handshake (rejects with `ABORTED`). */
   signal?: AbortSignal;
   /** Milliseconds the TCP connect plus TLS handshake may take (rejects with `TIMED_OUT`). */
@@ -176,7 +189,11 @@ export interface ClientAuthOptions {
   caCerts: string[];
   /** Whether a client without a certificate is refused (default `true`). */
   required?: boolean;
-  /** PEM certificate revocation lists; a revoked client certificate is refused. */
+  /**
+   * PEM certificate revocation lists; a revoked client certificate is
+   * refused. Their nextUpdate is not enforced here: rustls-ffi 0.15's client
+   * verifier builder has no switch for it (the client side's `crls` does).
+   */
   crls?: string[];
 }
 
@@ -229,7 +246,19 @@ export interface TlsServerOptions {
    * without this option no secret is ever logged, whatever the environment says.
    */
   keyLog?: ((line: string) => void) | "env";
-  /** Milliseconds a client has to complete its handshake once it started. */
+  /**
+   * Keep the secret `exportKeyingMaterial()` derives from (TLS 1.3's exporter
+   * secret, TLS 1.2's master secret) after the handshake, until the
+   * connection is freed. Off by default: no secret is kept beyond what the
+   * handshake itself needs.
+   */
+  exportKeyingMaterial?: boolean;
+  /**
+   * Milliseconds a client has to complete its handshake once it started,
+   * `resolveCertificate` and `verifyPeer` included (`TIMED_OUT`). Default
+   * 10 000, so a silent client cannot hold a connection forever;
+   * `Infinity` removes the deadline.
+   */
   handshakeTimeout?: number;
   /** Ask clients for certificates and verify them. */
   clientAuth?: ClientAuthOptions;
