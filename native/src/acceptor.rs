@@ -7,6 +7,9 @@ use libc::c_int;
 use rustls_ffi::acceptor::{rustls_accepted, rustls_accepted_alert, rustls_acceptor};
 use rustls_ffi::server::rustls_server_config;
 
+use rustls_ffi::connection::rustls_connection as conn_api;
+
+use crate::io::{FdWire, Wire};
 use crate::raw::{self, Conn, Cursor, Sink};
 use crate::{boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
@@ -218,7 +221,9 @@ pub extern "C" fn rustls_sockets_accepted_get_info(
     })
 }
 
-/// Makes the connection from `accepted`; on failure sends the alert to `fd`.
+/// Makes the connection from `accepted` and processes the records that came
+/// with its ClientHello; on failure sends the alert to `fd` (`out_conn`
+/// stays NULL).
 pub(crate) fn into_connection_fd(
     accepted: *mut rustls_accepted,
     config: *const rustls_server_config,
@@ -233,9 +238,34 @@ pub(crate) fn into_connection_fd(
     };
     if rc == RESULT_OK {
         crate::secrets::rename(accepted, *out_conn);
+        if fd >= 0 {
+            let held = process_held_records(*out_conn, fd);
+            if held != RESULT_OK {
+                // Counted so that the counted free below balances.
+                crate::debug::created(crate::debug::Kind::Connection);
+                crate::debug::rustls_sockets_connection_free(*out_conn);
+                *out_conn = std::ptr::null_mut();
+                return held;
+            }
+        }
     } else {
         crate::secrets::forget(accepted);
         send_alert_fd(alert, fd);
+    }
+    rc
+}
+
+/// Processes the records that came behind the ClientHello: the acceptor
+/// read them with it and the new connection holds them, but no readability
+/// of `fd` will announce them. On a TLS error the connection's first flight
+/// and its alert are sent to `fd` (best effort) and the error is returned;
+/// the caller frees the connection. Records rustls needs more of wait for
+/// the socket as usual.
+fn process_held_records(conn: Conn, fd: c_int) -> u32 {
+    let _scope = crate::secrets::scope(conn);
+    let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
+    if rc != RESULT_OK {
+        let _ = FdWire::new(fd).flush(conn);
     }
     rc
 }

@@ -40,6 +40,7 @@ use crate::secrets::{self, ALERT_LABELS, MASTER_SECRET_LABEL};
 use crate::{
     boundary, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC,
 };
+use zeroize::{Zeroize, Zeroizing};
 
 const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
 const CONTENT_ALERT: u8 = 21;
@@ -75,8 +76,8 @@ fn discard_queued(conn: Conn) -> Discarded {
         }
         at += 5 + u16::from_be_bytes([queued[at + 3], queued[at + 4]]) as usize;
     }
-    chunk.iter_mut().for_each(|b| *b = 0);
-    queued.iter_mut().for_each(|b| *b = 0);
+    chunk.zeroize();
+    queued.zeroize();
     seen
 }
 
@@ -131,10 +132,10 @@ fn tls13_alert(
 ) -> Option<Vec<u8>> {
     let alg = aead_of(&SupportedCipherSuite::Tls13(suite))?;
     let expander = suite.hkdf_provider.expander_for_okm(&OkmBlock::new(secret));
-    let mut key = vec![0u8; alg.key_len()];
-    let mut iv = [0u8; 12];
+    let mut key = Zeroizing::new(vec![0u8; alg.key_len()]);
+    let mut iv = Zeroizing::new([0u8; 12]);
     let derived = secrets::expand_label(expander.as_ref(), b"key", &[], &mut key)
-        && secrets::expand_label(expander.as_ref(), b"iv", &[], &mut iv);
+        && secrets::expand_label(expander.as_ref(), b"iv", &[], &mut iv[..]);
     let mut inner = vec![alert[0], alert[1], CONTENT_ALERT];
     let header = [
         CONTENT_APPLICATION_DATA,
@@ -143,11 +144,9 @@ fn tls13_alert(
         0,
         (inner.len() + TAG_LEN) as u8,
     ];
-    let sealed = derived
-        .then(|| seal(alg, &key, xor_nonce(&iv, 0)?, &header, &mut inner))
-        .flatten();
-    key.iter_mut().for_each(|b| *b = 0);
-    sealed?;
+    derived
+        .then(|| seal(alg, &key, xor_nonce(&*iv, 0)?, &header, &mut inner))
+        .flatten()?;
     Some(record(CONTENT_APPLICATION_DATA, &inner))
 }
 
@@ -161,17 +160,17 @@ fn tls12_alert(
 ) -> Option<Vec<u8>> {
     const SEQ: u64 = 1;
     let alg = aead_of(&SupportedCipherSuite::Tls12(suite))?;
-    let (client_random, mut master_secret) = secrets::secret_of(conn, MASTER_SECRET_LABEL)?;
+    let (client_random, master_secret) = secrets::secret_of(conn, MASTER_SECRET_LABEL)?;
     let server_random = secrets::server_random_of(conn)?;
     let shape = suite.aead_alg.key_block_shape();
     let (key_len, iv_len) = (shape.enc_key_len, shape.fixed_iv_len);
-    let mut block = vec![0u8; 2 * (key_len + iv_len) + shape.explicit_nonce_len];
+    let mut block = Zeroizing::new(vec![0u8; 2 * (key_len + iv_len) + shape.explicit_nonce_len]);
     let mut seed = server_random.to_vec();
     seed.extend_from_slice(&client_random);
     suite
         .prf_provider
         .for_secret(&mut block, &master_secret, b"key expansion", &seed);
-    master_secret.iter_mut().for_each(|b| *b = 0);
+    drop(master_secret);
     let side = usize::from(!is_client);
     let key = &block[side * key_len..(side + 1) * key_len];
     let iv_at = 2 * key_len + side * iv_len;
@@ -191,9 +190,7 @@ fn tls12_alert(
     let mut aad = SEQ.to_be_bytes().to_vec();
     aad.extend_from_slice(&[CONTENT_ALERT, 3, 3, 0, 2]);
     let mut sealed = alert.to_vec();
-    let ok = nonce.and_then(|nonce| seal(alg, key, nonce, &aad, &mut sealed));
-    block.iter_mut().for_each(|b| *b = 0);
-    ok?;
+    nonce.and_then(|nonce| seal(alg, key, nonce, &aad, &mut sealed))?;
     let mut payload = explicit;
     payload.extend_from_slice(&sealed);
     Some(record(CONTENT_ALERT, &payload))
@@ -238,11 +235,8 @@ pub extern "C" fn rustls_sockets_connection_fatal_alert(
                     (true, false) => ALERT_LABELS[1],
                     (false, _) => ALERT_LABELS[2],
                 };
-                secrets::secret_of(conn, label).and_then(|(_, mut secret)| {
-                    let sealed = tls13_alert(suite, &secret, alert);
-                    secret.iter_mut().for_each(|b| *b = 0);
-                    sealed
-                })
+                secrets::secret_of(conn, label)
+                    .and_then(|(_, secret)| tls13_alert(suite, secret.as_slice(), alert))
             }
             Some(SupportedCipherSuite::Tls12(_)) if queued.change_cipher_spec => {
                 Some(record(CONTENT_ALERT, &alert))

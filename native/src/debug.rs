@@ -31,17 +31,20 @@ pub(crate) fn freed(kind: Kind) {
     LIVE[kind as usize].fetch_sub(1, Ordering::Relaxed);
 }
 
-/// Writes the live counts `[connections, client configs, server configs]`
-/// into `out` (three `int64_t`).
+/// Writes the live counts `[connections, client configs, server configs,
+/// secrets filed]` into `out` (four `int64_t`; the last counts the TLS
+/// secrets held for connections, see `crate::secrets`).
 #[no_mangle]
 pub extern "C" fn rustls_sockets_debug_live_objects(out: *mut i64) {
     boundary((), || {
-        let dest = raw::bytes_mut(out as *mut u8, 24);
-        if dest.len() == 24 {
+        let dest = raw::bytes_mut(out as *mut u8, 32);
+        if dest.len() == 32 {
             for (i, counter) in LIVE.iter().enumerate() {
                 dest[i * 8..i * 8 + 8]
                     .copy_from_slice(&counter.load(Ordering::Relaxed).to_ne_bytes());
             }
+            let held = crate::secrets::held_count() as i64;
+            dest[24..32].copy_from_slice(&held.to_ne_bytes());
         }
     })
 }

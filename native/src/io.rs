@@ -314,6 +314,22 @@ pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut
 fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     {
         let was_handshaking = conn_api::rustls_connection_is_handshaking(conn);
+        if was_handshaking {
+            // rustls may hold records it has not processed: those that came
+            // in one segment with the ClientHello stay in the connection an
+            // acceptor made. No readability will announce them, so they are
+            // processed before the socket is asked for more.
+            let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
+            if rc != RESULT_OK {
+                let _ = wire.flush(conn);
+                report(state, conn, 0, 0, 0);
+                return rc;
+            }
+            if !conn_api::rustls_connection_is_handshaking(conn) {
+                report(state, conn, 0, 0, 0);
+                return RESULT_OK;
+            }
+        }
         let mut total = 0usize;
         let mut flags = 0u32;
         let mut budget = RECV_BUDGET;

@@ -20,6 +20,7 @@ use rustls_ffi::client::rustls_client_config_builder;
 use rustls_ffi::connection::rustls_connection as conn_api;
 use rustls_ffi::rslice::rustls_str;
 use rustls_ffi::server::rustls_server_config_builder;
+use zeroize::Zeroizing;
 
 use crate::raw::{self, Conn};
 use crate::{
@@ -28,6 +29,15 @@ use crate::{
 };
 
 const EXPORTER_LABEL: &str = "EXPORTER_SECRET";
+/// Labels TLS 1.2 derives its own keys with (RFC 5705 §4, RFC 7627 §4):
+/// exporting under one would hand out TLS's own key material.
+pub const RESERVED_TLS12_EXPORTER_LABELS: [&str; 5] = [
+    "client finished",
+    "server finished",
+    "master secret",
+    "extended master secret",
+    "key expansion",
+];
 /// TLS 1.2's key log label: the line's secret is the master secret.
 pub(crate) const MASTER_SECRET_LABEL: &str = "CLIENT_RANDOM";
 /// The TLS 1.3 secrets a late fatal alert may be encrypted under (`crate::alert`).
@@ -40,6 +50,10 @@ pub(crate) const ALERT_LABELS: [&str; 3] = [
 const CAPTURE_ALL: u32 = 1;
 /// Capture mode bit: the secrets of a late fatal alert.
 const CAPTURE_ALERT: u32 = 2;
+/// Capture mode bit: what exporter keying material needs.
+const CAPTURE_EXPORTER: u32 = 4;
+/// `rustls_sockets_connection_forget_secrets` bit: keep the exporter's secrets.
+const KEEP_EXPORTER: u32 = 1;
 
 /// Finds the server random in one direction of a connection's byte stream:
 /// the 32 bytes after the version in the first handshake message, when that
@@ -52,6 +66,8 @@ pub(crate) struct HelloTap {
     left_in_record: usize,
     handshake: Vec<u8>,
     done: bool,
+    /// The type of the first handshake message seen (1 ClientHello, 2 ServerHello).
+    first_type: Option<u8>,
 }
 
 impl HelloTap {
@@ -85,6 +101,7 @@ impl HelloTap {
             if self.header[0] == 22 && take > 0 {
                 let want = 38 - self.handshake.len();
                 self.handshake.extend_from_slice(&data[..take.min(want)]);
+                self.first_type.get_or_insert(self.handshake[0]);
                 if self.handshake[0] != 2 || self.handshake.len() == 38 {
                     // Not a ServerHello (this is the client's direction), or complete.
                     self.done = true;
@@ -98,6 +115,11 @@ impl HelloTap {
         }
     }
 
+    /// The type of the first handshake message of this direction, once seen.
+    pub(crate) fn first_type(&self) -> Option<u8> {
+        self.first_type
+    }
+
     /// The server random, once seen.
     pub(crate) fn server_random(&self) -> Option<[u8; 32]> {
         if self.handshake.len() == 38 && self.handshake[0] == 2 {
@@ -107,6 +129,9 @@ impl HelloTap {
         }
     }
 }
+
+const HANDSHAKE_CLIENT_HELLO: u8 = 1;
+const HANDSHAKE_SERVER_HELLO: u8 = 2;
 
 /// The two directions of a handshaking connection.
 #[derive(Default)]
@@ -131,17 +156,25 @@ pub(crate) fn begin_tap(conn: Conn) -> Option<Taps> {
     Some(TAPS.lock().ok()?.remove(&key).unwrap_or_default())
 }
 
+/// The server random the taps found, read by side: a client takes it from
+/// what it received, a server from what it sent. The side is told by the
+/// first handshake message this end sent (a ClientHello or a ServerHello),
+/// so a client cannot plant a "ServerHello" in a server's incoming view.
+fn server_random_by_side(taps: &Taps) -> Option<[u8; 32]> {
+    match taps.outgoing.first_type()? {
+        HANDSHAKE_CLIENT_HELLO => taps.incoming.server_random(),
+        HANDSHAKE_SERVER_HELLO => taps.outgoing.server_random(),
+        _ => None,
+    }
+}
+
 /// Keeps what the taps saw: the server random once found, else the taps.
 pub(crate) fn end_tap(conn: Conn, taps: Option<Taps>) {
     let Some(taps) = taps else {
         return;
     };
     let key = conn as usize;
-    if let Some(random) = taps
-        .incoming
-        .server_random()
-        .or(taps.outgoing.server_random())
-    {
+    if let Some(random) = server_random_by_side(&taps) {
         if let Ok(mut map) = SERVER_RANDOMS.lock() {
             map.insert(key, random);
         }
@@ -155,16 +188,10 @@ pub(crate) fn end_tap(conn: Conn, taps: Option<Taps>) {
 struct Secret {
     label: String,
     client_random: Vec<u8>,
-    secret: Vec<u8>,
+    /// Wiped when dropped.
+    secret: Zeroizing<Vec<u8>>,
     /// Already handed out by `take_key_log`.
     taken: bool,
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Best effort: do not leave key material behind in freed memory.
-        self.secret.iter_mut().for_each(|b| *b = 0);
-    }
 }
 
 static SECRETS: LazyLock<Mutex<HashMap<usize, Vec<Secret>>>> =
@@ -209,6 +236,14 @@ pub(crate) fn scope<T>(key: *const T) -> Scope {
     Scope(CURRENT.with(|c| c.replace(key as usize)))
 }
 
+/// How many secrets are filed right now, over all connections.
+pub(crate) fn held_count() -> usize {
+    SECRETS
+        .lock()
+        .map(|map| map.values().map(Vec::len).sum())
+        .unwrap_or(0)
+}
+
 /// Drops what was filed under `key`.
 pub(crate) fn forget<T>(key: *const T) {
     if let Ok(mut map) = SECRETS.lock() {
@@ -243,7 +278,7 @@ fn record(label: &[u8], client_random: &[u8], secret: &[u8]) {
         map.entry(key).or_default().push(Secret {
             label: String::from_utf8_lossy(label).into_owned(),
             client_random: client_random.to_vec(),
-            secret: secret.to_vec(),
+            secret: Zeroizing::new(secret.to_vec()),
             taken: false,
         });
     }
@@ -274,11 +309,20 @@ fn is_exporter_label(label: &[u8]) -> bool {
 }
 
 fn is_alert_label(label: &[u8]) -> bool {
-    ALERT_LABELS.iter().any(|l| l.as_bytes() == label)
+    // TLS 1.2's late alert is sealed under keys from the master secret.
+    ALERT_LABELS.iter().any(|l| l.as_bytes() == label) || label == MASTER_SECRET_LABEL.as_bytes()
+}
+
+unsafe extern "C" fn log_nothing(_label: rustls_str) -> libc::c_int {
+    0
 }
 
 unsafe extern "C" fn log_exporter_only(label: rustls_str) -> libc::c_int {
     is_exporter_label(raw::rustls_str_bytes(&label)) as libc::c_int
+}
+
+unsafe extern "C" fn log_alert_only(label: rustls_str) -> libc::c_int {
+    is_alert_label(raw::rustls_str_bytes(&label)) as libc::c_int
 }
 
 unsafe extern "C" fn log_exporter_and_alert(label: rustls_str) -> libc::c_int {
@@ -292,12 +336,18 @@ fn callbacks(
     rustls_ffi::keylog::rustls_keylog_log_callback,
     rustls_ffi::keylog::rustls_keylog_will_log_callback,
 ) {
+    let exporter = mode & CAPTURE_EXPORTER != 0;
+    let alert = mode & CAPTURE_ALERT != 0;
     let will: unsafe extern "C" fn(rustls_str) -> libc::c_int = if mode & CAPTURE_ALL != 0 {
         log_everything
-    } else if mode & CAPTURE_ALERT != 0 {
+    } else if exporter && alert {
         log_exporter_and_alert
-    } else {
+    } else if exporter {
         log_exporter_only
+    } else if alert {
+        log_alert_only
+    } else {
+        log_nothing
     };
     (Some(log_secret), Some(will))
 }
@@ -305,8 +355,8 @@ fn callbacks(
 /// Makes connections of this client configuration file their secrets for
 /// this library. `mode` bit 1: every label (a key log); bit 2: the secrets of
 /// a fatal alert after the handshake (`rustls_sockets_connection_fatal_alert`);
-/// always: what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master
-/// secret).
+/// bit 4: what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master
+/// secret). With no bit set nothing is filed.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_capture_secrets(
     builder: *mut rustls_client_config_builder,
@@ -333,8 +383,10 @@ pub extern "C" fn rustls_sockets_server_config_builder_capture_secrets(
 }
 
 fn hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        out.push_str(&format!("{b:02x}"));
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
     }
 }
 
@@ -356,8 +408,15 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
         let Ok(mut map) = SECRETS.lock() else {
             return RESULT_PANIC;
         };
-        let mut text = String::new();
+        let mut text = Zeroizing::new(String::new());
         if let Some(list) = map.get_mut(&(conn as usize)) {
+            let pending = list.iter().filter(|s| !s.taken);
+            let size: usize = pending
+                .map(|s| s.label.len() + 2 * (s.client_random.len() + s.secret.len()) + 3)
+                .sum();
+            // Hex copies of secrets: one allocation (growing would leave unwiped
+            // copies behind), wiped when dropped, the INSUFFICIENT_SIZE path included.
+            text.reserve_exact(size);
             for s in list.iter().filter(|s| !s.taken) {
                 text.push_str(&s.label);
                 text.push(' ');
@@ -410,7 +469,7 @@ pub(crate) fn expand_label(
 /// `RUSTLS_RESULT_NOT_FOUND` when a secret is missing (handshake not
 /// finished, capture off, or the server random was not seen);
 /// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
-/// over 65535 bytes or too much output.
+/// over 65535 bytes, too much output, or (TLS 1.2) a label TLS itself uses.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn rustls_sockets_connection_export_keying_material(
@@ -447,13 +506,18 @@ pub extern "C" fn rustls_sockets_connection_export_keying_material(
     })
 }
 
-/// Drops the secrets filed for a late fatal alert of `conn` (its peer was accepted).
+/// Drops the secrets filed for `conn` once its handshake ended (the late
+/// alert was sent or is no longer possible); with `keep` bit 1 the
+/// exporter's secrets stay (the connection may still export keying material).
 #[no_mangle]
-pub extern "C" fn rustls_sockets_connection_forget_alert_secrets(conn: Conn) {
+pub extern "C" fn rustls_sockets_connection_forget_secrets(conn: Conn, keep: u32) {
     boundary((), || {
         if let Ok(mut map) = SECRETS.lock() {
-            if let Some(list) = map.get_mut(&(conn as usize)) {
-                list.retain(|s| !is_alert_label(s.label.as_bytes()));
+            let key = conn as usize;
+            if keep & KEEP_EXPORTER == 0 {
+                map.remove(&key);
+            } else if let Some(list) = map.get_mut(&key) {
+                list.retain(|s| is_exporter_label(s.label.as_bytes()));
             }
         }
     })
@@ -465,7 +529,7 @@ pub(crate) fn server_random_of(conn: Conn) -> Option<[u8; 32]> {
 }
 
 /// The client random and secret filed for `conn` under `label`.
-pub(crate) fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Zeroizing<Vec<u8>>)> {
     let map = SECRETS.lock().ok()?;
     let found = map
         .get(&(conn as usize))?
@@ -481,15 +545,15 @@ fn export13(
     label: &[u8],
     context: &[u8],
 ) -> u32 {
-    let Some((_, mut secret)) = secret_of(conn, EXPORTER_LABEL) else {
+    let Some((_, secret)) = secret_of(conn, EXPORTER_LABEL) else {
         return RESULT_NOT_FOUND;
     };
     // RFC 8446 §7.5: with or without a context, Hash(context) (empty when absent).
     let hash = suite.common.hash_provider;
     let hkdf = suite.hkdf_provider;
-    let mut derived = vec![0u8; hash.output_len()];
+    let mut derived = Zeroizing::new(vec![0u8; hash.output_len()]);
     let expander = hkdf.expander_for_okm(&OkmBlock::new(&secret));
-    secret.iter_mut().for_each(|b| *b = 0);
+    drop(secret);
     if !expand_label(
         expander.as_ref(),
         label,
@@ -499,7 +563,7 @@ fn export13(
         return RESULT_INVALID_PARAMETER;
     }
     let expander = hkdf.expander_for_okm(&OkmBlock::new(&derived));
-    derived.iter_mut().for_each(|b| *b = 0);
+    drop(derived);
     if !expand_label(
         expander.as_ref(),
         b"exporter",
@@ -518,7 +582,13 @@ fn export12(
     label: &[u8],
     context: Option<&[u8]>,
 ) -> u32 {
-    let Some((client_random, mut master_secret)) = secret_of(conn, MASTER_SECRET_LABEL) else {
+    if RESERVED_TLS12_EXPORTER_LABELS
+        .iter()
+        .any(|reserved| reserved.as_bytes() == label)
+    {
+        return RESULT_INVALID_PARAMETER;
+    }
+    let Some((client_random, master_secret)) = secret_of(conn, MASTER_SECRET_LABEL) else {
         return RESULT_NOT_FOUND;
     };
     let server_random = match SERVER_RANDOMS.lock() {
@@ -538,6 +608,51 @@ fn export12(
     suite
         .prf_provider
         .for_secret(out, &master_secret, label, &seed);
-    master_secret.iter_mut().for_each(|b| *b = 0);
     RESULT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plaintext handshake record holding the start of a hello of `kind` with `random`.
+    fn hello_record(kind: u8, random: [u8; 32]) -> Vec<u8> {
+        let mut body = vec![kind, 0, 0, 70, 3, 3];
+        body.extend_from_slice(&random);
+        body.extend_from_slice(&[0u8; 36]);
+        let mut record = vec![22, 3, 3];
+        record.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        record.extend_from_slice(&body);
+        record
+    }
+
+    #[test]
+    fn a_server_reads_the_server_random_from_what_it_sent() {
+        let mut taps = Taps::default();
+        taps.outgoing
+            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [1; 32]));
+        // A client cannot plant its own "ServerHello" in the server's view.
+        taps.incoming
+            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [2; 32]));
+        assert_eq!(server_random_by_side(&taps), Some([1; 32]));
+    }
+
+    #[test]
+    fn a_client_reads_the_server_random_from_what_it_received() {
+        let mut taps = Taps::default();
+        taps.outgoing
+            .feed(&hello_record(HANDSHAKE_CLIENT_HELLO, [3; 32]));
+        assert_eq!(server_random_by_side(&taps), None, "not seen yet");
+        taps.incoming
+            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [4; 32]));
+        assert_eq!(server_random_by_side(&taps), Some([4; 32]));
+    }
+
+    #[test]
+    fn nothing_is_told_before_this_end_sent_its_hello() {
+        let mut taps = Taps::default();
+        taps.incoming
+            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [5; 32]));
+        assert_eq!(server_random_by_side(&taps), None);
+    }
 }
