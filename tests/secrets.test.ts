@@ -10,9 +10,12 @@ import {
   acceptTls,
   connectTls,
   listenTls,
+  liveNativeObjects,
   startTls,
   type StreamPair,
   type TlsClientOptions,
+  type TlsConn,
+  TlsError,
 } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { readAll, rejectsWithCode, text } from "./helpers/io.ts";
@@ -192,7 +195,12 @@ const hex = (bytes: Uint8Array): string =>
 for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
   test(`exportKeyingMaterial equals Node's exportKeyingMaterial (${version}, our client)`, async () => {
     const node = await startNodeServer(version);
-    const conn = await connectTls({ hostname: "127.0.0.1", port: node.port, ...client });
+    const conn = await connectTls({
+      hostname: "127.0.0.1",
+      port: node.port,
+      ...client,
+      exportKeyingMaterial: true,
+    });
     assert.equal((await conn.handshake()).protocol, version);
     const theirs = await readReport(conn);
     assert.equal(theirs.protocol, version);
@@ -216,6 +224,7 @@ for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
       port: 0,
       ...serverIdentity,
       maxVersion: version,
+      exportKeyingMaterial: true,
     });
     try {
       const served = listener.accept().then(async (conn) => {
@@ -272,8 +281,12 @@ test("exportKeyingMaterial: equal on both ends of the module, any transport, TLS
       startTls({ readable: bToA.readable, writable: aToB.writable } as StreamPair, {
         ...client,
         maxVersion,
+        exportKeyingMaterial: true,
       }),
-      acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, serverIdentity),
+      acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, {
+        ...serverIdentity,
+        exportKeyingMaterial: true,
+      }),
     ]);
     assert.equal((await b.handshake()).protocol, maxVersion);
     assert.deepEqual(a.exportKeyingMaterial(64, "label"), b.exportKeyingMaterial(64, "label"));
@@ -285,4 +298,97 @@ test("exportKeyingMaterial: equal on both ends of the module, any transport, TLS
     connectTls({ port: 1, ...client, keyLog: "file" as never }),
     "INVALID_CONFIG",
   );
+});
+
+/** A connected pair of the module's own client and server over in-memory streams. */
+async function pair(
+  clientExtra: Partial<TlsClientOptions>,
+  serverExtra: Record<string, unknown> = {},
+): Promise<[TlsConn, TlsConn]> {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  const [a, b] = await Promise.all([
+    startTls({ readable: bToA.readable, writable: aToB.writable } as StreamPair, {
+      ...client,
+      ...clientExtra,
+    }),
+    acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, {
+      ...serverIdentity,
+      ...serverExtra,
+    }),
+  ]);
+  await Promise.all([a.handshake(), b.handshake()]);
+  return [a, b];
+}
+
+/** Waits (with a deadline) until no secret is held natively any more. */
+async function secretsHeld(expected: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { secrets } = await liveNativeObjects();
+    if (secrets === expected || Date.now() > deadline) return secrets;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("secrets: none is kept after the handshake unless exportKeyingMaterial asks (then only the exporter's)", async () => {
+  const base = (await liveNativeObjects()).secrets;
+  for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
+    // verifyPeer and a key log both make the handshake capture secrets: neither keeps them.
+    const lines: string[] = [];
+    const [a, b] = await pair(
+      { maxVersion, verifyPeer: () => {}, keyLog: (line) => lines.push(line) },
+      { verifyPeer: () => {}, keyLog: () => {} },
+    );
+    assert.ok(lines.length > 0, "the key log saw the handshake");
+    assert.equal(await secretsHeld(base), base, `${maxVersion}: no secret outlives the handshake`);
+    assert.throws(() => a.exportKeyingMaterial(32, "label"), (error: unknown) => {
+      assert.ok(error instanceof TlsError);
+      assert.equal(error.code, "NOT_SUPPORTED");
+      assert.match(error.message, /exportKeyingMaterial: true/);
+      return true;
+    });
+    a.close();
+    b.close();
+
+    const [c, d] = await pair(
+      { maxVersion, exportKeyingMaterial: true, verifyPeer: () => {}, keyLog: () => {} },
+      { exportKeyingMaterial: true, verifyPeer: () => {} },
+    );
+    // One secret per side: TLS 1.3's exporter secret, or TLS 1.2's master secret.
+    assert.equal(await secretsHeld(base + 2), base + 2, `${maxVersion}: only the exporter's`);
+    assert.deepEqual(c.exportKeyingMaterial(32, "label"), d.exportKeyingMaterial(32, "label"));
+    c.close();
+    d.close();
+    assert.equal(await secretsHeld(base), base, `${maxVersion}: freed with the connections`);
+  }
+  await rejectsWithCode(
+    connectTls({ port: 1, ...client, exportKeyingMaterial: "yes" as never }),
+    "INVALID_CONFIG",
+  );
+});
+
+test("exportKeyingMaterial: TLS 1.2 refuses the labels TLS derives its own keys with (RFC 5705 §4)", async () => {
+  const [a, b] = await pair({ maxVersion: "TLSv1.2", exportKeyingMaterial: true }, {
+    exportKeyingMaterial: true,
+  });
+  for (
+    const label of [
+      "client finished",
+      "server finished",
+      "master secret",
+      "extended master secret",
+      "key expansion",
+    ]
+  ) {
+    assert.throws(() => a.exportKeyingMaterial(32, label), (error: unknown) => {
+      assert.ok(error instanceof TlsError);
+      assert.equal(error.code, "INVALID_CONFIG");
+      assert.match(error.message, /reserved/);
+      return true;
+    }, label);
+  }
+  assert.equal(a.exportKeyingMaterial(32, "EXPORTER-Channel-Binding").length, 32);
+  a.close();
+  b.close();
 });

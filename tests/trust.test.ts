@@ -108,7 +108,23 @@ test("crls: a revoked leaf is CERT_REVOKED; an unrevoked one passes with the sam
   await rejectsWithCode(connect(1, { crls: ["not a crl"] }), "INVALID_CONFIG");
 });
 
-test("pinnedPublicKeys: a pin of the leaf or the intermediate passes; others fail with PIN_MISMATCH", async () => {
+test("crls: a CRL past its nextUpdate fails verification unless dangerouslyIgnoreCrlExpiry", async () => {
+  await withGo(c.leaves.ecdsaP256, async (port) => {
+    const error = await rejectsWithCode(connect(port, { crls: [c.expiredCrl] }), "CERT_INVALID");
+    assert.match(error.message, /nextUpdate/);
+    (await connect(port, { crls: [c.expiredCrl], dangerouslyIgnoreCrlExpiry: true })).close();
+    (await connect(port, { crls: [c.crl] })).close();
+  });
+  await withGo(c.leaves.revoked, async (port) => {
+    // Ignoring expiry still honours what the CRL says.
+    await rejectsWithCode(
+      connect(port, { crls: [c.expiredCrl], dangerouslyIgnoreCrlExpiry: true }),
+      "CERT_REVOKED",
+    );
+  });
+});
+
+test("pinnedPublicKeys: a pin of the leaf passes; the intermediate's or others fail with PIN_MISMATCH", async () => {
   await withGo(c.leaves.ecdsaP256, async (port) => {
     const probe = await connect(port);
     const [leafDer, icaDer] = (await probe.handshake()).peerCertificates;
@@ -117,8 +133,11 @@ test("pinnedPublicKeys: a pin of the leaf or the intermediate passes; others fai
     const icaPin = (await describeCertificate(icaDer)).publicKeyPin;
     assert.match(leafPin, /^sha256\/\/[A-Za-z0-9+/]{43}=$/);
     (await connect(port, { pinnedPublicKeys: [leafPin] })).close();
-    (await connect(port, { pinnedPublicKeys: ["sha256//" + "A".repeat(43) + "=", icaPin] }))
+    (await connect(port, { pinnedPublicKeys: ["sha256//" + "A".repeat(43) + "=", leafPin] }))
       .close();
+    // Only the end-entity certificate counts (documented): a CA pin cannot be told
+    // apart from a certificate the peer merely sent.
+    await rejectsWithCode(connect(port, { pinnedPublicKeys: [icaPin] }), "PIN_MISMATCH");
     const error = await rejectsWithCode(
       connect(port, { pinnedPublicKeys: ["sha256//" + "A".repeat(43) + "="] }),
       "PIN_MISMATCH",
@@ -126,6 +145,33 @@ test("pinnedPublicKeys: a pin of the leaf or the intermediate passes; others fai
     assert.match(error.message, new RegExp(leafPin.replace(/[+/]/g, "\\$&")));
     await rejectsWithCode(connect(port, { pinnedPublicKeys: ["sha1//abc"] }), "INVALID_CONFIG");
   });
+});
+
+test("pinnedPublicKeys: a server that appends the pinned site's certificate to its own chain fails with PIN_MISMATCH", async () => {
+  // The pinned site's public certificate (its key is what the client pins).
+  const pinnedSite = c.leaves.rsa2048;
+  const pinnedPin = (await describeCertificate(pemToDer(pinnedSite.cert))).publicKeyPin;
+  // Another certificate valid for the name, serving its chain plus the pinned site's certificate.
+  const impostor = c.leaves.ecdsaP256;
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: impostor.chain + "\n" + pinnedSite.cert,
+    key: impostor.key,
+  });
+  const serving = (async () => {
+    for await (const conn of listener) conn.handshake().catch(() => {}).finally(() => conn.close());
+  })();
+  try {
+    const port = listener.addr.port;
+    const probe = await connect(port);
+    assert.equal((await probe.handshake()).peerCertificates.length, 3, "the extra cert is sent");
+    probe.close();
+    await rejectsWithCode(connect(port, { pinnedPublicKeys: [pinnedPin] }), "PIN_MISMATCH");
+  } finally {
+    listener.close();
+    await serving;
+  }
 });
 
 test("verifyPeer: accepting sees the full HandshakeInfo; rejecting fails before any data moves", async () => {

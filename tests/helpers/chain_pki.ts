@@ -28,6 +28,8 @@ export interface ChainPki {
   intermediate: string;
   /** CRL of the intermediate, revoking `revoked` (and `revokedClient`). */
   crl: string;
+  /** The same CRL issued in 2020 with a nextUpdate long past. */
+  expiredCrl: string;
   leaves: Record<
     | "ecdsaP256"
     | "rsa2048"
@@ -236,12 +238,25 @@ export function chainPki(): ChainPki {
     env: env("DNS:unused"),
     stdio: ["ignore", "pipe", "pipe"],
   });
+  execFileSync("openssl", [
+    "ca",
+    "-config",
+    "ica.cnf",
+    "-gencrl",
+    "-crl_lastupdate",
+    "20200101000000Z",
+    "-crl_nextupdate",
+    "20200102000000Z",
+    "-out",
+    "ica-expired.crl",
+  ], { cwd: dir, env: env("DNS:unused"), stdio: ["ignore", "pipe", "pipe"] });
   cached = {
     dir,
     root: readFileSync(join(dir, "root.crt"), "utf8"),
     rootPath: join(dir, "root.crt"),
     intermediate: readFileSync(join(dir, "ica.crt"), "utf8"),
     crl: readFileSync(join(dir, "ica.crl"), "utf8"),
+    expiredCrl: readFileSync(join(dir, "ica-expired.crl"), "utf8"),
     leaves,
   };
   return cached;

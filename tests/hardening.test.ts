@@ -1,0 +1,303 @@
+// What a hostile or careless peer, or a careless caller, must not be able to
+// do: crash a multi-tenant server through its configuration cache, smuggle a
+// NUL into a verified name, hold a connection forever through a callback that
+// never settles or through silence, or keep a closed listener's keys alive by
+// dropping a connection. Each ends in a typed error and frees what it held.
+import assert from "node:assert/strict";
+import { connect as netConnect, type Socket } from "node:net";
+import {
+  type CertificateAndKey,
+  connectTls,
+  listenTls,
+  liveNativeObjects,
+  type LiveObjects,
+  startTls,
+  type StreamPair,
+  type TlsConn,
+  TlsError,
+  type TlsListener,
+} from "../mod.ts";
+import { runtime, test } from "./helpers/harness.ts";
+import { rejectsWithCode } from "./helpers/io.ts";
+import { pki } from "./helpers/pki.ts";
+
+const p = pki();
+const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
+const serverIdentity = { cert: p.server.cert, key: p.server.key };
+/** More than the 64 resolved configurations a listener caches. */
+const TENANTS = 100;
+/** The listener's default handshake deadline (documented in README and lib/timeout.ts). */
+const DEFAULT_SERVER_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * A distinct certificate-and-key pair per tenant: the same certificate with
+ * a tenant-specific note outside its PEM block, so each one builds (and
+ * caches) a configuration of its own.
+ */
+function tenantPair(tenant: number): CertificateAndKey {
+  return { cert: `tenant ${tenant}\n${p.server.cert}`, key: p.server.key };
+}
+
+/** Polls `liveNativeObjects()` until `done` holds or 10 s passed; returns the last reading. */
+async function settle(done: (now: LiveObjects) => boolean): Promise<LiveObjects> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    collectGarbage();
+    const now = await liveNativeObjects();
+    if (done(now) || Date.now() > deadline) return now;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function collectGarbage(): void {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) bun.gc(true);
+  else (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Accepts connections, finishing each handshake; collects the outcomes. */
+function serve(listener: TlsListener): { outcomes: Promise<unknown>[]; done: Promise<void> } {
+  const outcomes: Promise<unknown>[] = [];
+  const done = (async () => {
+    for await (const conn of listener) {
+      outcomes.push(
+        conn.handshake().then((info) => info, (error) => error).finally(() => {
+          conn.close();
+        }),
+      );
+    }
+  })();
+  return { outcomes, done };
+}
+
+test(
+  `resolveCertificate: ${TENANTS} tenants resolved at once, then a long rotation; no crash, no error`,
+  async () => {
+    const before = await liveNativeObjects();
+    let arrived = 0;
+    let release: () => void = () => {};
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    let next = 0;
+    let batch = true;
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      resolveCertificate: async () => {
+        const tenant = next++;
+        if (batch) {
+          // Every handshake of the first wave holds its configuration while the cache evicts.
+          if (++arrived === TENANTS) release();
+          await allArrived;
+        }
+        return tenantPair(tenant);
+      },
+    });
+    const served = serve(listener);
+    try {
+      const port = listener.addr.port;
+      const wave = await Promise.allSettled(
+        Array.from({ length: TENANTS }, () => connectTls({ ...client, port })),
+      );
+      const failed = wave.filter((r) => r.status === "rejected");
+      assert.equal(failed.length, 0, `first wave: ${failed.map((r) => String(r.reason))[0]}`);
+      for (const r of wave) if (r.status === "fulfilled") r.value.close();
+      batch = false;
+      // Rotating tenants, 8 at a time: each new one evicts the oldest cached configuration.
+      for (let round = 0; round < 40; round++) {
+        const conns = await Promise.all(
+          Array.from({ length: 8 }, () => connectTls({ ...client, port })),
+        );
+        for (const conn of conns) conn.close();
+      }
+      const outcomes = await Promise.all(served.outcomes);
+      const errors = outcomes.filter((o) => o instanceof Error);
+      assert.equal(errors.length, 0, `server side: ${errors[0]}`);
+      assert.equal(outcomes.length, TENANTS + 320);
+    } finally {
+      listener.close();
+      await served.done;
+    }
+    const after = await settle((now) =>
+      now.serverConfigs === before.serverConfigs && now.connections === before.connections
+    );
+    assert.equal(after.serverConfigs, before.serverConfigs, "every resolved configuration freed");
+    assert.equal(after.connections, before.connections);
+  },
+  120_000,
+);
+
+test("serverName with a NUL byte is INVALID_CONFIG, never a shorter name verified", async () => {
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  const served = serve(listener);
+  try {
+    const error = await rejectsWithCode(
+      connectTls({ ...client, port: listener.addr.port, serverName: "localhost\0.attacker.test" }),
+      "INVALID_CONFIG",
+    );
+    assert.match(error.message, /NUL/);
+    const carrier: StreamPair = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>(),
+    };
+    await rejectsWithCode(
+      startTls(carrier, { ...client, serverName: "localhost\0.attacker.test" }),
+      "INVALID_CONFIG",
+    );
+  } finally {
+    listener.close();
+    await served.done;
+  }
+});
+
+test("verifyPeer that never settles: TIMED_OUT at the handshake deadline, on both sides, all freed", async () => {
+  const before = await liveNativeObjects();
+  const never = (): Promise<void> => new Promise<void>(() => {});
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+    verifyPeer: never,
+    handshakeTimeout: 300,
+  });
+  const served = serve(listener);
+  const open: TlsConn[] = [];
+  try {
+    const port = listener.addr.port;
+    // The server's callback holds its side; the client finished and waits.
+    open.push(await connectTls({ ...client, port }));
+    const outcome = await served.outcomes[0];
+    assert.ok(outcome instanceof TlsError, String(outcome));
+    assert.equal(outcome.code, "TIMED_OUT");
+  } finally {
+    listener.close();
+    await served.done;
+  }
+  const other = await listenTls({ hostname: "127.0.0.1", port: 0, ...serverIdentity });
+  const otherServed = serve(other);
+  try {
+    // The client's callback holds its side: its deadline ends it.
+    await rejectsWithCode(
+      connectTls({ ...client, port: other.addr.port, verifyPeer: never, handshakeTimeout: 300 }),
+      "TIMED_OUT",
+    );
+  } finally {
+    for (const conn of open) conn.close();
+    other.close();
+    await otherServed.done;
+  }
+  const after = await settle((now) => now.connections === before.connections);
+  assert.equal(after.connections, before.connections, "no connection outlives its deadline");
+});
+
+test("resolveCertificate that never settles: TIMED_OUT at the deadline, the listener's setup freed", async () => {
+  const before = await liveNativeObjects();
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    resolveCertificate: () => new Promise<CertificateAndKey>(() => {}),
+    handshakeTimeout: 300,
+  });
+  const served = serve(listener);
+  try {
+    await rejectsWithCode(
+      connectTls({ ...client, port: listener.addr.port, handshakeTimeout: 5_000 }),
+      "UNEXPECTED_EOF",
+    );
+    const outcome = await served.outcomes[0];
+    assert.ok(outcome instanceof TlsError, String(outcome));
+    assert.equal(outcome.code, "TIMED_OUT");
+  } finally {
+    listener.close();
+    await served.done;
+  }
+  const after = await settle((now) =>
+    now.connections === before.connections && now.serverConfigs === before.serverConfigs
+  );
+  assert.equal(after.connections, before.connections);
+  assert.equal(after.serverConfigs, before.serverConfigs);
+});
+
+test(
+  `listenTls: a silent client is dropped at the default ${DEFAULT_SERVER_HANDSHAKE_TIMEOUT_MS} ms deadline`,
+  async () => {
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: p.server.cert,
+      key: p.server.key,
+    });
+    const served = serve(listener);
+    let socket: Socket | undefined;
+    try {
+      socket = netConnect(listener.addr.port, "127.0.0.1");
+      socket.on("error", () => {});
+      const closed = new Promise<void>((resolve) => socket!.once("close", () => resolve()));
+      const started = Date.now();
+      await closed;
+      const elapsed = Date.now() - started;
+      const outcome = await served.outcomes[0];
+      assert.ok(outcome instanceof TlsError && outcome.code === "TIMED_OUT", String(outcome));
+      assert.ok(
+        elapsed >= DEFAULT_SERVER_HANDSHAKE_TIMEOUT_MS - 500 &&
+          elapsed < DEFAULT_SERVER_HANDSHAKE_TIMEOUT_MS + 5_000,
+        `closed after ${elapsed} ms`,
+      );
+      await rejectsWithCode(
+        listenTls({ port: 0, cert: p.server.cert, key: p.server.key, handshakeTimeout: -1 }),
+        "INVALID_CONFIG",
+      );
+    } finally {
+      socket?.destroy();
+      listener.close();
+      await served.done;
+    }
+  },
+  30_000,
+);
+
+test("a dropped, never-handshaken server connection lets its closed listener free its keys", async () => {
+  const before = await liveNativeObjects();
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+    handshakeTimeout: Infinity,
+  });
+  const socket = netConnect(listener.addr.port, "127.0.0.1");
+  socket.on("error", () => {});
+  try {
+    // Accepted, never handshaken, never closed: only the garbage collector lets go of it.
+    await (async (): Promise<void> => {
+      let conn: TlsConn | undefined = await listener.accept();
+      assert.ok(conn.remoteAddr);
+      conn = undefined;
+    })();
+    listener.close();
+    const after = await settle((now) => now.serverConfigs === before.serverConfigs);
+    assert.equal(after.serverConfigs, before.serverConfigs, "the listener's configuration freed");
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('minVersion/maxVersion: "toString" and other non-versions are INVALID_CONFIG, named as such', async () => {
+  for (const bad of ["toString", "__proto__", "constructor", 1.2]) {
+    const error = await rejectsWithCode(
+      connectTls({ ...client, port: 1, minVersion: bad as never }),
+      "INVALID_CONFIG",
+    );
+    assert.match(error.message, /minVersion must be "TLSv1.2" or "TLSv1.3"/, `${bad}`);
+    await rejectsWithCode(
+      listenTls({ port: 0, cert: p.server.cert, key: p.server.key, maxVersion: bad as never }),
+      "INVALID_CONFIG",
+    );
+  }
+  assert.ok(runtime === "deno" || runtime === "bun");
+});

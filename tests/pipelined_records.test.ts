@@ -1,0 +1,273 @@
+// Handshake records that do not arrive one per read: a ClientHello with
+// another record behind it in one TCP segment, and every record of a
+// handshake cut into pieces of a few bytes, in both directions. Raw sockets
+// (node:net) and a re-chunking TCP proxy between the module's client and
+// server; the ClientHellos come from node:tls, an independent TLS stack.
+import assert from "node:assert/strict";
+import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { setImmediate } from "node:timers";
+import {
+  acceptTls,
+  connectTls,
+  listenTls,
+  type StreamPair,
+  type TlsConn,
+  TlsError,
+  type TlsListener,
+} from "../mod.ts";
+import { test } from "./helpers/harness.ts";
+import { equalBytes, readExactly, rejectsWithCode } from "./helpers/io.ts";
+import { pki } from "./helpers/pki.ts";
+
+const p = pki();
+const VERSIONS = ["TLSv1.3", "TLSv1.2"] as const;
+/** Long enough that an answer before it cannot be the handshake timeout's doing. */
+const HANDSHAKE_TIMEOUT_MS = 20_000;
+/** `14 03 03 00 03 01 01 01`: a ChangeCipherSpec record whose payload is 3 bytes, not 1. */
+const BAD_CHANGE_CIPHER_SPEC = Uint8Array.of(0x14, 0x03, 0x03, 0x00, 0x03, 0x01, 0x01, 0x01);
+
+function listening(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port))
+  );
+}
+
+/** The first record node:tls sends (its ClientHello) for `version`, as one byte string. */
+async function clientHelloFrom(version: "TLSv1.2" | "TLSv1.3"): Promise<Uint8Array> {
+  let resolveHello: (hello: Uint8Array) => void = () => {};
+  const hello = new Promise<Uint8Array>((resolve) => (resolveHello = resolve));
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    let got = new Uint8Array(0);
+    socket.on("data", (chunk: Uint8Array) => {
+      const next = new Uint8Array(got.length + chunk.length);
+      next.set(got);
+      next.set(chunk, got.length);
+      got = next;
+      if (got.length >= 5 && got.length >= 5 + ((got[3] << 8) | got[4])) {
+        resolveHello(got.slice(0, 5 + ((got[3] << 8) | got[4])));
+        socket.destroy();
+      }
+    });
+    socket.on("error", () => {});
+  });
+  const port = await listening(server);
+  const client = tlsConnect({
+    host: "127.0.0.1",
+    port,
+    servername: "localhost",
+    minVersion: version,
+    maxVersion: version,
+    rejectUnauthorized: false,
+  });
+  client.on("error", () => {});
+  try {
+    const bytes = await hello;
+    assert.equal(bytes[0], 0x16, "a handshake record");
+    assert.equal(bytes[5], 0x01, "holding a ClientHello");
+    return bytes;
+  } finally {
+    client.destroy();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Serves `listener`: each connection's handshake outcome, then an echo until EOF. */
+function serve(listener: TlsListener): { outcomes: Promise<unknown>[]; done: Promise<void> } {
+  const outcomes: Promise<unknown>[] = [];
+  const done = (async () => {
+    for await (const conn of listener) {
+      const outcome = conn.handshake().then(async (info) => {
+        const buf = new Uint8Array(64 * 1024);
+        for (;;) {
+          const n = await conn.read(buf).catch(() => null);
+          if (n === null) break;
+          await conn.write(buf.subarray(0, n));
+        }
+        conn.close();
+        return info;
+      }, (error) => {
+        conn.close();
+        return error;
+      });
+      outcomes.push(outcome);
+    }
+  })();
+  return { outcomes, done };
+}
+
+/** Connects a raw socket, sends `bytes` in one write, and collects all it receives until EOF. */
+function rawExchange(port: number, bytes: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, "127.0.0.1");
+    socket.setNoDelay(true);
+    const chunks: Uint8Array[] = [];
+    socket.on("connect", () => socket.write(bytes));
+    socket.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const chunk of chunks) {
+        all.set(chunk, at);
+        at += chunk.length;
+      }
+      resolve(all);
+    });
+  });
+}
+
+/** The content types of the TLS records in `stream`. */
+function recordTypes(stream: Uint8Array): number[] {
+  const types: number[] = [];
+  for (let at = 0; at + 5 <= stream.length; at += 5 + ((stream[at + 3] << 8) | stream[at + 4])) {
+    types.push(stream[at]);
+  }
+  return types;
+}
+
+for (const version of VERSIONS) {
+  test(`server, ${version}: a ClientHello and a bad record in one segment get a fatal answer at once`, async () => {
+    const hello = await clientHelloFrom(version);
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: p.server.cert,
+      key: p.server.key,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    const served = serve(listener);
+    try {
+      const segment = new Uint8Array(hello.length + BAD_CHANGE_CIPHER_SPEC.length);
+      segment.set(hello);
+      segment.set(BAD_CHANGE_CIPHER_SPEC, hello.length);
+      const started = Date.now();
+      const received = await rawExchange(listener.addr.port, segment);
+      const elapsed = Date.now() - started;
+      assert.ok(
+        elapsed < HANDSHAKE_TIMEOUT_MS / 2,
+        `the server ended the connection after ${elapsed} ms: the handshake timeout did it`,
+      );
+      const types = recordTypes(received);
+      assert.equal(types[0], 0x16, "the server's first flight came first");
+      // The alert follows it: in the clear (TLS 1.2) or under the handshake keys (TLS 1.3).
+      assert.equal(types.at(-1), version === "TLSv1.2" ? 0x15 : 0x17, `records: ${types}`);
+      const outcome = await served.outcomes[0];
+      assert.ok(outcome instanceof TlsError, `the handshake failed: ${outcome}`);
+      assert.notEqual(outcome.code, "TIMED_OUT");
+    } finally {
+      listener.close();
+      await served.done;
+    }
+  });
+}
+
+for (const version of VERSIONS) {
+  test(`acceptTls over streams, ${version}: a ClientHello and a bad record in one chunk fail at once`, async () => {
+    const hello = await clientHelloFrom(version);
+    const chunk = new Uint8Array(hello.length + BAD_CHANGE_CIPHER_SPEC.length);
+    chunk.set(hello);
+    chunk.set(BAD_CHANGE_CIPHER_SPEC, hello.length);
+    const written: Uint8Array[] = [];
+    const carrier: StreamPair = {
+      // One chunk, then the stream stays open: only the held records can end the handshake.
+      readable: new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(chunk) }),
+      writable: new WritableStream<Uint8Array>({ write: (c) => void written.push(c.slice()) }),
+    };
+    const started = Date.now();
+    const error = await rejectsWithCode(
+      acceptTls(carrier, {
+        cert: p.server.cert,
+        key: p.server.key,
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      }),
+      "PEER_MISBEHAVED",
+    );
+    assert.ok(Date.now() - started < HANDSHAKE_TIMEOUT_MS / 2, `${error.message}`);
+    assert.ok(written.length > 0, "the server's flight and alert were written");
+  });
+}
+
+/**
+ * A TCP proxy to `target` that re-chunks both directions: it writes
+ * every chunk on in pieces of 1-7 bytes, one event-loop turn apart.
+ */
+async function splittingProxy(target: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const pump = (from: Socket, to: Socket): void => {
+    let queue = Promise.resolve();
+    from.on("data", (chunk: Uint8Array) => {
+      const bytes = chunk.slice();
+      queue = queue.then(async () => {
+        for (let at = 0; at < bytes.length;) {
+          const size = 1 + (at % 7);
+          if (to.destroyed) return;
+          to.write(bytes.subarray(at, at + size));
+          at += size;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      });
+    });
+    from.on("end", () => queue.then(() => to.end()));
+    from.on("error", () => to.destroy());
+  };
+  const server = createServer((inbound) => {
+    const outbound = netConnect(target, "127.0.0.1");
+    inbound.setNoDelay(true);
+    outbound.setNoDelay(true);
+    sockets.push(inbound, outbound);
+    pump(inbound, outbound);
+    pump(outbound, inbound);
+  });
+  const port = await listening(server);
+  return {
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+for (const version of VERSIONS) {
+  test(
+    `client and server, ${version}: every record cut into 1-7 byte segments both ways`,
+    async () => {
+      const listener = await listenTls({
+        hostname: "127.0.0.1",
+        port: 0,
+        cert: p.server.cert,
+        key: p.server.key,
+        maxVersion: version,
+      });
+      const served = serve(listener);
+      const proxy = await splittingProxy(listener.addr.port);
+      let conn: TlsConn | undefined;
+      try {
+        conn = await connectTls({
+          hostname: "127.0.0.1",
+          port: proxy.port,
+          serverName: "localhost",
+          caCerts: [p.ca.cert],
+          handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        });
+        assert.equal((await conn.handshake()).protocol, version);
+        const data = crypto.getRandomValues(new Uint8Array(4 * 1024));
+        await conn.write(data);
+        assert.ok(equalBytes(await readExactly(conn, data.length), data), "echoed byte-exact");
+        await conn.closeWrite();
+        const outcome = await served.outcomes[0];
+        assert.ok(!(outcome instanceof Error), `the server's handshake: ${outcome}`);
+      } finally {
+        conn?.close();
+        listener.close();
+        await served.done;
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
+}
