@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test (the README's test command: npm test): tests/ under
 # `deno test` and under `bun test`, then the native crate's own tests under
-# valgrind. Sets up what is missing first (scripts/setup.sh) and ends with
-# one line summing all three: "N passed, N failed".
+# valgrind. Installs the missing peers (scripts/install-peers.sh) and sets up
+# what is missing (scripts/setup.sh) first, and ends with one line summing
+# all three: "N passed, N failed".
 # Exits non-zero on any failure, or when a runner ends without a summary.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+bash scripts/install-peers.sh || { echo "test: installing the peers failed (scripts/install-peers.sh)" >&2; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-for tool in openssl go gnutls-cli curl python3 node valgrind /usr/sbin/nginx; do
+for tool in openssl go gnutls-cli curl python3 node valgrind /usr/sbin/nginx java javac tstclnt certutil pk12util gcc pkg-config; do
   command -v "$tool" >/dev/null || { echo "test: '$tool' is needed as a TLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
