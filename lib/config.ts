@@ -188,6 +188,15 @@ export function exporterWanted(options: { exportKeyingMaterial?: unknown }): boo
   return wanted === true;
 }
 
+/** The `dangerouslyIgnoreCrlExpiry` option, checked. */
+function ignoresCrlExpiry(options: { dangerouslyIgnoreCrlExpiry?: unknown }): boolean {
+  const ignore = options.dangerouslyIgnoreCrlExpiry;
+  if (ignore !== undefined && typeof ignore !== "boolean") {
+    throw new TlsError("INVALID_CONFIG", "dangerouslyIgnoreCrlExpiry must be a boolean");
+  }
+  return ignore === true;
+}
+
 /** Whether connections with these client options check the server after the handshake. */
 export function checksAfterHandshake(options: TlsClientOptions): boolean {
   return options.verifyPeer !== undefined || options.pinnedPublicKeys !== undefined;
@@ -517,7 +526,7 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
         lib,
         store,
         options.crls,
-        options.dangerouslyIgnoreCrlExpiry === true,
+        ignoresCrlExpiry(options),
       );
       setRecordingVerifier(lib, builder, verifier);
       s.rustls_server_cert_verifier_free(verifier); // the builder holds its own reference
@@ -527,7 +536,7 @@ async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions):
         lib,
         store,
         options.crls,
-        options.dangerouslyIgnoreCrlExpiry === true,
+        ignoresCrlExpiry(options),
       );
       setRecordingVerifier(lib, builder, verifier);
       s.rustls_server_cert_verifier_free(verifier);

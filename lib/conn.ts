@@ -116,6 +116,10 @@ export class TlsConn implements AsyncDisposable {
   #reading: Promise<unknown> = Promise.resolve();
   #writing: Promise<unknown> = Promise.resolve();
   #flushing: Promise<void> | undefined;
+  /** Ends the running handshake's waits (see {@link close}). */
+  #handshakeAbort: AbortController | undefined;
+  /** {@link #endHandshakeSecrets} ran. */
+  #secretsEnded = false;
   /** Fairness: this connection's operations in the event loop's current turn (`lib/turn.ts`). */
   readonly #budget = new TurnBudget();
   #readable: ReadableStream<Uint8Array> | undefined;
@@ -189,7 +193,10 @@ export class TlsConn implements AsyncDisposable {
   }
 
   async #runHandshake(limits: HandshakeLimits): Promise<HandshakeInfo> {
+    // Aborted by the deadline, the caller's signal, or close() (which must end a
+    // wait on resolveCertificate or verifyPeer too).
     const controller = new AbortController();
+    this.#handshakeAbort = controller;
     // Past the longest timer (Infinity included) there is no deadline.
     const timer = limits.timeout === undefined || limits.timeout > LONGEST_TIMER_MS
       ? undefined
@@ -254,17 +261,29 @@ export class TlsConn implements AsyncDisposable {
     } catch (error) {
       throw this.#fail(error, signal);
     } finally {
-      const session = this.#session;
-      if (limits.keyLog && session) this.#flushKeyLog(limits.keyLog, session);
-      // After the key log took them: a late alert is sent or no longer possible, so
-      // only the exporter's secrets may still be used (and only once the handshake passed).
-      if (session) {
-        const keepExporter = limits.exporter === true && this.#info !== undefined;
-        this.#transport.afterJobs(() => session.forgetSecrets(keepExporter));
-      }
+      this.#handshakeAbort = undefined;
+      this.#endHandshakeSecrets();
       if (timer !== undefined) clearTimeout(timer);
       limits.signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * Once per connection, when its handshake ended or it closes first: the key
+   * log gets its lines (also after a failure: debugging), then every secret
+   * goes but the exporter's, which only a finished handshake with
+   * `exportKeyingMaterial` keeps. Runs before `close()` hands the session
+   * over, so nothing is lost to the close.
+   */
+  #endHandshakeSecrets(): void {
+    const session = this.#session;
+    if (this.#secretsEnded || !session) return;
+    this.#secretsEnded = true;
+    const limits = this.#limits;
+    if (limits.keyLog) this.#flushKeyLog(limits.keyLog, session);
+    // After the key log took them: a late alert is sent or no longer possible.
+    const keepExporter = limits.exporter === true && this.#info !== undefined;
+    this.#transport.afterJobs(() => session.forgetSecrets(keepExporter));
   }
 
   /** Hands the secrets rustls logged to `keyLog` (also after a failed handshake: debugging). */
@@ -559,7 +578,9 @@ export class TlsConn implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     dropped.unregister(this);
+    this.#endHandshakeSecrets();
     this.#transport.close(this.#session);
+    this.#handshakeAbort?.abort(closedError());
     this.#starter?.abandon();
     this.#starter = undefined;
   }

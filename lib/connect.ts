@@ -9,7 +9,7 @@ import { TlsError } from "./errors.ts";
 import { checkPort, FdTransport } from "./fd_transport.ts";
 import { native, type NativeLibrary, type Pointer } from "./native.ts";
 import { raceAbort } from "./abort.ts";
-import { checkTimeout } from "./timeout.ts";
+import { checkTimeout, LONGEST_TIMER_MS } from "./timeout.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import { TlsSession } from "./session.ts";
 import type {
@@ -69,8 +69,11 @@ export async function connectTls(
   );
 
   const started = Date.now();
-  const signals = [options.signal, timeout === undefined ? undefined : AbortSignal.timeout(timeout)]
-    .filter((s): s is AbortSignal => s !== undefined);
+  // Past the longest timer (Infinity included) there is no deadline.
+  const deadline = timeout === undefined || timeout > LONGEST_TIMER_MS
+    ? undefined
+    : AbortSignal.timeout(timeout);
+  const signals = [options.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
   const connectSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 
   // The session first: a bad server name fails before any network traffic.
