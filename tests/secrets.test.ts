@@ -332,7 +332,14 @@ async function secretsHeld(expected: number): Promise<number> {
 }
 
 test("secrets: none is kept after the handshake unless exportKeyingMaterial asks (then only the exporter's)", async () => {
-  const base = (await liveNativeObjects()).secrets;
+  // Earlier tests' connections are freed on a worker after their close: wait for a steady count.
+  let base = (await liveNativeObjects()).secrets;
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = (await liveNativeObjects()).secrets;
+    if (now === base) break;
+    base = now;
+  }
   for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
     // verifyPeer and a key log both make the handshake capture secrets: neither keeps them.
     const lines: string[] = [];
@@ -391,4 +398,40 @@ test("exportKeyingMaterial: TLS 1.2 refuses the labels TLS derives its own keys 
   assert.equal(a.exportKeyingMaterial(32, "EXPORTER-Channel-Binding").length, 32);
   a.close();
   b.close();
+});
+
+test("keyLog gets the secrets of a handshake refused by verifyPeer or cut by its deadline", async () => {
+  const server = await answerServer(serverIdentity);
+  try {
+    const refused: string[] = [];
+    await rejectsWithCode(
+      connectTls({
+        port: server.port,
+        ...client,
+        keyLog: (line) => refused.push(line),
+        verifyPeer: () => {
+          throw new Error("no");
+        },
+      }),
+      "VERIFY_REJECTED",
+    );
+    const timedOut: string[] = [];
+    await rejectsWithCode(
+      connectTls({
+        port: server.port,
+        ...client,
+        keyLog: (line) => timedOut.push(line),
+        verifyPeer: () => new Promise<void>(() => {}),
+        handshakeTimeout: 300,
+      }),
+      "TIMED_OUT",
+    );
+    for (const lines of [refused, timedOut]) {
+      // The peer's Finished was processed: every TLS 1.3 secret is known by then.
+      assert.ok(lines.some((l) => l.startsWith("CLIENT_HANDSHAKE_TRAFFIC_SECRET ")), `${lines}`);
+      assert.ok(lines.some((l) => l.startsWith("SERVER_TRAFFIC_SECRET_0 ")), `${lines}`);
+    }
+  } finally {
+    server.close();
+  }
 });
