@@ -632,6 +632,9 @@ function cacheKey(options: TlsClientOptions, endpoint: string): string {
  * (`host:port`), built on first use and shared by every connection to the
  * endpoint with the same trust, identity, ALPN and version options — rustls
  * keeps its TLS session cache in the config, so those connections resume.
+ * It comes **retained** for the caller (the cache may evict it at any
+ * microtask): end the loan with {@link releaseConfig} once the session
+ * was made from it.
  *
  * The endpoint is part of the key because rustls keys sessions by server name
  * only: two servers sharing a name (e.g. `localhost` on two ports, different
@@ -650,19 +653,38 @@ export async function clientConfig(
   if (hit !== undefined) {
     cache.delete(key);
     cache.set(key, hit);
+    retainConfig(hit);
     return hit;
   }
   // Concurrent first connections with the same options share one build.
-  let building = pending.get(key);
-  if (!building) {
-    building = buildClientConfig(lib, options).finally(() => pending.delete(key));
-    pending.set(key, building);
-    building.then((config) => remember(lib, key, config), () => {});
+  let build = pending.get(key);
+  if (!build) {
+    const started: PendingBuild = { waiters: 0, config: Promise.resolve(null) };
+    started.config = buildClientConfig(lib, options).then((config) => {
+      // All in one step: cached (so no second build starts), then one loan per
+      // waiter, before any other code can evict it.
+      pending.delete(key);
+      remember(lib, key, config);
+      for (let i = 0; i < started.waiters; i++) retainConfig(config);
+      return config;
+    }, (error) => {
+      pending.delete(key);
+      throw error;
+    });
+    pending.set(key, started);
+    build = started;
   }
-  return await building;
+  build.waiters++;
+  return await build.config;
 }
 
-const pending = new Map<string, Promise<Pointer>>();
+/** A configuration being built, and how many callers wait for a loan of it. */
+interface PendingBuild {
+  waiters: number;
+  config: Promise<Pointer>;
+}
+
+const pending = new Map<string, PendingBuild>();
 
 function remember(lib: NativeLibrary, key: string, config: Pointer): void {
   cache.set(key, config);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { clientConfig, exporterWanted } from "./config.ts";
+import { clientConfig, exporterWanted, releaseConfig } from "./config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { TlsError } from "./errors.ts";
 import { checkPort, FdTransport } from "./fd_transport.ts";
@@ -77,12 +77,12 @@ export async function connectTls(
   const connectSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 
   // The session first: a bad server name fails before any network traffic.
-  const session = await TlsSession.clientOffThread(
-    lib,
-    config,
-    serverName,
-    isIpLiteral(serverName),
-  );
+  let session: TlsSession;
+  try {
+    session = await TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName));
+  } finally {
+    releaseConfig(lib, config);
+  }
   let transport: FdTransport | undefined;
   try {
     transport = path !== undefined
@@ -104,7 +104,10 @@ export async function connectTls(
 
 /** A client configuration and the post-handshake checks the options ask for. */
 export interface ClientPlan {
-  /** The (cached) rustls client configuration. */
+  /**
+   * The (cached) rustls client configuration, retained for the caller: end
+   * the loan with `releaseConfig` once the session was made.
+   */
   config: Pointer;
   /** Pins and `verifyPeer`, when given. */
   verify?: (info: HandshakeInfo) => Promise<void>;
@@ -129,7 +132,8 @@ export async function clientPlan(
   if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
     throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
   }
-  const config = await clientConfig(lib, options, endpoint);
+  const keyLog = keyLogSink(options.keyLog);
+  const exporter = exporterWanted(options);
   const verifyPeer = options.verifyPeer;
   const verify = pins === undefined && verifyPeer === undefined
     ? undefined
@@ -137,7 +141,9 @@ export async function clientPlan(
       if (pins !== undefined) checkPins(lib, info, pins);
       if (verifyPeer !== undefined) await verifyPeer(info);
     };
-  return { config, verify, keyLog: keyLogSink(options.keyLog), exporter: exporterWanted(options) };
+  // Last, so nothing can throw between the loan and its return.
+  const config = await clientConfig(lib, options, endpoint);
+  return { config, verify, keyLog, exporter };
 }
 
 /** Resolves `hostname` and connects to its addresses in turn until one answers. */

@@ -23,6 +23,7 @@ import {
   type StreamPair,
   streamPairChannel,
 } from "./channel.ts";
+import { releaseConfig } from "./config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { clientPlan } from "./connect.ts";
 import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "./timeout.ts";
@@ -129,12 +130,12 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     options,
     `starttls:${serverName}`,
   );
-  const session = await TlsSession.clientOffThread(
-    lib,
-    config,
-    serverName,
-    isIpLiteral(serverName),
-  );
+  let session: TlsSession;
+  try {
+    session = await TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName));
+  } finally {
+    releaseConfig(lib, config); // clientPlan's loan
+  }
   let transport: TlsTransport;
   try {
     transport = transportFor(lib, carrier);

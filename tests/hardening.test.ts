@@ -5,6 +5,7 @@
 // dropping a connection. Each ends in a typed error and frees what it held.
 import assert from "node:assert/strict";
 import { connect as netConnect, type Socket } from "node:net";
+import process from "node:process";
 import {
   type CertificateAndKey,
   connectTls,
@@ -375,4 +376,26 @@ test("connectTls: handshakeTimeout Infinity means no deadline, not an error", as
     listener.close();
     await served.done;
   }
+});
+
+test("client configurations: racing first connections and a full rotation leave exactly the cache's 64", async () => {
+  const missing = (i: number): string => `/tmp/rustls-sockets-no-such-socket-${process.pid}-${i}`;
+  const dial = (i: number): Promise<unknown> =>
+    connectTls({ path: missing(i), serverName: "localhost", caCerts: [p.ca.cert] }).then(
+      (conn) => conn.close(),
+      (error) => error,
+    );
+  // Pairs with the same new options, the second 0-19 microtasks after the first.
+  for (let gap = 0; gap < 20; gap++) {
+    const first = dial(gap);
+    for (let i = 0; i < gap; i++) await Promise.resolve();
+    const outcomes = await Promise.all([first, dial(gap)]);
+    for (const outcome of outcomes) {
+      assert.ok(outcome instanceof TlsError, `no such socket: ${outcome}`);
+    }
+  }
+  // 70 more option sets push every earlier configuration out of the cache.
+  await Promise.all(Array.from({ length: 70 }, (_, i) => dial(100 + i)));
+  const after = await settle((now) => now.clientConfigs === 64);
+  assert.equal(after.clientConfigs, 64, "only what the cache holds is alive");
 });
