@@ -485,7 +485,7 @@ fn start_signal_thread(p: &rustls_sockets_poller, notify: Notify) -> c_int {
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_start_signal_thread(
     poller: *const rustls_sockets_poller,
-    signal: Option<Signal>,
+    signal: Option<extern "C" fn()>, // a `Signal`, spelled out for the generated header
 ) -> c_int {
     boundary(libc::EIO, || {
         let (Some(p), Some(signal)) = (raw::box_ref(poller), signal) else {
