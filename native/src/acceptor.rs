@@ -294,7 +294,10 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
         if rc == RESULT_OK {
             crate::secrets::rename(accepted, raw::read_out(out_conn));
             crate::debug::created(crate::debug::Kind::Connection);
-        } else if fd >= 0 {
+            return rc;
+        }
+        crate::secrets::forget(accepted);
+        if fd >= 0 {
             send_alert_fd(alert, fd);
         } else {
             raw::put(
