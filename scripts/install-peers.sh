@@ -22,6 +22,8 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 pkg-config --exists nss 2>/dev/null || need+=(libnss3-dev)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+# LLVM's shared AddressSanitizer runtime, for scripts/asan.sh.
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.so >/dev/null 2>&1 || need+=(libclang-rt-19-dev)
 [ ${#need[@]} -gt 0 ] || exit 0
 
 sudo=()
