@@ -3,24 +3,10 @@
 // connectTls; TLS 1.2 and TLS 1.3, 16 MiB each way checked byte-exact, the
 // version checked on both sides.
 import assert from "node:assert/strict";
-import { connectTls, type TlsVersion } from "../mod.ts";
-import {
-  assertSameBytes,
-  BULK_BYTES,
-  type BulkEchoServer,
-  bulkEchoServer,
-  bulkFiles,
-  randomBytes,
-  sendAndReadBack,
-  withDeadline,
-} from "./helpers/bulk.ts";
+import type { TlsVersion } from "../mod.ts";
+import { assertSameBytes, echoThroughPeerServer, peerClientThroughEcho } from "./helpers/bulk.ts";
 import { test } from "./helpers/harness.ts";
-import {
-  nssEchoServer,
-  type PeerProcess,
-  tstclnt,
-  tstclntVersion,
-} from "./helpers/jvm_nss_peers.ts";
+import { nssEchoServer, tstclnt, tstclntVersion } from "./helpers/jvm_nss_peers.ts";
 import { pki } from "./helpers/pki.ts";
 
 const { ca, server } = pki();
@@ -30,32 +16,9 @@ for (const version of versions) {
   test(
     `NSS server (${version} only): connectTls sends 16 MiB and reads them back byte-exact`,
     async () => {
-      const data = randomBytes(BULK_BYTES);
       const peer = await nssEchoServer(version);
       try {
-        const conn = await connectTls({
-          hostname: "127.0.0.1",
-          port: peer.port,
-          serverName: "localhost",
-          caCerts: [ca.cert],
-        });
-        try {
-          const info = await conn.handshake();
-          assert.equal(info.protocol, version);
-          assert.equal((await peer.waitFor(/PROTOCOL (\S+)/))[1], version, "NSS's view");
-          const { echoed, peerClosedCleanly } = await withDeadline(
-            sendAndReadBack(conn, data),
-            100_000,
-            "16 MiB echo through NSS",
-            peer.output,
-          );
-          assertSameBytes(echoed, data, "echoed by NSS");
-          assert.ok(peerClosedCleanly, "NSS answers close_notify with its own");
-        } finally {
-          conn.close();
-        }
-        assert.equal((await peer.waitFor(/ECHOED (\d+)/))[1], String(BULK_BYTES));
-        await withDeadline(peer.succeeded(), 10_000, "NSS server exit", peer.output);
+        await echoThroughPeerServer(peer, { caCert: ca.cert, version, name: "NSS" });
       } finally {
         await peer.stop();
       }
@@ -66,35 +29,16 @@ for (const version of versions) {
   test(
     `NSS tstclnt (${version} only): sends 16 MiB to listenTls and reads the echo byte-exact`,
     async () => {
-      const data = randomBytes(BULK_BYTES);
-      const files = bulkFiles(data);
-      let echo: BulkEchoServer | undefined;
-      let client: PeerProcess | undefined;
-      try {
-        echo = await bulkEchoServer({ cert: server.cert, key: server.key }, BULK_BYTES);
-        client = tstclnt({
-          port: echo.port,
-          serverName: "localhost",
-          protocol: version,
-          sendPath: files.send,
-        });
-        const [outcome] = await withDeadline(
-          Promise.all([echo.outcome, client.succeeded()]),
-          100_000,
-          "16 MiB from tstclnt, echoed by listenTls",
-          client.output,
-        );
-        assert.equal(outcome.info.protocol, version);
-        assert.equal(outcome.info.serverName, "localhost");
-        assert.equal(tstclntVersion(client), version, "tstclnt's view");
-        assertSameBytes(outcome.received, data, "received by listenTls");
-        assertSameBytes(client.stdoutBytes(), data, "read back by tstclnt");
-        assert.ok(outcome.peerClosedCleanly, `tstclnt's close: ${outcome.closeError}`);
-      } finally {
-        echo?.close();
-        await client?.stop();
-        files.remove();
-      }
+      await peerClientThroughEcho(
+        { cert: server.cert, key: server.key },
+        { version, name: "tstclnt" },
+        (port, files) =>
+          tstclnt({ port, serverName: "localhost", protocol: version, sendPath: files.send }),
+        (_outcome, client, data) => {
+          assert.equal(tstclntVersion(client), version, "tstclnt's view");
+          assertSameBytes(client.stdoutBytes(), data, "read back by tstclnt");
+        },
+      );
     },
     120_000,
   );

@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type HandshakeInfo, listenTls, type ListenTlsOptions, type TlsConn } from "../../mod.ts";
+import {
+  connectTls,
+  type HandshakeInfo,
+  listenTls,
+  type ListenTlsOptions,
+  type TlsConn,
+  type TlsVersion,
+} from "../../mod.ts";
 import { readExactly } from "./io.ts";
 
 /** The payload size of the bulk tests. */
@@ -174,4 +181,93 @@ export async function sendAndReadBack(
   await conn.closeWrite();
   const after = await conn.read(new Uint8Array(1));
   return { echoed, peerClosedCleanly: after === null };
+}
+
+/** A peer echo server that reports its version and byte count (JSSE's, NSS's). */
+export interface ReportingEchoServer {
+  port: number;
+  output(): string;
+  succeeded(): Promise<void>;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+}
+
+/**
+ * The module's client against a peer's echo server: `version` negotiated
+ * (as both sides see it), 16 MiB sent and read back byte-exact, close_notify
+ * answered with the peer's own, the peer's byte count and clean exit.
+ */
+export async function echoThroughPeerServer(
+  peer: ReportingEchoServer,
+  options: { caCert: string; version: TlsVersion; name: string },
+): Promise<void> {
+  const { caCert, version, name } = options;
+  const data = randomBytes(BULK_BYTES);
+  const conn = await connectTls({
+    hostname: "127.0.0.1",
+    port: peer.port,
+    serverName: "localhost",
+    caCerts: [caCert],
+  });
+  try {
+    const info = await conn.handshake();
+    assert.equal(info.protocol, version);
+    assert.equal((await peer.waitFor(/PROTOCOL (\S+)/))[1], version, `${name}'s view`);
+    const { echoed, peerClosedCleanly } = await withDeadline(
+      sendAndReadBack(conn, data),
+      100_000,
+      `16 MiB echo through ${name}`,
+      peer.output,
+    );
+    assertSameBytes(echoed, data, `echoed by ${name}`);
+    assert.ok(peerClosedCleanly, `${name} answers close_notify with its own`);
+  } finally {
+    conn.close();
+  }
+  assert.equal((await peer.waitFor(/ECHOED (\d+)/))[1], String(BULK_BYTES));
+  await withDeadline(peer.succeeded(), 10_000, `${name} exit`, peer.output);
+}
+
+/** A peer client process (JSSE's, NSS's tstclnt). */
+export interface BulkPeerClient {
+  output(): string;
+  succeeded(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A peer's client against the module's echo server: `start` launches it
+ * for the server's port and the 16 MiB payload's files; once both ended,
+ * `check` judges the outcome (the server's `info` and what it received are
+ * checked here: `version`, the name `localhost`, the bytes), before
+ * everything is cleaned up.
+ */
+export async function peerClientThroughEcho<C extends BulkPeerClient>(
+  identity: { cert: string; key: string },
+  options: { version: TlsVersion; name: string },
+  start: (port: number, files: { send: string; receive: string }) => C,
+  check: (outcome: EchoOutcome, client: C, data: Uint8Array, receivePath: string) => void,
+): Promise<void> {
+  const data = randomBytes(BULK_BYTES);
+  const files = bulkFiles(data);
+  let echo: BulkEchoServer | undefined;
+  let client: C | undefined;
+  try {
+    echo = await bulkEchoServer(identity, BULK_BYTES);
+    client = start(echo.port, files);
+    const [outcome] = await withDeadline(
+      Promise.all([echo.outcome, client.succeeded()]),
+      100_000,
+      `16 MiB from ${options.name}, echoed by listenTls`,
+      client.output,
+    );
+    assert.equal(outcome.info.protocol, options.version);
+    assert.equal(outcome.info.serverName, "localhost");
+    assertSameBytes(outcome.received, data, "received by listenTls");
+    check(outcome, client, data, files.receive);
+    assert.ok(outcome.peerClosedCleanly, `${options.name}'s close: ${outcome.closeError}`);
+  } finally {
+    echo?.close();
+    await client?.stop();
+    files.remove();
+  }
 }
