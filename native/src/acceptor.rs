@@ -237,7 +237,7 @@ pub(crate) fn into_connection_fd(
             as u32
     };
     if rc == RESULT_OK {
-        crate::secrets::rename(accepted, *out_conn);
+        crate::side_table::rename(accepted, *out_conn);
         if fd >= 0 {
             let held = process_held_records(*out_conn, fd);
             if held != RESULT_OK {
@@ -249,7 +249,7 @@ pub(crate) fn into_connection_fd(
             }
         }
     } else {
-        crate::secrets::forget(accepted);
+        crate::side_table::forget(accepted);
         send_alert_fd(alert, fd);
     }
     rc
@@ -292,11 +292,11 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
                 as u32
         };
         if rc == RESULT_OK {
-            crate::secrets::rename(accepted, raw::read_out(out_conn));
+            crate::side_table::rename(accepted, raw::read_out(out_conn));
             crate::debug::created(crate::debug::Kind::Connection);
             return rc;
         }
-        crate::secrets::forget(accepted);
+        crate::side_table::forget(accepted);
         if fd >= 0 {
             send_alert_fd(alert, fd);
         } else {

@@ -55,8 +55,7 @@ pub extern "C" fn rustls_sockets_connection_free(conn: Conn) {
     boundary((), || {
         if !conn.is_null() {
             freed(Kind::Connection);
-            crate::secrets::forget(conn);
-            crate::readahead::forget(conn);
+            crate::side_table::forget(conn);
             rustls_ffi::connection::rustls_connection::rustls_connection_free(conn);
         }
     })

@@ -34,6 +34,7 @@ pub mod provider;
 mod raw;
 mod readahead;
 pub mod secrets;
+mod side_table;
 pub mod socket;
 pub mod verify;
 

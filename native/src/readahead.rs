@@ -8,17 +8,16 @@
 //! read size is capped so that their plaintext (plus that of a partial record
 //! rustls may hold already) fits the caller's room, so they always do in a
 //! live connection. Should any be left (the peer closed with close_notify
-//! mid-read, say), they are parked under the connection and handed to rustls
-//! first on its next receive call: nothing is lost.
+//! mid-read, say), they are parked in the connection's entry of
+//! [`crate::side_table`] and handed to rustls first on its next receive
+//! call: nothing is lost.
 
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex};
 
 use libc::c_int;
 
 use crate::raw::{self, Conn, Cursor};
+use crate::side_table;
 
 /// The most ciphertext one `read(2)` takes.
 const READ_AHEAD_MAX: usize = 256 * 1024;
@@ -31,11 +30,6 @@ thread_local! {
     /// One buffer per thread, lent to the wire of the current call.
     static POOL: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
-
-/// Bytes read ahead that a call could not hand over, by connection.
-static PARKED: LazyLock<Mutex<HashMap<usize, Vec<u8>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-static PARKED_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// How much ciphertext may be read ahead for `room` bytes of plaintext room
 /// (0: read the usual way).
@@ -69,15 +63,11 @@ impl ReadAhead {
             return;
         }
         self.restored = true;
-        if PARKED_COUNT.load(Ordering::Acquire) == 0 {
+        if !side_table::any_parked() {
             return;
         }
-        let parked = PARKED
-            .lock()
-            .ok()
-            .and_then(|mut map| map.remove(&(conn as usize)));
+        let parked = side_table::update(conn, |side| side.parked.take()).flatten();
         if let Some(bytes) = parked {
-            PARKED_COUNT.fetch_sub(1, Ordering::AcqRel);
             self.buf = bytes;
             self.pos = 0;
             self.len = self.buf.len();
@@ -120,11 +110,7 @@ impl ReadAhead {
         }
         let rest = self.buf[self.pos..self.len].to_vec();
         self.pos = self.len;
-        if let Ok(mut map) = PARKED.lock() {
-            if map.insert(conn as usize, rest).is_none() {
-                PARKED_COUNT.fetch_add(1, Ordering::AcqRel);
-            }
-        }
+        side_table::update(conn, |side| side.parked = Some(rest));
     }
 }
 
@@ -141,18 +127,6 @@ impl Drop for ReadAhead {
                     buf
                 });
             });
-        }
-    }
-}
-
-/// Drops what was parked for `conn` (it is being freed).
-pub(crate) fn forget(conn: Conn) {
-    if PARKED_COUNT.load(Ordering::Acquire) == 0 {
-        return;
-    }
-    if let Ok(mut map) = PARKED.lock() {
-        if map.remove(&(conn as usize)).is_some() {
-            PARKED_COUNT.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -3,7 +3,8 @@
 //! connection: its key-log callback carries no user data. So every call of
 //! this library that may make rustls derive secrets runs inside a
 //! [`scope`] naming the connection; the callback files what rustls logs
-//! under that name, and [`forget`] drops it when the connection is freed.
+//! in that connection's entry of [`crate::side_table`], which goes when the
+//! connection is freed.
 //!
 //! Configurations opt in with `rustls_sockets_*_config_builder_capture_secrets`:
 //! all labels (for a key log) or only what the exporter needs, plus, for
@@ -11,8 +12,6 @@
 //! fatal alert that tells the peer (see `crate::alert`).
 
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 
 use rustls::crypto::tls13::OkmBlock;
 use rustls::SupportedCipherSuite;
@@ -23,6 +22,7 @@ use rustls_ffi::server::rustls_server_config_builder;
 use zeroize::Zeroizing;
 
 use crate::raw::{self, Conn};
+use crate::side_table;
 use crate::{
     boundary, RESULT_INSUFFICIENT_SIZE, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND,
     RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC,
@@ -140,20 +140,19 @@ pub(crate) struct Taps {
     pub(crate) outgoing: HelloTap,
 }
 
-static TAPS: LazyLock<Mutex<HashMap<usize, Taps>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-static SERVER_RANDOMS: LazyLock<Mutex<HashMap<usize, [u8; 32]>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
 /// The taps of `conn` while it handshakes and its server random is unknown.
 pub(crate) fn begin_tap(conn: Conn) -> Option<Taps> {
     if !conn_api::rustls_connection_is_handshaking(conn) {
         return None;
     }
-    let key = conn as usize;
-    if SERVER_RANDOMS.lock().ok()?.contains_key(&key) {
-        return None;
-    }
-    Some(TAPS.lock().ok()?.remove(&key).unwrap_or_default())
+    side_table::update(conn, |side| {
+        if side.server_random.is_some() {
+            None
+        } else {
+            Some(side.taps.take().unwrap_or_default())
+        }
+    })
+    .flatten()
 }
 
 /// The server random the taps found, read by side: a client takes it from
@@ -173,19 +172,14 @@ pub(crate) fn end_tap(conn: Conn, taps: Option<Taps>) {
     let Some(taps) = taps else {
         return;
     };
-    let key = conn as usize;
     if let Some(random) = server_random_by_side(&taps) {
-        if let Ok(mut map) = SERVER_RANDOMS.lock() {
-            map.insert(key, random);
-        }
+        side_table::update(conn, |side| side.server_random = Some(random));
     } else if !(taps.incoming.done() && taps.outgoing.done()) {
-        if let Ok(mut map) = TAPS.lock() {
-            map.insert(key, taps);
-        }
+        side_table::update(conn, |side| side.taps = Some(taps));
     }
 }
 
-struct Secret {
+pub(crate) struct Secret {
     label: String,
     client_random: Vec<u8>,
     /// Wiped when dropped.
@@ -194,27 +188,18 @@ struct Secret {
     taken: bool,
 }
 
-static SECRETS: LazyLock<Mutex<HashMap<usize, Vec<Secret>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Details of a refused certificate chain, by connection (see `crate::verify`).
-static FAILURES: LazyLock<Mutex<HashMap<usize, String>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Files `details` of a refused chain for the connection being processed.
+/// Files `details` of a refused chain (see `crate::verify`) for the connection being processed.
 pub(crate) fn note_failure(details: String) {
     let key = CURRENT.with(|c| c.get());
     if key == 0 {
         return;
     }
-    if let Ok(mut map) = FAILURES.lock() {
-        map.insert(key, details);
-    }
+    side_table::update(key as *const u8, |side| side.failure = Some(details));
 }
 
 /// The details filed for `conn`, if any.
 pub(crate) fn failure_of<T>(conn: *const T) -> Option<String> {
-    FAILURES.lock().ok()?.get(&(conn as usize)).cloned()
+    side_table::read(conn, |side| side.failure.clone()).flatten()
 }
 
 thread_local! {
@@ -238,35 +223,7 @@ pub(crate) fn scope<T>(key: *const T) -> Scope {
 
 /// How many secrets are filed right now, over all connections.
 pub(crate) fn held_count() -> usize {
-    SECRETS
-        .lock()
-        .map(|map| map.values().map(Vec::len).sum())
-        .unwrap_or(0)
-}
-
-/// Drops what was filed under `key`.
-pub(crate) fn forget<T>(key: *const T) {
-    if let Ok(mut map) = SECRETS.lock() {
-        map.remove(&(key as usize));
-    }
-    if let Ok(mut map) = FAILURES.lock() {
-        map.remove(&(key as usize));
-    }
-    if let Ok(mut map) = TAPS.lock() {
-        map.remove(&(key as usize));
-    }
-    if let Ok(mut map) = SERVER_RANDOMS.lock() {
-        map.remove(&(key as usize));
-    }
-}
-
-/// Files what was logged under `from` under `to` (an accepted hello became a connection).
-pub(crate) fn rename<T, U>(from: *const T, to: *const U) {
-    if let Ok(mut map) = SECRETS.lock() {
-        if let Some(list) = map.remove(&(from as usize)) {
-            map.entry(to as usize).or_default().extend(list);
-        }
-    }
+    side_table::total(|side| side.secrets.len())
 }
 
 fn record(label: &[u8], client_random: &[u8], secret: &[u8]) {
@@ -274,14 +231,14 @@ fn record(label: &[u8], client_random: &[u8], secret: &[u8]) {
     if key == 0 {
         return;
     }
-    if let Ok(mut map) = SECRETS.lock() {
-        map.entry(key).or_default().push(Secret {
+    side_table::update(key as *const u8, |side| {
+        side.secrets.push(Secret {
             label: String::from_utf8_lossy(label).into_owned(),
             client_random: client_random.to_vec(),
             secret: Zeroizing::new(secret.to_vec()),
             taken: false,
-        });
-    }
+        })
+    });
 }
 
 unsafe extern "C" fn log_secret(
@@ -405,11 +362,9 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
         if conn.is_null() || out_n.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let Ok(mut map) = SECRETS.lock() else {
-            return RESULT_PANIC;
-        };
-        let mut text = Zeroizing::new(String::new());
-        if let Some(list) = map.get_mut(&(conn as usize)) {
+        let outcome = side_table::update(conn, |side| {
+            let list = &mut side.secrets;
+            let mut text = Zeroizing::new(String::new());
             let pending = list.iter().filter(|s| !s.taken);
             let size: usize = pending
                 .map(|s| s.label.len() + 2 * (s.client_random.len() + s.secret.len()) + 3)
@@ -434,8 +389,9 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
             list.retain(|s| {
                 is_exporter_label(s.label.as_bytes()) || is_alert_label(s.label.as_bytes())
             });
-        }
-        raw::copy_out(text.as_bytes(), buf, cap, out_n)
+            raw::copy_out(text.as_bytes(), buf, cap, out_n)
+        });
+        outcome.unwrap_or(RESULT_PANIC)
     })
 }
 
@@ -512,30 +468,29 @@ pub extern "C" fn rustls_sockets_connection_export_keying_material(
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_forget_secrets(conn: Conn, keep: u32) {
     boundary((), || {
-        if let Ok(mut map) = SECRETS.lock() {
-            let key = conn as usize;
+        side_table::update(conn, |side| {
             if keep & KEEP_EXPORTER == 0 {
-                map.remove(&key);
-            } else if let Some(list) = map.get_mut(&key) {
-                list.retain(|s| is_exporter_label(s.label.as_bytes()));
+                side.secrets.clear();
+            } else {
+                side.secrets
+                    .retain(|s| is_exporter_label(s.label.as_bytes()));
             }
-        }
+        });
     })
 }
 
 /// The server random seen on `conn`'s wire, if any.
 pub(crate) fn server_random_of(conn: Conn) -> Option<[u8; 32]> {
-    SERVER_RANDOMS.lock().ok()?.get(&(conn as usize)).copied()
+    side_table::read(conn, |side| side.server_random).flatten()
 }
 
 /// The client random and secret filed for `conn` under `label`.
 pub(crate) fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Zeroizing<Vec<u8>>)> {
-    let map = SECRETS.lock().ok()?;
-    let found = map
-        .get(&(conn as usize))?
-        .iter()
-        .find(|s| s.label == label)?;
-    Some((found.client_random.clone(), found.secret.clone()))
+    side_table::read(conn, |side| {
+        let found = side.secrets.iter().find(|s| s.label == label)?;
+        Some((found.client_random.clone(), found.secret.clone()))
+    })
+    .flatten()
 }
 
 fn export13(
@@ -591,12 +546,8 @@ fn export12(
     let Some((client_random, master_secret)) = secret_of(conn, MASTER_SECRET_LABEL) else {
         return RESULT_NOT_FOUND;
     };
-    let server_random = match SERVER_RANDOMS.lock() {
-        Ok(map) => match map.get(&(conn as usize)) {
-            Some(random) => *random,
-            None => return RESULT_NOT_FOUND,
-        },
-        Err(_) => return RESULT_PANIC,
+    let Some(server_random) = server_random_of(conn) else {
+        return RESULT_NOT_FOUND;
     };
     // RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ length + context]).
     let mut seed = client_random;

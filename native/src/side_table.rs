@@ -1,0 +1,118 @@
+//! The state this library keeps beside a rustls connection, which
+//! rustls-ffi has no room for: what the ServerHello taps saw, the server
+//! random, the secrets filed for the key log, the exporter and a late alert,
+//! the details of a refused certificate chain, and ciphertext read ahead but
+//! not yet handed to rustls.
+//!
+//! One table, keyed by the connection's address, or by its
+//! `rustls_accepted`'s until the accepted hello becomes a connection
+//! ([`rename`]). The counted free of a connection drops its entry
+//! ([`forget`]), so nothing outlives the connection; an entry whose fields
+//! are all empty is removed at once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex};
+
+use crate::secrets::{Secret, Taps};
+
+/// Everything kept for one connection.
+#[derive(Default)]
+pub(crate) struct Side {
+    /// The ServerHello taps, while the handshake runs and the server random is unknown.
+    pub(crate) taps: Option<Taps>,
+    /// The server random, once a tap found it.
+    pub(crate) server_random: Option<[u8; 32]>,
+    /// Secrets rustls logged for this connection (wiped when dropped).
+    pub(crate) secrets: Vec<Secret>,
+    /// What the recording verifier filed about a refused chain (JSON).
+    pub(crate) failure: Option<String>,
+    /// Ciphertext a receive call read ahead and could not hand to rustls.
+    pub(crate) parked: Option<Vec<u8>>,
+}
+
+impl Side {
+    fn is_empty(&self) -> bool {
+        self.taps.is_none()
+            && self.server_random.is_none()
+            && self.secrets.is_empty()
+            && self.failure.is_none()
+            && self.parked.is_none()
+    }
+}
+
+static TABLE: LazyLock<Mutex<HashMap<usize, Side>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Entries holding parked bytes: the receive path looks into the table only when some do.
+static PARKED: AtomicUsize = AtomicUsize::new(0);
+
+fn key<T>(owner: *const T) -> usize {
+    owner as usize
+}
+
+/// Runs `f` on `owner`'s entry (made if missing; removed again if `f` leaves
+/// it empty). `None` only if the table's lock was poisoned.
+pub(crate) fn update<T, R>(owner: *const T, f: impl FnOnce(&mut Side) -> R) -> Option<R> {
+    let mut table = TABLE.lock().ok()?;
+    let k = key(owner);
+    let side = table.entry(k).or_default();
+    let had_parked = side.parked.is_some();
+    let result = f(side);
+    match (had_parked, side.parked.is_some()) {
+        (false, true) => {
+            PARKED.fetch_add(1, Ordering::AcqRel);
+        }
+        (true, false) => {
+            PARKED.fetch_sub(1, Ordering::AcqRel);
+        }
+        _ => {}
+    }
+    if side.is_empty() {
+        table.remove(&k);
+    }
+    Some(result)
+}
+
+/// Reads `owner`'s entry, if it has one.
+pub(crate) fn read<T, R>(owner: *const T, f: impl FnOnce(&Side) -> R) -> Option<R> {
+    TABLE.lock().ok()?.get(&key(owner)).map(f)
+}
+
+/// Whether any entry holds parked bytes (a lock-free look).
+pub(crate) fn any_parked() -> bool {
+    PARKED.load(Ordering::Acquire) > 0
+}
+
+/// Drops everything kept for `owner` (it is being freed, or was refused).
+pub(crate) fn forget<T>(owner: *const T) {
+    let Ok(mut table) = TABLE.lock() else {
+        return;
+    };
+    if let Some(side) = table.remove(&key(owner)) {
+        if side.parked.is_some() {
+            PARKED.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// Moves what was kept under `from` to `to` (an accepted hello became a connection).
+pub(crate) fn rename<T, U>(from: *const T, to: *const U) {
+    let Ok(mut table) = TABLE.lock() else {
+        return;
+    };
+    if let Some(side) = table.remove(&key(from)) {
+        // An accepted hello keeps secrets, taps and failures, never parked bytes.
+        let entry = table.entry(key(to)).or_default();
+        entry.secrets.extend(side.secrets);
+        entry.taps = entry.taps.take().or(side.taps);
+        entry.server_random = entry.server_random.or(side.server_random);
+        entry.failure = entry.failure.take().or(side.failure);
+    }
+}
+
+/// Sums `count` over every entry (for the live-object counters).
+pub(crate) fn total(count: impl Fn(&Side) -> usize) -> usize {
+    TABLE
+        .lock()
+        .map(|table| table.values().map(count).sum())
+        .unwrap_or(0)
+}
