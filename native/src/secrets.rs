@@ -3,7 +3,7 @@
 //! connection: its key-log callback carries no user data. So every call of
 //! this library that may make rustls derive secrets runs inside a
 //! [`scope`] naming the connection; the callback files what rustls logs
-//! in that connection's entry of [`crate::side_table`], which goes when the
+//! in that connection's entry of the side table (`side_table`), which goes when the
 //! connection is freed.
 //!
 //! Configurations opt in with `rustls_sockets_*_config_builder_capture_secrets`:
