@@ -207,7 +207,7 @@ export class TlsSession {
   }
 
   /**
-   * Drops the secrets filed for this session once its handshake ended (a
+   * Drops the secrets filed for the connection once its handshake ended (a
    * late alert is sent or no longer possible); `keepExporter` keeps those
    * {@link exportKeyingMaterial} needs.
    */

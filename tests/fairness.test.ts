@@ -1,8 +1,8 @@
 // Fairness: reads and writes that complete without waiting continue as
 // microtasks, so a run of them must still let the event loop turn. Without
 // that, connections waiting for readiness, timers and the runtime's own I/O
-// wait until the run ends (measured before the fix: round trips of waiting
-// connections delayed by 10-110 ms while 64 others kept going).
+// wait until the run ends (measured without the turn budget: round trips of
+// waiting connections delayed by 10-110 ms while 64 others kept going).
 import assert from "node:assert/strict";
 import { acceptTls, connectTls, startTls } from "../mod.ts";
 import { test } from "./helpers/harness.ts";

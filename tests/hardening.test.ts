@@ -27,7 +27,7 @@ const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.
 const serverIdentity = { cert: p.server.cert, key: p.server.key };
 /** More than the 64 resolved configurations a listener caches. */
 const TENANTS = 100;
-/** The listener's default handshake deadline (documented in README and lib/timeout.ts). */
+/** The listener's default handshake deadline (documented in docs/api.md and lib/timeout.ts). */
 const DEFAULT_SERVER_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
