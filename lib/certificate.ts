@@ -11,7 +11,7 @@ import type { CertificateSummary, HandshakeInfo } from "./types.ts";
 
 const PIN_FORM = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
 /** The library's own result for a feature its build left out (`--minimal`). */
-const NOT_SUPPORTED_RESULT = 7013;
+const NOT_SUPPORTED_RESULT = 7900;
 
 function copyOut(
   call: (buf: Uint8Array, n: BigUint64Array) => number,

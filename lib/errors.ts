@@ -113,6 +113,9 @@ const ALERT_NAMES = [
   "unknown",
 ];
 
+/** The library's own result for a feature its build left out (`native/src/lib.rs`). */
+const RESULT_NOT_SUPPORTED = 7900;
+
 /** Classifies a rustls-ffi `rustls_result` code. */
 export function codeForResult(result: number): { code: TlsErrorCode; alert?: string } {
   if (CERT_CODES[result]) return { code: CERT_CODES[result] };
@@ -152,6 +155,8 @@ export function codeForResult(result: number): { code: TlsErrorCode; alert?: str
     case 7103:
     case 7113:
       return { code: "INTERNAL" };
+    case RESULT_NOT_SUPPORTED:
+      return { code: "NOT_SUPPORTED" };
     default:
       return { code: "PEER_MISBEHAVED" };
   }

@@ -36,8 +36,9 @@
 // `RUSTLS_RESULT_IO`.
 #define RESULT_IO 7001
 
-// This library's own result: the build leaves the feature out (e.g. `describe`).
-#define RESULT_NOT_SUPPORTED 7013
+// This library's own result: the build leaves the feature out (e.g.
+// `describe`). Outside every range rustls-ffi 0.15 uses (7000-7702).
+#define RESULT_NOT_SUPPORTED 7900
 
 // The socket had nothing more to read (`EAGAIN`).
 #define RUSTLS_SOCKETS_IO_READ_BLOCKED 1
@@ -183,7 +184,7 @@ uint32_t rustls_sockets_connection_send_buf(Conn conn,
 // `notBefore`/`notAfter` (UNIX seconds), `serialNumber` (hex),
 // `publicKeyType` and `isCA`. `RUSTLS_RESULT_CERTIFICATE_PARSE_ERROR` for
 // bytes that are not a certificate; `RUSTLS_RESULT_INSUFFICIENT_SIZE` when
-// `cap` is too small (`out_n` tells the size needed); 7013 (not supported)
+// `cap` is too small (`out_n` tells the size needed); `RESULT_NOT_SUPPORTED` (7900)
 // in a build without the `describe` feature (see `scripts/build-rustls-ffi.sh --minimal`).
 uint32_t rustls_sockets_certificate_describe(const uint8_t *der,
                                              size_t len,
@@ -259,7 +260,8 @@ uint32_t rustls_sockets_server_config_builder_set_alpn_protocols(rustls_server_c
                                                                  const uint8_t *wire,
                                                                  size_t len);
 
-// Copies rustls-ffi's error text for `result` into `buf`; `out_n` gets its length.
+// Copies the error text for `result` (rustls-ffi's, or this library's own
+// for its own codes) into `buf`; `out_n` gets its length.
 uint32_t rustls_sockets_error_text(uint32_t result, uint8_t *buf, size_t cap, size_t *out_n);
 
 // Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading

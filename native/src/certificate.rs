@@ -37,7 +37,7 @@ pub(crate) fn json_list(out: &mut String, items: &[String]) {
 /// `notBefore`/`notAfter` (UNIX seconds), `serialNumber` (hex),
 /// `publicKeyType` and `isCA`. `RUSTLS_RESULT_CERTIFICATE_PARSE_ERROR` for
 /// bytes that are not a certificate; `RUSTLS_RESULT_INSUFFICIENT_SIZE` when
-/// `cap` is too small (`out_n` tells the size needed); 7013 (not supported)
+/// `cap` is too small (`out_n` tells the size needed); `RESULT_NOT_SUPPORTED` (7900)
 /// in a build without the `describe` feature (see `scripts/build-rustls-ffi.sh --minimal`).
 #[no_mangle]
 pub extern "C" fn rustls_sockets_certificate_describe(

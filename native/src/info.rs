@@ -148,7 +148,8 @@ pub extern "C" fn rustls_sockets_server_config_builder_set_alpn_protocols(
     })
 }
 
-/// Copies rustls-ffi's error text for `result` into `buf`; `out_n` gets its length.
+/// Copies the error text for `result` (rustls-ffi's, or this library's own
+/// for its own codes) into `buf`; `out_n` gets its length.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_error_text(
     result: u32,
@@ -157,6 +158,10 @@ pub extern "C" fn rustls_sockets_error_text(
     out_n: *mut usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
+        if result == crate::RESULT_NOT_SUPPORTED {
+            let text = b"not supported by this build of the library";
+            return raw::copy_out(text, buf, cap, out_n);
+        }
         let mut text = [0u8; 512];
         let mut n = 0usize;
         rustls_ffi::rustls_result::rustls_error(

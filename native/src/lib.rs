@@ -67,8 +67,9 @@ pub const RESULT_UNEXPECTED_EOF: u32 = 7010;
 pub const RESULT_PLAINTEXT_EMPTY: u32 = 7011;
 /// `RUSTLS_RESULT_IO`.
 pub const RESULT_IO: u32 = 7001;
-/// This library's own result: the build leaves the feature out (e.g. `describe`).
-pub const RESULT_NOT_SUPPORTED: u32 = 7013;
+/// This library's own result: the build leaves the feature out (e.g.
+/// `describe`). Outside every range rustls-ffi 0.15 uses (7000-7702).
+pub const RESULT_NOT_SUPPORTED: u32 = 7900;
 
 /// Runs `f`, turning a panic into `on_panic` so that no unwind crosses the C ABI.
 pub(crate) fn boundary<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
