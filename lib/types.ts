@@ -67,8 +67,8 @@ export interface TlsClientOptions {
    */
   caCerts?: string[];
   /**
-   * PEM certificates trusted in addition to the system roots (ignored
-   * alongside `caCerts`, which it extends instead).
+   * PEM certificates trusted in addition to the system roots; with
+   * `caCerts`, in addition to those instead.
    */
   extraCaCerts?: string[];
   /**
