@@ -1345,42 +1345,54 @@ class Stress {
     }
   }
 
-  /** resolveCertificate has nothing for the name: the default certificate's name mismatches. */
-  async wrongName(sc: Scenario): Promise<void> {
+  /**
+   * A client for `name` whose handshake must fail: the connection must not
+   * come up (`what` says why it must not), and the error must be one of
+   * `codes(closed)`, `closed` telling whether the listener closed meanwhile.
+   */
+  async #connectMustFail(
+    sc: Scenario,
+    name: string,
+    what: [string, string],
+    codes: (closed: boolean) => string[],
+  ): Promise<void> {
     const gen = this.current;
     sc.step = "connect";
-    const s = await settle(
-      connectTls(this.clientOptions(gen.echo.addr.port, `w${sc.index}.none.stress.test`)),
-    );
+    const s = await settle(connectTls(this.clientOptions(gen.echo.addr.port, name)));
     if (s.ok) {
       s.value.close();
-      sc.fail("name mismatch accepted", "the default certificate passed for another name");
+      sc.fail(...what);
       return;
     }
-    sc.check("connectTls", s, [
-      "CERT_NAME_MISMATCH",
-      ...(gen.closed ? ["CONNECTION_REFUSED", "CONNECTION_RESET", "UNEXPECTED_EOF"] : []),
-    ]);
+    sc.check("connectTls", s, codes(gen.closed));
+  }
+
+  /** resolveCertificate has nothing for the name: the default certificate's name mismatches. */
+  async wrongName(sc: Scenario): Promise<void> {
+    await this.#connectMustFail(
+      sc,
+      `w${sc.index}.none.stress.test`,
+      ["name mismatch accepted", "the default certificate passed for another name"],
+      (closed) => [
+        "CERT_NAME_MISMATCH",
+        ...(closed ? ["CONNECTION_REFUSED", "CONNECTION_RESET", "UNEXPECTED_EOF"] : []),
+      ],
+    );
   }
 
   /** resolveCertificate throws: the server fails the handshake, the client sees it end. */
   async resolveThrows(sc: Scenario): Promise<void> {
-    const gen = this.current;
-    sc.step = "connect";
-    const s = await settle(
-      connectTls(this.clientOptions(gen.echo.addr.port, `f${sc.index}.fail.stress.test`)),
+    await this.#connectMustFail(
+      sc,
+      `f${sc.index}.fail.stress.test`,
+      ["resolveCertificate threw", "the handshake completed anyway"],
+      (closed) => [
+        "UNEXPECTED_EOF",
+        "CONNECTION_RESET",
+        "ALERT_RECEIVED",
+        ...(closed ? ["CONNECTION_REFUSED"] : []),
+      ],
     );
-    if (s.ok) {
-      s.value.close();
-      sc.fail("resolveCertificate threw", "the handshake completed anyway");
-      return;
-    }
-    sc.check("connectTls", s, [
-      "UNEXPECTED_EOF",
-      "CONNECTION_RESET",
-      "ALERT_RECEIVED",
-      ...(gen.closed ? ["CONNECTION_REFUSED"] : []),
-    ]);
   }
 
   async run(sc: Scenario): Promise<void> {
