@@ -47,8 +47,6 @@ export const SYMBOLS = {
   rustls_crypto_provider_builder_build: { parameters: ["pointer", "buffer"], result: "u32" },
   // void rustls_crypto_provider_builder_free(rustls_crypto_provider_builder *b)
   rustls_crypto_provider_builder_free: { parameters: ["pointer"], result: "void" },
-  // void rustls_crypto_provider_free(const rustls_crypto_provider *p)
-  rustls_crypto_provider_free: { parameters: ["pointer"], result: "void" },
 
   // --- certificates and keys (rustls-ffi) ---------------------------------
   // rustls_result rustls_certified_key_build(const u8 *chain, size_t, const u8 *key, size_t, const rustls_certified_key **out)
@@ -210,12 +208,6 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "usize", "buffer"],
     result: "u32",
   },
-  // u32 rustls_sockets_accepted_into_connection(rustls_accepted *, const rustls_server_config *, int fd,
-  //                                             rustls_connection **out, u8 *alert, size_t alert_cap, size_t *alert_n)
-  rustls_sockets_accepted_into_connection: {
-    parameters: ["pointer", "pointer", "i32", "buffer", "buffer", "usize", "buffer"],
-    result: "u32",
-  },
 
   // --- connections (rustls-ffi) -------------------------------------------
   // void rustls_sockets_connection_free(rustls_connection *) (counted)
@@ -228,10 +220,6 @@ export const SYMBOLS = {
   rustls_connection_refresh_traffic_keys: { parameters: ["pointer"], result: "u32" },
   // void rustls_connection_send_close_notify(rustls_connection *)
   rustls_connection_send_close_notify: { parameters: ["pointer"], result: "void" },
-  // rustls_result rustls_connection_read(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
-  rustls_connection_read: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "u32" },
-  // rustls_result rustls_connection_write(rustls_connection *, const u8 *buf, size_t len, size_t *out_n)
-  rustls_connection_write: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "u32" },
   // u32 rustls_sockets_connection_get_info(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
   rustls_sockets_connection_get_info: {
     parameters: ["pointer", "buffer", "usize", "buffer"],
@@ -254,11 +242,6 @@ export const SYMBOLS = {
   },
   // u32 rustls_sockets_connection_feed_tls(rustls_connection *, const u8 *buf, size_t len, size_t *out_n)
   rustls_sockets_connection_feed_tls: {
-    parameters: ["pointer", "buffer", "usize", "buffer"],
-    result: "u32",
-  },
-  // u32 rustls_sockets_connection_drain_tls(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
-  rustls_sockets_connection_drain_tls: {
     parameters: ["pointer", "buffer", "usize", "buffer"],
     result: "u32",
   },
@@ -331,8 +314,6 @@ export const SYMBOLS = {
   },
 
   // --- sockets ------------------------------------------------------------
-  // int rustls_sockets_tcp_connect(const char *ip, u16 port, int *out_fd, u32 *out_pending)
-  rustls_sockets_tcp_connect: { parameters: ["buffer", "u16", "buffer", "buffer"], result: "i32" },
   // int rustls_sockets_tcp_listen(const char *ip, u16 port, int backlog, int *out_fd)
   rustls_sockets_tcp_listen: { parameters: ["buffer", "u16", "i32", "buffer"], result: "i32" },
   // int rustls_sockets_unix_connect(const char *path, int *out_fd, u32 *out_pending)

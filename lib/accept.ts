@@ -6,13 +6,14 @@
  *
  * @module
  */
+import { IO, RESULT, STATE } from "../ffi/constants.ts";
 import type { SessionStarter } from "./conn.ts";
 import { abortError, raceAbort } from "./abort.ts";
 import { TlsError } from "./errors.ts";
-import { fromUtf8, type NativeLibrary, OK, outCell, resultError } from "./native.ts";
+import { fromUtf8, type NativeLibrary, outCell, resultError } from "./native.ts";
 import type { ServerSetup } from "./server_config.ts";
 import { TlsSession } from "./session.ts";
-import { IO, type TlsTransport } from "./transport.ts";
+import type { TlsTransport } from "./transport.ts";
 import type { ClientHelloInfo } from "./types.ts";
 import type { Pointer } from "./native.ts";
 
@@ -23,7 +24,7 @@ function helloInfo(lib: NativeLibrary, accepted: Pointer): ClientHelloInfo {
   const buf = new Uint8Array(4096);
   const n = outCell();
   const result = lib.symbols.rustls_sockets_accepted_get_info(accepted, buf, buf.length, n);
-  if (result !== OK) throw resultError(lib, result, "ClientHello");
+  if (result !== RESULT.OK) throw resultError(lib, result, "ClientHello");
   const view = new DataView(buf.buffer, 0, Number(n[0]));
   const nameLength = view.getUint16(0, true);
   const serverName = nameLength === 0 ? null : fromUtf8(buf.subarray(2, 2 + nameLength));
@@ -76,9 +77,9 @@ export async function acceptSession(
   try {
     for (;;) {
       const result = transport.recvHello(acceptor, cell);
-      if (result !== OK) throw resultError(lib, result, "reading the ClientHello");
+      if (result !== RESULT.OK) throw resultError(lib, result, "reading the ClientHello");
       if (cell[0] !== 0n) break;
-      if (transport.state[2] & IO.TRANSPORT_EOF) {
+      if (transport.state[STATE.FLAGS] & IO.TRANSPORT_EOF) {
         throw new TlsError(
           "UNEXPECTED_EOF",
           "the client closed the connection before its ClientHello was complete",
@@ -107,7 +108,7 @@ export async function acceptSession(
       } finally {
         lease.release();
       }
-      if (result !== OK) throw resultError(lib, result, "starting the TLS session");
+      if (result !== RESULT.OK) throw resultError(lib, result, "starting the TLS session");
       return TlsSession.server(lib, lib.pointerFrom(cell));
     } finally {
       s.rustls_accepted_free(accepted);

@@ -4,27 +4,29 @@
  *
  * @module
  */
+import { RESULT } from "../ffi/constants.ts";
 import { createHash } from "node:crypto";
 import { TlsError } from "./errors.ts";
-import { copyGrowing, fromUtf8, native, type NativeLibrary, OK } from "./native.ts";
+import { copyGrowing, fromUtf8, native, type NativeLibrary } from "./native.ts";
 import type { CertificateSummary, HandshakeInfo } from "./types.ts";
 
 const PIN_FORM = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
 /** The library's own result for a feature its build left out (`--minimal`). */
-const NOT_SUPPORTED_RESULT = 7900;
 
 function copyOut(
   call: (buf: Uint8Array, n: BigUint64Array) => number,
   what: string,
 ): Uint8Array {
   const { result, bytes } = copyGrowing(call, 2048);
-  if (result === NOT_SUPPORTED_RESULT) {
+  if (result === RESULT.NOT_SUPPORTED) {
     throw new TlsError(
       "NOT_SUPPORTED",
       `${what}: this native library was built --minimal, without the certificate parser`,
     );
   }
-  if (result !== OK) throw new TlsError("CERT_INVALID", `${what}: not a valid X.509 certificate`);
+  if (result !== RESULT.OK) {
+    throw new TlsError("CERT_INVALID", `${what}: not a valid X.509 certificate`);
+  }
   return bytes;
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { RESULT } from "../ffi/constants.ts";
 import { createHash } from "node:crypto";
 import { access, readdir } from "node:fs/promises";
 import process from "node:process";
@@ -90,7 +91,7 @@ export function cryptoProvider(
     message.length,
     n,
   );
-  if (result !== 7000) {
+  if (result !== RESULT.OK) {
     const text = new TextDecoder().decode(message.subarray(0, Number(n[0])));
     throw new TlsError(
       "INVALID_CONFIG",
@@ -150,7 +151,7 @@ function enableEch(
   }
   const list = ech.configList;
   const result = s.rustls_client_config_builder_enable_ech(builder, list, list.length, hpke);
-  if (result !== 7000) {
+  if (result !== RESULT.OK) {
     throw new TlsError(
       "INVALID_CONFIG",
       `ech.configList is not a usable ECHConfigList: ${resultError(lib, result, "ech").message}`,
@@ -273,7 +274,7 @@ export function rootStore(lib: NativeLibrary, pems: string[], what: string): Poi
       }
       const bytes = utf8(pem);
       const result = s.rustls_root_cert_store_builder_add_pem(builder, bytes, bytes.length, true);
-      if (result !== 7000) throw resultError(lib, result, `${what}[${i}]`);
+      if (result !== RESULT.OK) throw resultError(lib, result, `${what}[${i}]`);
     }
     const cell = outCell();
     check(lib, s.rustls_root_cert_store_builder_build(builder, cell), what);
@@ -298,7 +299,7 @@ export function addCrls(
       throw new TlsError("INVALID_CONFIG", `${what}[${i}] is not a PEM CRL`);
     }
     const result = add(utf8(crl));
-    if (result !== 7000) {
+    if (result !== RESULT.OK) {
       throw new TlsError("INVALID_CONFIG", resultError(lib, result, `${what}[${i}]`).message, {
         rustlsResult: result,
       });
@@ -369,7 +370,7 @@ async function systemRootStore(lib: NativeLibrary, extra: string[]): Promise<Poi
       }
       const bytes = utf8(pem);
       const result = s.rustls_root_cert_store_builder_add_pem(builder, bytes, bytes.length, true);
-      if (result !== 7000) throw resultError(lib, result, `extraCaCerts[${i}]`);
+      if (result !== RESULT.OK) throw resultError(lib, result, `extraCaCerts[${i}]`);
     }
     const cell = outCell();
     check(lib, s.rustls_root_cert_store_builder_build(builder, cell), "system roots");
@@ -463,7 +464,7 @@ export function certifiedKey(
   check(lib, result, `${what}: cannot use cert/key`);
   const pointer = lib.pointerFrom(cell);
   const match = s.rustls_certified_key_keys_match(pointer);
-  if (match !== 7000) {
+  if (match !== RESULT.OK) {
     s.rustls_certified_key_free(pointer);
     throw new TlsError(
       "INVALID_CONFIG",

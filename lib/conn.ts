@@ -6,16 +6,15 @@
  *
  * @module
  */
+import { IO, RESULT, STATE } from "../ffi/constants.ts";
 import { closedError, errnoError, TlsError } from "./errors.ts";
-import { OK } from "./native.ts";
 import { abortError, raceAbort } from "./abort.ts";
 import { TlsSession } from "./session.ts";
 import { LONGEST_TIMER_MS } from "./timeout.ts";
 import { TurnBudget } from "./turn.ts";
-import { IO, type TlsTransport } from "./transport.ts";
+import type { TlsTransport } from "./transport.ts";
 import type { Addr, HandshakeInfo } from "./types.ts";
 
-const RESULT_IO = 7001;
 /** TLS alert descriptions (RFC 8446 §6). */
 const ALERT_BAD_CERTIFICATE = 42;
 const ALERT_ACCESS_DENIED = 49;
@@ -234,7 +233,7 @@ export class TlsConn implements AsyncDisposable {
         // Flushing a flight is a plain write (rustls built it already): no worker hop.
         this.#check(transport.send(session, null));
         if (this.#closed) throw closedError();
-        let flags = transport.state[2];
+        let flags = transport.state[STATE.FLAGS];
         if (flags & IO.WRITE_BLOCKED) {
           await transport.waitWritable(signal);
           continue;
@@ -245,7 +244,7 @@ export class TlsConn implements AsyncDisposable {
         }
         this.#check(await transport.recvHandshake(session));
         if (this.#closed) throw closedError();
-        flags = transport.state[2];
+        flags = transport.state[STATE.FLAGS];
         if (!(flags & IO.HANDSHAKING)) continue; // flush our last flight
         if (flags & IO.TRANSPORT_EOF) {
           throw new TlsError(
@@ -418,9 +417,9 @@ export class TlsConn implements AsyncDisposable {
 
   /** Throws for a non-OK transport step. */
   #check(result: number): void {
-    if (result === OK) return;
-    if (result === RESULT_IO) {
-      throw errnoError(this.#transport.state[1], "TLS connection");
+    if (result === RESULT.OK) return;
+    if (result === RESULT.IO) {
+      throw errnoError(this.#transport.state[STATE.ERRNO], "TLS connection");
     }
     throw this.#live.error(result);
   }
@@ -559,7 +558,7 @@ export class TlsConn implements AsyncDisposable {
     try {
       for (;;) {
         this.#check(transport.send(this.#live, null));
-        const flags = transport.state[2];
+        const flags = transport.state[STATE.FLAGS];
         if (!(flags & IO.WANTS_WRITE)) break;
         if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
       }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { ERRNO, RESULT } from "../ffi/constants.ts";
+
 /** The stable error codes. */
 export type TlsErrorCode =
   | "UNKNOWN_ISSUER"
@@ -67,12 +69,12 @@ export class TlsError extends Error {
 }
 
 const CERT_CODES: Record<number, TlsErrorCode> = {
-  7122: "CERT_EXPIRED",
-  7123: "CERT_NOT_YET_VALID",
-  7124: "CERT_REVOKED",
-  7126: "UNKNOWN_ISSUER",
-  7128: "CERT_NAME_MISMATCH",
-  7129: "CERT_INVALID_PURPOSE",
+  [RESULT.CERT_EXPIRED]: "CERT_EXPIRED",
+  [RESULT.CERT_NOT_YET_VALID]: "CERT_NOT_YET_VALID",
+  [RESULT.CERT_REVOKED]: "CERT_REVOKED",
+  [RESULT.CERT_UNKNOWN_ISSUER]: "UNKNOWN_ISSUER",
+  [RESULT.CERT_NOT_VALID_FOR_NAME]: "CERT_NAME_MISMATCH",
+  [RESULT.CERT_INVALID_PURPOSE]: "CERT_INVALID_PURPOSE",
 };
 
 const ALERT_NAMES = [
@@ -113,49 +115,55 @@ const ALERT_NAMES = [
   "unknown",
 ];
 
-/** The library's own result for a feature its build left out (`native/src/lib.rs`). */
-const RESULT_NOT_SUPPORTED = 7900;
-
 /** Classifies a rustls-ffi `rustls_result` code. */
 export function codeForResult(result: number): { code: TlsErrorCode; alert?: string } {
   if (CERT_CODES[result]) return { code: CERT_CODES[result] };
-  if ((result >= 7121 && result <= 7131) || result >= 7154 && result <= 7157) {
+  if (
+    (result >= RESULT.CERT_ENCODING_BAD && result <= RESULT.CERT_OTHER_ERROR) ||
+    (result >= RESULT.CERT_UNKNOWN_REVOCATION_STATUS &&
+      result <= RESULT.CERT_UNSUPPORTED_SIGNATURE_ALGORITHM)
+  ) {
     return { code: "CERT_INVALID" };
   }
-  if (result >= 7200 && result <= 7234) {
-    return { code: "ALERT_RECEIVED", alert: ALERT_NAMES[result - 7200] };
+  if (result >= RESULT.ALERT_CLOSE_NOTIFY && result <= RESULT.ALERT_UNKNOWN) {
+    return { code: "ALERT_RECEIVED", alert: ALERT_NAMES[result - RESULT.ALERT_CLOSE_NOTIFY] };
   }
-  if (result >= 7400 && result <= 7411) return { code: "INVALID_CONFIG" }; // a bad CRL
+  if (
+    result >= RESULT.CERT_REVOCATION_LIST_BAD_SIGNATURE &&
+    result <= RESULT.CERT_REVOCATION_LIST_UNSUPPORTED_SIGNATURE_ALGORITHM
+  ) {
+    return { code: "INVALID_CONFIG" }; // a bad CRL
+  }
   switch (result) {
-    case 7010:
+    case RESULT.UNEXPECTED_EOF:
       return { code: "UNEXPECTED_EOF" };
-    case 7101:
+    case RESULT.NO_CERTIFICATES_PRESENTED:
       return { code: "CERT_REQUIRED" };
-    case 7107:
-    case 7106: // no common application protocol
+    case RESULT.PEER_INCOMPATIBLE_ERROR:
+    case RESULT.NO_APPLICATION_PROTOCOL:
       return { code: "PEER_INCOMPATIBLE" };
-    case 7002:
-    case 7003:
-    case 7005:
-    case 7006:
-    case 7009:
-    case 7014:
-    case 7015:
-    case 7020:
-    case 7500:
-    case 7600:
-    case 7601:
-    case 7700:
-    case 7701:
-    case 7702:
+    case RESULT.NULL_PARAMETER:
+    case RESULT.INVALID_DNS_NAME_ERROR:
+    case RESULT.CERTIFICATE_PARSE_ERROR:
+    case RESULT.PRIVATE_KEY_PARSE_ERROR:
+    case RESULT.INVALID_PARAMETER:
+    case RESULT.CERTIFICATE_REVOCATION_LIST_PARSE_ERROR:
+    case RESULT.NO_SERVER_CERT_VERIFIER:
+    case RESULT.BUILDER_INCOMPATIBLE_TLS_VERSIONS:
+    case RESULT.CLIENT_CERT_VERIFIER_BUILDER_NO_ROOT_ANCHORS:
+    case RESULT.INCONSISTENT_KEYS_KEYS_MISMATCH:
+    case RESULT.INCONSISTENT_KEYS_UNKNOWN:
+    case RESULT.INVALID_ENCRYPTED_CLIENT_HELLO_INVALID_CONFIG_LIST:
+    case RESULT.INVALID_ENCRYPTED_CLIENT_HELLO_NO_COMPATIBLE_CONFIG:
+    case RESULT.INVALID_ENCRYPTED_CLIENT_HELLO_SNI_REQUIRED:
       return { code: "INVALID_CONFIG" };
-    case 7004:
-    case 7016:
-    case 7017:
-    case 7103:
-    case 7113:
+    case RESULT.PANIC:
+    case RESULT.NO_DEFAULT_CRYPTO_PROVIDER:
+    case RESULT.GET_RANDOM_FAILED:
+    case RESULT.FAILED_TO_GET_CURRENT_TIME:
+    case RESULT.FAILED_TO_GET_RANDOM_BYTES:
       return { code: "INTERNAL" };
-    case RESULT_NOT_SUPPORTED:
+    case RESULT.NOT_SUPPORTED:
       return { code: "NOT_SUPPORTED" };
     default:
       return { code: "PEER_MISBEHAVED" };
@@ -165,13 +173,13 @@ export function codeForResult(result: number): { code: TlsErrorCode; alert?: str
 /** Classifies an OS error number. */
 export function codeForErrno(errno: number): TlsErrorCode {
   switch (errno) {
-    case 111: // ECONNREFUSED
+    case ERRNO.ECONNREFUSED:
       return "CONNECTION_REFUSED";
-    case 104: // ECONNRESET
-    case 32: // EPIPE
-    case 103: // ECONNABORTED
+    case ERRNO.ECONNRESET:
+    case ERRNO.EPIPE:
+    case ERRNO.ECONNABORTED:
       return "CONNECTION_RESET";
-    case 110: // ETIMEDOUT
+    case ERRNO.ETIMEDOUT:
       return "TIMED_OUT";
     default:
       return "NETWORK_ERROR";
@@ -179,23 +187,8 @@ export function codeForErrno(errno: number): TlsErrorCode {
 }
 
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT (no such socket file)",
-  9: "EBADF",
-  13: "EACCES",
-  22: "EINVAL",
-  24: "EMFILE",
-  32: "EPIPE",
-  97: "EAFNOSUPPORT",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-  101: "ENETUNREACH",
-  107: "ENOTCONN",
-  103: "ECONNABORTED",
-  104: "ECONNRESET",
-  110: "ETIMEDOUT",
-  111: "ECONNREFUSED",
-  113: "EHOSTUNREACH",
+  ...Object.fromEntries(Object.entries(ERRNO).map(([name, value]) => [value, name])),
+  [ERRNO.ENOENT]: "ENOENT (no such socket file)",
 };
 
 /** A TlsError for a failed system call. */

@@ -5,20 +5,13 @@
  *
  * @module
  */
+import { ERRNO, INTEREST, IO, RESULT, STATE } from "../ffi/constants.ts";
 import { closedError, errnoError, TlsError } from "./errors.ts";
-import { cString, fromUtf8, type NativeLibrary, OK, outCell, type Pointer } from "./native.ts";
+import { cString, fromUtf8, type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import { abortError } from "./abort.ts";
-import {
-  type JobResult,
-  JobTracker,
-  READABLE,
-  type Readiness,
-  readiness,
-  type Watch,
-  WRITABLE,
-} from "./readiness.ts";
+import { type JobResult, JobTracker, type Readiness, readiness, type Watch } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
-import { IO, type TlsTransport } from "./transport.ts";
+import type { TlsTransport } from "./transport.ts";
 import type { Addr } from "./types.ts";
 
 /** A TLS transport over a socket fd owned by this object. */
@@ -147,25 +140,13 @@ export class FdTransport implements TlsTransport {
       this.#prefix = undefined;
       session.feedTls(prefix);
     }
-    return this.#lib.symbols.rustls_sockets_connection_recv_fd(
-      session.handle,
-      this.#fd,
-      buf,
-      buf?.length ?? 0,
-      this.state,
-    );
+    return session.recvFd(this.#fd, buf, this.state);
   }
 
   /** See {@link TlsTransport.send}. */
   send(session: TlsSession, data: Uint8Array | null): number {
     if (this.#closed) throw closedError();
-    return this.#lib.symbols.rustls_sockets_connection_send_fd(
-      session.handle,
-      this.#fd,
-      data,
-      data?.length ?? 0,
-      this.state,
-    );
+    return session.sendFd(this.#fd, data, this.state);
   }
 
   /** Runs a worker job that uses the session or socket; closing waits for it. */
@@ -176,9 +157,9 @@ export class FdTransport implements TlsTransport {
 
   /** Copies a job's `[result, bytes, errno, flags]` into the state block. */
   #stateFrom(result: JobResult): number {
-    this.state[0] = result[1];
-    this.state[1] = result[2];
-    this.state[2] = result[3];
+    this.state[STATE.BYTES] = result[1];
+    this.state[STATE.ERRNO] = result[2];
+    this.state[STATE.FLAGS] = result[3];
     this.state[3] = 0;
     return result[0];
   }
@@ -189,17 +170,11 @@ export class FdTransport implements TlsTransport {
    */
   async recvHandshake(session: TlsSession): Promise<number> {
     if (this.#prefix) return this.recv(session, null);
-    const conn = session.handle;
-    const s = this.#lib.symbols;
-    if (s.rustls_sockets_socket_readable(this.#fd) === 0) {
+    if (this.#lib.symbols.rustls_sockets_socket_readable(this.#fd) === 0) {
       this.state.set([0, 0, IO.HANDSHAKING | IO.READ_BLOCKED, 0]);
-      return OK;
+      return RESULT.OK;
     }
-    return this.#stateFrom(
-      await this.#job((poller, token) =>
-        s.rustls_sockets_poller_submit_recv(poller, conn, this.#fd, token)
-      ),
-    );
+    return this.#stateFrom(await this.#job(session.recvFdJob(this.#fd)));
   }
 
   /** See {@link TlsTransport.afterJobs}. */
@@ -225,7 +200,7 @@ export class FdTransport implements TlsTransport {
         n,
       );
       if (Number(n[0]) > 0) this.sendRaw(alert.subarray(0, Number(n[0])));
-      if (result !== OK || out[0] !== 0n) {
+      if (result !== RESULT.OK || out[0] !== 0n) {
         this.state.set([prefix.length, 0, 0, 0]);
         return result;
       }
@@ -251,19 +226,19 @@ export class FdTransport implements TlsTransport {
 
   /** See {@link TlsTransport.waitReadable}. */
   waitReadable(signal?: AbortSignal): Promise<void> {
-    return this.#watch.wait(READABLE, signal);
+    return this.#watch.wait(INTEREST.READABLE, signal);
   }
 
   /** See {@link TlsTransport.waitWritable}. */
   waitWritable(signal?: AbortSignal): Promise<void> {
-    return this.#watch.wait(WRITABLE, signal);
+    return this.#watch.wait(INTEREST.WRITABLE, signal);
   }
 
   /** See {@link TlsTransport.shutdownWrite}. */
   shutdownWrite(): void {
     if (this.#closed) throw closedError();
     const errno = this.#lib.symbols.rustls_sockets_socket_shutdown(this.#fd, 1);
-    if (errno !== 0 && errno !== 107 /* ENOTCONN: the peer is gone already */) {
+    if (errno !== 0 && errno !== ERRNO.ENOTCONN /* the peer is gone already */) {
       throw errnoError(errno, "shutting down the write side");
     }
   }

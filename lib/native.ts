@@ -6,17 +6,11 @@
  * @module
  */
 import { loadNative } from "../ffi/load.ts";
+import { RESULT } from "../ffi/constants.ts";
 import type { NativeLibrary, NativeSymbols, Pointer } from "../ffi/symbols.ts";
 import { codeForResult, TlsError } from "./errors.ts";
 
 export type { NativeLibrary, NativeSymbols, Pointer };
-
-/** `RUSTLS_RESULT_OK`. */
-export const OK = 7000;
-/** `RUSTLS_RESULT_INSUFFICIENT_SIZE`. */
-export const INSUFFICIENT_SIZE = 7007;
-/** `RUSTLS_RESULT_NOT_FOUND`. */
-export const NOT_FOUND = 7008;
 
 /** The library, loaded on first use. */
 export function native(): Promise<NativeLibrary> {
@@ -62,11 +56,14 @@ export function copyGrowing(
   let buf = new Uint8Array(initial);
   const n = outCell();
   let result = call(buf, n);
-  if (result === INSUFFICIENT_SIZE) {
+  if (result === RESULT.INSUFFICIENT_SIZE) {
     buf = new Uint8Array(Number(n[0]));
     result = call(buf, n);
   }
-  return { result, bytes: result === OK ? buf.subarray(0, Number(n[0])) : buf.subarray(0, 0) };
+  return {
+    result,
+    bytes: result === RESULT.OK ? buf.subarray(0, Number(n[0])) : buf.subarray(0, 0),
+  };
 }
 
 /** The text rustls-ffi gives for `result`. */
@@ -86,7 +83,7 @@ export function resultError(lib: NativeLibrary, result: number, context: string)
 
 /** Throws a `TlsError` unless `result` is `RUSTLS_RESULT_OK`. */
 export function check(lib: NativeLibrary, result: number, context: string): void {
-  if (result !== OK) throw resultError(lib, result, context);
+  if (result !== RESULT.OK) throw resultError(lib, result, context);
 }
 
 /** Whether a pointer is NULL (Deno: null; Bun: null or 0). */

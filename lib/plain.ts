@@ -6,17 +6,16 @@
  *
  * @module
  */
+import { ERRNO, INTEREST } from "../ffi/constants.ts";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { checkPort, FdTransport, formatHost, socketAddress } from "./fd_transport.ts";
 import { cString, native, type NativeLibrary, outCell } from "./native.ts";
-import { READABLE, readiness, type Watch, WRITABLE } from "./readiness.ts";
+import { readiness, type Watch } from "./readiness.ts";
 import { SocketListener } from "./socket_listener.ts";
 import { isIpLiteral, resolveHost } from "./resolve.ts";
 import { TurnBudget } from "./turn.ts";
 import type { Addr, NetAddr, UnixAddr } from "./types.ts";
 
-const EAGAIN = 11;
-const EINTR = 4;
 const BACKLOG = 1024;
 
 /** Where `connect` goes: TCP (`hostname`, `port`) or a Unix-domain socket (`path`). */
@@ -122,9 +121,9 @@ export class PlainConn implements AsyncDisposable {
         this.#ensureOpen();
         const errno = this.#lib.symbols.rustls_sockets_socket_recv(this.#fd, buf, buf.length, got);
         if (errno === 0) return got[0] === 0n ? null : Number(got[0]);
-        if (errno === EINTR) continue;
-        if (errno !== EAGAIN) throw errnoError(errno, "reading the plaintext connection");
-        await this.#watch!.wait(READABLE);
+        if (errno === ERRNO.EINTR) continue;
+        if (errno !== ERRNO.EAGAIN) throw errnoError(errno, "reading the plaintext connection");
+        await this.#watch!.wait(INTEREST.READABLE);
       }
     } finally {
       this.#reading = false;
@@ -160,8 +159,8 @@ export class PlainConn implements AsyncDisposable {
           sent,
         );
         if (errno === 0) at += Number(sent[0]);
-        else if (errno === EAGAIN) await this.#watch!.wait(WRITABLE);
-        else if (errno !== EINTR) throw errnoError(errno, "writing the plaintext connection");
+        else if (errno === ERRNO.EAGAIN) await this.#watch!.wait(INTEREST.WRITABLE);
+        else if (errno !== ERRNO.EINTR) throw errnoError(errno, "writing the plaintext connection");
       }
       return data.length;
     } finally {

@@ -18,17 +18,13 @@
  *
  * @module
  */
+import { EVENT_DONE, EVENT_WORDS } from "../ffi/constants.ts";
 import { Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import { loopTurned, onYield } from "./turn.ts";
 import { abortError } from "./abort.ts";
-
-/** Readiness bit: readable (or error / hang-up). */
-export const READABLE = 1;
-/** Readiness bit: writable (or error / hang-up). */
-export const WRITABLE = 2;
 
 /**
  * Most events handled per turn of the event loop: a bigger batch would
@@ -37,10 +33,6 @@ export const WRITABLE = 2;
  * ~3.9 at 16, where Bun's handshake rate dropped.
  */
 const BATCH = 32;
-/** `u32`s per event: `[token, kind, result, a, b, c]`. */
-const EVENT_SIZE = 6;
-/** Event kind of a finished job. */
-const EVENT_DONE = 0x100;
 /** Job tokens have the top bit set; watch tokens never do. */
 const JOB_TOKEN_BIT = 0x8000_0000;
 
@@ -90,7 +82,7 @@ export class Readiness {
   readonly #lib: NativeLibrary;
   readonly #poller: Pointer;
   readonly #watches = new Map<number, Watch>();
-  readonly #events = new Uint32Array(BATCH * EVENT_SIZE);
+  readonly #events = new Uint32Array(BATCH * EVENT_WORDS);
   readonly #jobs = new Map<number, (result: JobResult) => void>();
   #nextJob = 0;
   #nextToken = 1;
@@ -250,7 +242,7 @@ export class Readiness {
     loopTurned();
     const events = this.#events;
     for (let i = 0; i < count; i++) {
-      const at = i * EVENT_SIZE;
+      const at = i * EVENT_WORDS;
       const token = events[at];
       const ready = events[at + 1];
       if (ready === EVENT_DONE) {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { RESULT } from "../ffi/constants.ts";
 import { closedError, TlsError, type TlsErrorCode } from "./errors.ts";
 import {
   check,
@@ -12,8 +13,6 @@ import {
   cString,
   fromUtf8,
   type NativeLibrary,
-  NOT_FOUND,
-  OK,
   outCell,
   type Pointer,
   resultError,
@@ -23,10 +22,7 @@ import { type JobResult, readiness } from "./readiness.ts";
 import type { HandshakeInfo, TlsVersion } from "./types.ts";
 import { type VerifyFailure, verifyFailureMessage } from "./verify_detail.ts";
 
-const PLAINTEXT_EMPTY = 7011;
 const HANDSHAKE_KIND_RESUMED = 3;
-/** `RUSTLS_RESULT_CERT_EXPIRED_REVOCATION_LIST`. */
-const RESULT_CERT_EXPIRED_REVOCATION_LIST = 7156;
 
 /** Who the session talks to, for messages and `HandshakeInfo.serverName`. */
 export interface SessionPeer {
@@ -73,7 +69,7 @@ export class TlsSession {
     } finally {
       releaseConfig(lib, config);
     }
-    if (result[0] !== OK) {
+    if (result[0] !== RESULT.OK) {
       const error = resultError(lib, result[0], `server name ${JSON.stringify(serverName)}`);
       throw new TlsError("INVALID_CONFIG", error.message, { rustlsResult: result[0] });
     }
@@ -87,8 +83,8 @@ export class TlsSession {
     return new TlsSession(lib, handle, {});
   }
 
-  /** The `rustls_connection *`, for transports with fused native I/O. Throws once freed. */
-  get handle(): Pointer {
+  /** The `rustls_connection *`. Throws once freed. */
+  get #conn(): Pointer {
     if (this.#freed) throw closedError();
     return this.#handle;
   }
@@ -100,12 +96,12 @@ export class TlsSession {
 
   /** Whether the handshake is still running. */
   get isHandshaking(): boolean {
-    return this.lib.symbols.rustls_connection_is_handshaking(this.handle);
+    return this.lib.symbols.rustls_connection_is_handshaking(this.#conn);
   }
 
   /** Whether ciphertext is waiting to be sent. */
   get wantsWrite(): boolean {
-    return this.lib.symbols.rustls_connection_wants_write(this.handle);
+    return this.lib.symbols.rustls_connection_wants_write(this.#conn);
   }
 
   /**
@@ -115,47 +111,113 @@ export class TlsSession {
    */
   feedTls(data: Uint8Array): number {
     const result = this.lib.symbols.rustls_sockets_connection_feed_tls(
-      this.handle,
+      this.#conn,
       data,
       data.length,
       this.#n,
     );
-    if (result !== OK) throw this.error(result);
-    return Number(this.#n[0]);
-  }
-
-  /** Copies ciphertext to send into `buf`; returns the byte count (0 = nothing pending). */
-  drainTls(buf: Uint8Array): number {
-    check(
-      this.lib,
-      this.lib.symbols.rustls_sockets_connection_drain_tls(this.handle, buf, buf.length, this.#n),
-      "drain",
-    );
+    if (result !== RESULT.OK) throw this.error(result);
     return Number(this.#n[0]);
   }
 
   /**
-   * Reads received plaintext into `buf`: the byte count, 0 when none is
-   * buffered yet, or `null` after the peer's close_notify.
+   * Reads and processes records from the non-blocking socket `fd` and copies
+   * plaintext into `buf` (`null`: only advance the handshake), answering
+   * what rustls queued, without waiting; `state` gets `[bytes, errno, flags, 0]`
+   * (`IO_STATE`). Returns the rustls result.
    */
-  readPlaintext(buf: Uint8Array): number | null {
-    const result = this.lib.symbols.rustls_connection_read(this.handle, buf, buf.length, this.#n);
-    if (result === PLAINTEXT_EMPTY) return 0;
-    if (result !== OK) throw this.error(result);
-    const n = Number(this.#n[0]);
-    return n === 0 && buf.length > 0 ? null : n;
+  recvFd(fd: number, buf: Uint8Array | null, state: Uint32Array): number {
+    return this.lib.symbols.rustls_sockets_connection_recv_fd(
+      this.#conn,
+      fd,
+      buf,
+      buf?.length ?? 0,
+      state,
+    );
   }
 
-  /** Hands plaintext to rustls for sending; returns how many bytes it took. */
-  writePlaintext(data: Uint8Array): number {
-    const result = this.lib.symbols.rustls_connection_write(
-      this.handle,
+  /**
+   * Encrypts `data` (`null`: only flush) and writes what it can to the
+   * non-blocking socket `fd` without waiting; `state` as for {@link recvFd}.
+   */
+  sendFd(fd: number, data: Uint8Array | null, state: Uint32Array): number {
+    return this.lib.symbols.rustls_sockets_connection_send_fd(
+      this.#conn,
+      fd,
       data,
-      data.length,
-      this.#n,
+      data?.length ?? 0,
+      state,
     );
-    if (result !== OK) throw this.error(result);
-    return Number(this.#n[0]);
+  }
+
+  /**
+   * The buffer form of {@link recvFd}: processes ciphertext from `input`
+   * (`eof`: the carrier ended), copies plaintext into `plain`, and writes
+   * the records rustls queued into `output`; `block` gets
+   * `[bytes, errno, flags, 0, consumed, output bytes, 0, 0]` (`BUFFER_STATE`).
+   */
+  recvBuf(
+    input: Uint8Array,
+    eof: boolean,
+    plain: Uint8Array | null,
+    output: Uint8Array,
+    block: Uint32Array,
+  ): number {
+    return this.lib.symbols.rustls_sockets_connection_recv_buf(
+      this.#conn,
+      input,
+      input.length,
+      eof ? 1 : 0,
+      plain,
+      plain?.length ?? 0,
+      output,
+      output.length,
+      block,
+    );
+  }
+
+  /**
+   * The buffer form of {@link sendFd}: encrypts `data` (`null`: only flush)
+   * and writes records into `output`; `block` as for {@link recvBuf}.
+   */
+  sendBuf(data: Uint8Array | null, output: Uint8Array, block: Uint32Array): number {
+    return this.lib.symbols.rustls_sockets_connection_send_buf(
+      this.#conn,
+      data,
+      data?.length ?? 0,
+      output,
+      output.length,
+      block,
+    );
+  }
+
+  /**
+   * A worker job that does {@link recvFd} without plaintext (the handshake:
+   * certificate verification and key exchange happen there); the session
+   * must not be used until the job settles.
+   */
+  recvFdJob(fd: number): (poller: Pointer, token: number) => number {
+    const conn = this.#conn;
+    return (poller, token) =>
+      this.lib.symbols.rustls_sockets_poller_submit_recv(poller, conn, fd, token);
+  }
+
+  /**
+   * A worker job that processes the ciphertext in `input` (the buffer form
+   * of {@link recvFdJob}); its result is `[rustls result, consumed, 0, 0]`.
+   * `input` must stay untouched until the job settles.
+   */
+  recvBufJob(input: Uint8Array, eof: boolean): (poller: Pointer, token: number) => number {
+    const conn = this.#conn;
+    return (poller, token) =>
+      this.lib.symbols.rustls_sockets_poller_submit_recv_buf(
+        poller,
+        conn,
+        input,
+        input.length,
+        eof ? 1 : 0,
+        token,
+      );
   }
 
   /**
@@ -163,8 +225,8 @@ export class TlsSession {
    * request that the peer renews its own (send it by draining).
    */
   refreshTrafficKeys(): void {
-    const result = this.lib.symbols.rustls_connection_refresh_traffic_keys(this.handle);
-    if (result !== OK) throw this.error(result);
+    const result = this.lib.symbols.rustls_connection_refresh_traffic_keys(this.#conn);
+    if (result !== RESULT.OK) throw this.error(result);
   }
 
   /**
@@ -175,10 +237,10 @@ export class TlsSession {
     if (this.freed) return [];
     const { result, bytes } = copyGrowing(
       (buf, n) =>
-        this.lib.symbols.rustls_sockets_connection_take_key_log(this.handle, buf, buf.length, n),
+        this.lib.symbols.rustls_sockets_connection_take_key_log(this.#conn, buf, buf.length, n),
       1024,
     );
-    if (result !== OK) throw this.error(result);
+    if (result !== RESULT.OK) throw this.error(result);
     const text = fromUtf8(bytes);
     bytes.fill(0); // the hex secrets live on only in the strings handed to keyLog
     return text === "" ? [] : text.trimEnd().split("\n");
@@ -194,15 +256,15 @@ export class TlsSession {
   fatalAlert(description: number): Uint8Array | null {
     const buf = new Uint8Array(64);
     const result = this.lib.symbols.rustls_sockets_connection_fatal_alert(
-      this.handle,
+      this.#conn,
       this.peer.serverName === undefined ? 0 : 1,
       description,
       buf,
       buf.length,
       this.#n,
     );
-    if (result === NOT_FOUND) return null;
-    if (result !== OK) throw this.error(result);
+    if (result === RESULT.NOT_FOUND) return null;
+    if (result !== RESULT.OK) throw this.error(result);
     return buf.subarray(0, Number(this.#n[0]));
   }
 
@@ -213,7 +275,7 @@ export class TlsSession {
    */
   forgetSecrets(keepExporter: boolean): void {
     if (!this.freed) {
-      this.lib.symbols.rustls_sockets_connection_forget_secrets(this.handle, keepExporter ? 1 : 0);
+      this.lib.symbols.rustls_sockets_connection_forget_secrets(this.#conn, keepExporter ? 1 : 0);
     }
   }
 
@@ -229,7 +291,7 @@ export class TlsSession {
   ): Uint8Array | null {
     const out = new Uint8Array(length);
     const result = this.lib.symbols.rustls_sockets_connection_export_keying_material(
-      this.handle,
+      this.#conn,
       out,
       length,
       label,
@@ -238,14 +300,14 @@ export class TlsSession {
       context?.length ?? 0,
       context === undefined ? 0 : 1,
     );
-    if (result === NOT_FOUND) return null;
-    if (result !== OK) throw this.error(result);
+    if (result === RESULT.NOT_FOUND) return null;
+    if (result !== RESULT.OK) throw this.error(result);
     return out;
   }
 
   /** Queues a close_notify alert (send it by draining). */
   sendCloseNotify(): void {
-    this.lib.symbols.rustls_connection_send_close_notify(this.handle);
+    this.lib.symbols.rustls_connection_send_close_notify(this.#conn);
   }
 
   /** A `TlsError` for a failed rustls call, saying whose certificate failed and what to do. */
@@ -271,7 +333,7 @@ export class TlsSession {
         "issued for, or set serverName",
       CERT_INVALID: `${subject} is not acceptable`,
     };
-    if (result === RESULT_CERT_EXPIRED_REVOCATION_LIST) {
+    if (result === RESULT.CERT_EXPIRED_REVOCATION_LIST) {
       return new TlsError(
         error.code,
         `a CRL given in crls is past its nextUpdate, so it cannot vouch for ${subject} ` +
@@ -291,12 +353,12 @@ export class TlsSession {
     if (this.freed) return undefined;
     const buf = new Uint8Array(16 * 1024);
     const result = this.lib.symbols.rustls_sockets_connection_verify_failure(
-      this.handle,
+      this.#conn,
       buf,
       buf.length,
       this.#n,
     );
-    if (result !== OK) return undefined;
+    if (result !== RESULT.OK) return undefined;
     try {
       return JSON.parse(fromUtf8(buf.subarray(0, Number(this.#n[0])))) as VerifyFailure;
     } catch {
@@ -310,7 +372,7 @@ export class TlsSession {
     const buf = new Uint8Array(1024);
     check(
       lib,
-      lib.symbols.rustls_sockets_connection_get_info(this.handle, buf, buf.length, this.#n),
+      lib.symbols.rustls_sockets_connection_get_info(this.#conn, buf, buf.length, this.#n),
       "handshake info",
     );
     const view = new DataView(buf.buffer, 0, Number(this.#n[0]));
@@ -349,7 +411,7 @@ export class TlsSession {
       const { result, bytes } = copyGrowing(
         (buf, n) =>
           this.lib.symbols.rustls_sockets_connection_copy_peer_certificate(
-            this.handle,
+            this.#conn,
             i,
             buf,
             buf.length,
@@ -357,7 +419,7 @@ export class TlsSession {
           ),
         4096,
       );
-      if (result === NOT_FOUND) return certs;
+      if (result === RESULT.NOT_FOUND) return certs;
       check(this.lib, result, "peer certificate");
       certs.push(bytes.slice());
     }

@@ -5,16 +5,13 @@
  *
  * @module
  */
+import { ERRNO, INTEREST } from "../ffi/constants.ts";
 import { rmSync } from "node:fs";
 import { closedError, errnoError, TlsError } from "./errors.ts";
 import { socketAddress } from "./fd_transport.ts";
 import type { NativeLibrary } from "./native.ts";
-import { READABLE, readiness, type Watch } from "./readiness.ts";
+import { readiness, type Watch } from "./readiness.ts";
 import type { NetAddr, UnixAddr } from "./types.ts";
-
-const EAGAIN = 11;
-const EINTR = 4;
-const ECONNABORTED = 103;
 
 /** The safety net for listeners dropped without `close()`. */
 const droppedListeners = new FinalizationRegistry<() => void>((release) => release());
@@ -71,11 +68,11 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
       if (this.#closed) throw closedError("listener");
       const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
       if (errno === 0) return this.wrap(fdCell[0]);
-      if (errno === EAGAIN) {
-        await this.#watch.wait(READABLE);
+      if (errno === ERRNO.EAGAIN) {
+        await this.#watch.wait(INTEREST.READABLE);
         continue;
       }
-      if (errno === EINTR || errno === ECONNABORTED) continue;
+      if (errno === ERRNO.EINTR || errno === ERRNO.ECONNABORTED) continue;
       throw errnoError(errno, "accepting a connection");
     }
   }

@@ -8,13 +8,14 @@
  *
  * @module
  */
+import { IO, RESULT, STATE } from "../ffi/constants.ts";
 import type { ByteChannel } from "./channel.ts";
 import { closedError, TlsError } from "./errors.ts";
-import { type NativeLibrary, OK, outCell, type Pointer } from "./native.ts";
+import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
 import { abortError } from "./abort.ts";
 import { type JobResult, JobTracker, readiness } from "./readiness.ts";
 import type { TlsSession } from "./session.ts";
-import { IO, type TlsTransport } from "./transport.ts";
+import type { TlsTransport } from "./transport.ts";
 import type { Addr } from "./types.ts";
 
 /** Room for the records one call may produce (four full records and more). */
@@ -143,11 +144,11 @@ export class StreamTransport implements TlsTransport {
   /** Fills {@link state} from the buffer call's block. */
   #take(result: number, bytes: number, blocked: boolean): number {
     const block = this.#block;
-    let flags = block[2] & ~IO.WRITE_BLOCKED;
+    let flags = block[STATE.FLAGS] & ~IO.WRITE_BLOCKED;
     if (blocked && (flags & IO.WANTS_WRITE)) flags |= IO.WRITE_BLOCKED;
-    this.state[0] = bytes;
-    this.state[1] = block[1];
-    this.state[2] = flags;
+    this.state[STATE.BYTES] = bytes;
+    this.state[STATE.ERRNO] = block[STATE.ERRNO];
+    this.state[STATE.FLAGS] = flags;
     this.state[3] = 0;
     return result;
   }
@@ -155,29 +156,19 @@ export class StreamTransport implements TlsTransport {
   /** See {@link TlsTransport.recv}. */
   recv(session: TlsSession, buf: Uint8Array | null): number {
     this.#throwIfBroken();
-    const s = this.#lib.symbols;
     const block = this.#block;
     let total = 0;
     for (;;) {
       const plain = buf === null ? null : buf.subarray(total);
       const input = this.#input;
-      const result = s.rustls_sockets_connection_recv_buf(
-        session.handle,
-        input,
-        input.length,
-        this.#eof ? 1 : 0,
-        plain,
-        plain?.length ?? 0,
-        this.#out,
-        OUT_CAP,
-        block,
-      );
-      this.#input = input.subarray(block[4]);
-      total += block[0];
-      const sinkFull = (block[2] & IO.WRITE_BLOCKED) !== 0 && block[5] === OUT_CAP;
-      this.#enqueue(this.#out.slice(0, block[5]));
+      const result = session.recvBuf(input, this.#eof, plain, this.#out, block);
+      this.#input = input.subarray(block[STATE.CONSUMED]);
+      total += block[STATE.BYTES];
+      const written = block[STATE.OUTPUT];
+      const sinkFull = (block[STATE.FLAGS] & IO.WRITE_BLOCKED) !== 0 && written === OUT_CAP;
+      this.#enqueue(this.#out.slice(0, written));
       const full = this.#queued >= HIGH_WATER;
-      if (result !== OK || !sinkFull || full || (buf !== null && total === buf.length)) {
+      if (result !== RESULT.OK || !sinkFull || full || (buf !== null && total === buf.length)) {
         return this.#take(result, total, full);
       }
     }
@@ -186,26 +177,19 @@ export class StreamTransport implements TlsTransport {
   /** See {@link TlsTransport.send}. */
   send(session: TlsSession, data: Uint8Array | null): number {
     this.#throwIfBroken();
-    const s = this.#lib.symbols;
     const block = this.#block;
     let accepted = 0;
     for (;;) {
       const rest = data === null || accepted >= data.length ? null : data.subarray(accepted);
-      const result = s.rustls_sockets_connection_send_buf(
-        session.handle,
-        rest,
-        rest?.length ?? 0,
-        this.#out,
-        OUT_CAP,
-        block,
-      );
-      accepted += block[0];
-      this.#enqueue(this.#out.slice(0, block[5]));
-      const more = (block[2] & IO.WANTS_WRITE) !== 0 ||
-        (data !== null && accepted < data.length && block[0] > 0);
+      const result = session.sendBuf(rest, this.#out, block);
+      accepted += block[STATE.BYTES];
+      const written = block[STATE.OUTPUT];
+      this.#enqueue(this.#out.slice(0, written));
+      const more = (block[STATE.FLAGS] & IO.WANTS_WRITE) !== 0 ||
+        (data !== null && accepted < data.length && block[STATE.BYTES] > 0);
       const full = this.#queued >= HIGH_WATER;
-      if (result !== OK || !more || full || block[5] === 0) {
-        return this.#take(result, accepted, full || block[5] === 0);
+      if (result !== RESULT.OK || !more || full || written === 0) {
+        return this.#take(result, accepted, full || written === 0);
       }
     }
   }
@@ -225,24 +209,19 @@ export class StreamTransport implements TlsTransport {
     this.#throwIfBroken();
     const input = this.#input;
     if (input.length === 0) return this.recv(session, null);
-    const conn = session.handle;
-    const eof = this.#eof ? 1 : 0;
-    const s = this.#lib.symbols;
-    const [result, consumed] = await this.#job((poller, token) =>
-      s.rustls_sockets_poller_submit_recv_buf(poller, conn, input, input.length, eof, token)
-    );
+    const [result, consumed] = await this.#job(session.recvBufJob(input, this.#eof));
     this.#input = this.#input.subarray(consumed);
-    if (result !== OK) {
+    if (result !== RESULT.OK) {
       // Send the alert rustls queued, then report the failure.
       if (!this.#closed) this.send(session, null);
-      this.state[2] &= ~IO.WRITE_BLOCKED;
+      this.state[STATE.FLAGS] &= ~IO.WRITE_BLOCKED;
       return result;
     }
     if (!session.isHandshaking) {
       // Done: the completing flight stays queued until the peer is checked (TlsConn).
       this.state.fill(0);
-      this.state[2] = session.wantsWrite ? IO.WANTS_WRITE : 0;
-      return OK;
+      this.state[STATE.FLAGS] = session.wantsWrite ? IO.WANTS_WRITE : 0;
+      return RESULT.OK;
     }
     return this.recv(session, null);
   }
@@ -257,7 +236,7 @@ export class StreamTransport implements TlsTransport {
     this.#throwIfBroken();
     const input = this.#input;
     this.#input = EMPTY;
-    let result = OK;
+    let result: number = RESULT.OK;
     if (input.length > 0) {
       const alert = new Uint8Array(ALERT_CAP);
       const n = outCell();
@@ -272,9 +251,9 @@ export class StreamTransport implements TlsTransport {
       );
       this.#enqueue(alert.subarray(0, Number(n[0])));
     }
-    this.state[0] = input.length;
-    this.state[1] = 0;
-    this.state[2] = this.#eof ? IO.TRANSPORT_EOF : IO.READ_BLOCKED;
+    this.state[STATE.BYTES] = input.length;
+    this.state[STATE.ERRNO] = 0;
+    this.state[STATE.FLAGS] = this.#eof ? IO.TRANSPORT_EOF : IO.READ_BLOCKED;
     this.state[3] = 0;
     return result;
   }

@@ -9,25 +9,9 @@ import type { Pointer } from "./native.ts";
 import type { TlsSession } from "./session.ts";
 import type { Addr } from "./types.ts";
 
-/** State bits reported by {@link TlsTransport.recv} and {@link TlsTransport.send}. */
-export const IO = {
-  /** Nothing more to read right now: wait for readability. */
-  READ_BLOCKED: 1,
-  /** Ciphertext is pending and the transport is full: wait for writability. */
-  WRITE_BLOCKED: 2,
-  /** close_notify received and all plaintext delivered. */
-  PEER_CLOSED: 4,
-  /** The transport reported end of stream. */
-  TRANSPORT_EOF: 8,
-  /** The session is still handshaking. */
-  HANDSHAKING: 16,
-  /** The session still has ciphertext to send. */
-  WANTS_WRITE: 32,
-} as const;
-
 /** The outcome of one transport step: `[bytes, errno, flags, 0]` plus the rustls result. */
 export interface IoState {
-  /** `RUSTLS_RESULT_OK`, a TLS error, or `RUSTLS_RESULT_IO` (see `state[1]`). */
+  /** `RUSTLS_RESULT_OK`, a TLS error, or `RUSTLS_RESULT_IO` (see `state[STATE.ERRNO]`). */
   result: number;
   /** `[bytes, errno, flags, 0]`. */
   state: Uint32Array;
