@@ -12,5 +12,5 @@
  *
  * @module
  */
-export { describeCertificate } from "./lib/certificate.ts";
-export type { CertificateSummary } from "./lib/types.ts";
+export { describeCertificate } from "./lib/tls/certificate.ts";
+export type { CertificateSummary } from "./lib/core/types.ts";

@@ -12,13 +12,13 @@
  *
  * @module
  */
-export { connectTls } from "./lib/connect.ts";
-export { startTls } from "./lib/starttls.ts";
-export type { StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";
-export { TlsConn } from "./lib/conn.ts";
-export type { OperationOptions } from "./lib/conn.ts";
-export { TlsError } from "./lib/errors.ts";
-export type { TlsErrorCode, TlsErrorDetails } from "./lib/errors.ts";
+export { connectTls } from "./lib/api/connect.ts";
+export { startTls } from "./lib/api/starttls.ts";
+export type { StartTlsOptions, TlsCarrier } from "./lib/api/starttls.ts";
+export { TlsConn } from "./lib/api/conn.ts";
+export type { OperationOptions } from "./lib/api/conn.ts";
+export { TlsError } from "./lib/core/errors.ts";
+export type { TlsErrorCode, TlsErrorDetails } from "./lib/core/errors.ts";
 export type {
   Addr,
   ConnectTlsOptions,
@@ -29,4 +29,4 @@ export type {
   TlsClientOptions,
   TlsVersion,
   UnixAddr,
-} from "./lib/types.ts";
+} from "./lib/core/types.ts";

@@ -15,44 +15,10 @@
  *
  * @module
  */
-export { connectTls } from "./lib/connect.ts";
-export { TlsConn } from "./lib/conn.ts";
-export type { OperationOptions } from "./lib/conn.ts";
-export { listenTls, TlsListener } from "./lib/listener.ts";
-export { SocketListener } from "./lib/socket_listener.ts";
-export { acceptTls, startTls } from "./lib/starttls.ts";
-export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";
-export { connect, listen, PlainConn, PlainListener } from "./lib/plain.ts";
-export { webSocketStreams } from "./lib/websocket.ts";
-export type { WebSocketLike } from "./lib/websocket.ts";
-export type { ConnectOptions, ListenOptions } from "./lib/plain.ts";
-export type {
-  BunSocketHandlers,
-  BunSocketLike,
-  ConnLike,
-  NodeSocketLike,
-  StreamPair,
-} from "./lib/channel.ts";
-export { TlsError } from "./lib/errors.ts";
-export { describeCertificate } from "./lib/certificate.ts";
-export { liveNativeObjects } from "./lib/native.ts";
-export type { LiveObjects } from "./lib/native.ts";
-export type { TlsErrorCode, TlsErrorDetails } from "./lib/errors.ts";
-export type {
-  Addr,
-  CertificateAndKey,
-  CertificateSummary,
-  ClientAuthOptions,
-  ClientHelloInfo,
-  ConnectTlsOptions,
-  ConnectUnixTlsOptions,
-  HandshakeInfo,
-  ListenTlsOptions,
-  NetAddr,
-  StreamAddr,
-  TlsClientOptions,
-  TlsServerOptions,
-  TlsVersion,
-  UnixAddr,
-} from "./lib/types.ts";
+export * from "./client.ts";
+export * from "./server.ts";
+export * from "./transports.ts";
+export * from "./certificate.ts";
+export { liveNativeObjects } from "./lib/core/native.ts";
+export type { LiveObjects } from "./lib/core/native.ts";
 export { LIBRARY_PATH_VARIABLE, NativeLibraryError } from "./ffi/load.ts";

@@ -14,13 +14,13 @@
  *
  * @module
  */
-export { listenTls, TlsListener } from "./lib/listener.ts";
-export { SocketListener } from "./lib/socket_listener.ts";
-export { acceptTls } from "./lib/starttls.ts";
-export type { AcceptTlsOptions, TlsCarrier } from "./lib/starttls.ts";
-export { TlsConn } from "./lib/conn.ts";
-export { TlsError } from "./lib/errors.ts";
-export type { TlsErrorCode } from "./lib/errors.ts";
+export { listenTls, TlsListener } from "./lib/api/listener.ts";
+export { SocketListener } from "./lib/sockets/socket_listener.ts";
+export { acceptTls } from "./lib/api/starttls.ts";
+export type { AcceptTlsOptions, TlsCarrier } from "./lib/api/starttls.ts";
+export { TlsConn } from "./lib/api/conn.ts";
+export { TlsError } from "./lib/core/errors.ts";
+export type { TlsErrorCode } from "./lib/core/errors.ts";
 export type {
   Addr,
   CertificateAndKey,
@@ -32,4 +32,4 @@ export type {
   TlsServerOptions,
   TlsVersion,
   UnixAddr,
-} from "./lib/types.ts";
+} from "./lib/core/types.ts";

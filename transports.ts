@@ -14,17 +14,17 @@
  *
  * @module
  */
-export { connect, listen, PlainConn, PlainListener } from "./lib/plain.ts";
-export { SocketListener } from "./lib/socket_listener.ts";
-export type { ConnectOptions, ListenOptions } from "./lib/plain.ts";
-export { acceptTls, startTls } from "./lib/starttls.ts";
-export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/starttls.ts";
-export { webSocketStreams } from "./lib/websocket.ts";
-export type { WebSocketLike } from "./lib/websocket.ts";
+export { connect, listen, PlainConn, PlainListener } from "./lib/sockets/plain.ts";
+export { SocketListener } from "./lib/sockets/socket_listener.ts";
+export type { ConnectOptions, ListenOptions } from "./lib/sockets/plain.ts";
+export { acceptTls, startTls } from "./lib/api/starttls.ts";
+export type { AcceptTlsOptions, StartTlsOptions, TlsCarrier } from "./lib/api/starttls.ts";
+export { webSocketStreams } from "./lib/transports/websocket.ts";
+export type { WebSocketLike } from "./lib/transports/websocket.ts";
 export type {
   BunSocketHandlers,
   BunSocketLike,
   ConnLike,
   NodeSocketLike,
   StreamPair,
-} from "./lib/channel.ts";
+} from "./lib/transports/carriers.ts";

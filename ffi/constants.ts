@@ -129,3 +129,16 @@ export const ERRNO = {
   ECONNREFUSED: 111,
   EHOSTUNREACH: 113,
 } as const;
+
+/**
+ * Mode bits of `rustls_sockets_*_config_builder_capture_secrets`
+ * (`RUSTLS_SOCKETS_CAPTURE_<NAME>`): which TLS secrets a configuration files.
+ */
+export const CAPTURE = {
+  /** Every secret, for a key log. */
+  ALL: 1,
+  /** Those of the fatal alert a refusal after the handshake sends (`native/src/alert.rs`). */
+  ALERT: 2,
+  /** The exporter secret (`exportKeyingMaterial`). */
+  EXPORTER: 4,
+} as const;

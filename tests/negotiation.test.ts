@@ -87,8 +87,8 @@ test("unknown suite or group names are INVALID_CONFIG and say what exists", asyn
 });
 
 test("post-quantum: X25519MLKEM768 with Go crypto/tls (aws-lc-rs build), X25519 when asked", async () => {
-  const { providerName } = await import("../lib/native.ts");
-  const { native } = await import("../lib/native.ts");
+  const { providerName } = await import("../lib/core/native.ts");
+  const { native } = await import("../lib/core/native.ts");
   const provider = providerName(await native());
   const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
   try {
@@ -102,7 +102,7 @@ test("post-quantum: X25519MLKEM768 with Go crypto/tls (aws-lc-rs build), X25519 
 });
 
 test("ECH: the real name travels encrypted to Go crypto/tls; GREASE; a stale config fails", async () => {
-  const { providerName, native } = await import("../lib/native.ts");
+  const { providerName, native } = await import("../lib/core/native.ts");
   if (providerName(await native()) !== "aws-lc-rs") {
     // ring has no HPKE: the option must say so rather than silently send the name in the clear.
     await rejectsWithCode(

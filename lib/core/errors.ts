@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ERRNO, RESULT } from "../ffi/constants.ts";
+import { ERRNO, RESULT } from "../../ffi/constants.ts";
 
 /** The stable error codes. */
 export type TlsErrorCode =

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { ERRNO, INTEREST } from "../ffi/constants.ts";
+import { ERRNO, INTEREST } from "../../ffi/constants.ts";
 import { rmSync } from "node:fs";
-import { closedError, errnoError, TlsError } from "./errors.ts";
-import { socketAddress } from "./fd_transport.ts";
-import type { NativeLibrary } from "./native.ts";
-import { readiness, type Watch } from "./readiness.ts";
-import type { NetAddr, UnixAddr } from "./types.ts";
+import { closedError, errnoError, TlsError } from "../core/errors.ts";
+import { socketAddress } from "./socket.ts";
+import type { NativeLibrary } from "../core/native.ts";
+import { readiness, type Watch } from "../runtime/readiness.ts";
+import type { NetAddr, UnixAddr } from "../core/types.ts";
 
 /** The safety net for listeners dropped without `close()`. */
 const droppedListeners = new FinalizationRegistry<() => void>((release) => release());

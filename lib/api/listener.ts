@@ -6,15 +6,15 @@
  */
 import { serverStarter } from "./accept.ts";
 import { TlsConn } from "./conn.ts";
-import { errnoError, TlsError } from "./errors.ts";
-import { FdTransport } from "./fd_transport.ts";
-import { listenSocket } from "./plain.ts";
-import { SocketListener } from "./socket_listener.ts";
-import { keyLogSink } from "./keylog.ts";
-import { native, type NativeLibrary } from "./native.ts";
-import { ServerSetup } from "./server_config.ts";
-import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "./timeout.ts";
-import type { ListenTlsOptions, NetAddr, UnixAddr } from "./types.ts";
+import { errnoError, TlsError } from "../core/errors.ts";
+import { FdTransport } from "../transports/fd_transport.ts";
+import { listenSocket } from "../sockets/socket.ts";
+import { SocketListener } from "../sockets/socket_listener.ts";
+import { keyLogSink } from "../config/keylog.ts";
+import { native, type NativeLibrary } from "../core/native.ts";
+import { ServerSetup } from "../config/server_config.ts";
+import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../core/timeout.ts";
+import type { ListenTlsOptions, NetAddr, UnixAddr } from "../core/types.ts";
 
 /** A listening TLS socket. Iterate it, or call `accept()`, to get connections. */
 export class TlsListener<A extends NetAddr | UnixAddr = NetAddr>

@@ -5,14 +5,20 @@
  *
  * @module
  */
-import { ERRNO, INTEREST, IO, RESULT, STATE } from "../ffi/constants.ts";
-import { closedError, errnoError, TlsError } from "./errors.ts";
-import { cString, fromUtf8, type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { abortError } from "./abort.ts";
-import { type JobResult, JobTracker, type Readiness, readiness, type Watch } from "./readiness.ts";
-import type { TlsSession } from "./session.ts";
+import { ERRNO, INTEREST, IO, RESULT, STATE } from "../../ffi/constants.ts";
+import { closedError, errnoError } from "../core/errors.ts";
+import { type NativeLibrary, outCell, type Pointer } from "../core/native.ts";
+import {
+  type JobResult,
+  JobTracker,
+  type Readiness,
+  readiness,
+  type Watch,
+} from "../runtime/readiness.ts";
+import type { TlsSession } from "../tls/session.ts";
 import type { TlsTransport } from "./transport.ts";
-import type { Addr } from "./types.ts";
+import { socketAddress } from "../sockets/socket.ts";
+import type { Addr } from "../core/types.ts";
 
 /** A TLS transport over a socket fd owned by this object. */
 export class FdTransport implements TlsTransport {
@@ -40,76 +46,6 @@ export class FdTransport implements TlsTransport {
     this.#jobs = new JobTracker(this.#readiness);
     this.#watch = this.#readiness.watch(fd);
     if (prefix !== undefined && prefix.length > 0) this.#prefix = prefix;
-  }
-
-  /**
-   * Connects to the Unix-domain socket at `path`; rejects like
-   * {@link FdTransport.connect}.
-   */
-  static async connectUnix(
-    lib: NativeLibrary,
-    path: string,
-    signal?: AbortSignal,
-  ): Promise<FdTransport> {
-    const fdCell = new Int32Array(1);
-    const pendingCell = new Uint32Array(1);
-    const errno = lib.symbols.rustls_sockets_unix_connect(cString(path), fdCell, pendingCell);
-    if (errno !== 0) throw errnoError(errno, `connecting to ${path}`);
-    const transport = new FdTransport(lib, fdCell[0]);
-    try {
-      if (signal?.aborted) throw abortError(signal);
-      if (pendingCell[0]) {
-        await transport.waitWritable(signal);
-        const failed = lib.symbols.rustls_sockets_socket_take_error(fdCell[0]);
-        if (failed !== 0) throw errnoError(failed, `connecting to ${path}`);
-      }
-      return transport;
-    } catch (error) {
-      transport.close();
-      throw error;
-    }
-  }
-
-  /**
-   * Connects to `ip:port` without blocking; rejects with `CONNECTION_REFUSED`,
-   * `NETWORK_ERROR`, `ABORTED` or `TIMED_OUT`.
-   */
-  static async connect(
-    lib: NativeLibrary,
-    ip: string,
-    port: number,
-    signal?: AbortSignal,
-  ): Promise<FdTransport> {
-    const address = cString(ip);
-    // socket() + connect() on a worker: on loopback the kernel runs the TCP handshake inline.
-    const [errno, fd, pending] = await readiness(lib).runJob((poller, token) =>
-      lib.symbols.rustls_sockets_poller_submit_connect(poller, address, port, token)
-    );
-    if (errno !== 0) throw errnoError(errno, `connecting to ${formatHost(ip)}:${port}`);
-    const transport = new FdTransport(lib, fd);
-    try {
-      if (signal?.aborted) throw abortError(signal);
-      if (pending) {
-        await transport.waitWritable(signal);
-        const failed = lib.symbols.rustls_sockets_socket_take_error(fd);
-        if (failed !== 0) throw errnoError(failed, `connecting to ${formatHost(ip)}:${port}`);
-      }
-      return transport;
-    } catch (error) {
-      transport.close();
-      throw error;
-    }
-  }
-
-  /**
-   * Gives up the socket without closing it (for a plaintext connection made
-   * by {@link FdTransport.connect}); this transport is closed afterwards.
-   */
-  releaseFd(): number {
-    if (this.#closed || this.#jobs.busy) throw closedError();
-    this.#closed = true;
-    this.#watch.forget();
-    return this.#fd;
   }
 
   /** The socket. */
@@ -265,40 +201,4 @@ export class FdTransport implements TlsTransport {
       });
     });
   }
-}
-
-/** The local (`peer` false) or remote address of the socket `fd`. */
-export function socketAddress(lib: NativeLibrary, fd: number, peer: boolean): Addr {
-  const buf = new Uint8Array(128);
-  const n = outCell();
-  const port = new Uint16Array(1);
-  const errno = lib.symbols.rustls_sockets_socket_address(
-    fd,
-    peer ? 1 : 0,
-    buf,
-    buf.length,
-    n,
-    port,
-  );
-  if (errno !== 0) throw errnoError(errno, peer ? "getpeername" : "getsockname");
-  const text = fromUtf8(buf.subarray(0, Number(n[0])));
-  // IP text never is empty nor starts with "/": that is a Unix-domain path.
-  if (text === "" || text.startsWith("/")) return { transport: "unix", path: text };
-  return { transport: "tcp", hostname: text, port: port[0] };
-}
-
-/** `host` as it appears before `:port` (IPv6 in brackets). */
-export function formatHost(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
-}
-
-/** Throws `INVALID_CONFIG` unless `port` is a TCP port number. */
-export function checkPort(port: unknown, allowZero = false): number {
-  if (
-    typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
-    port > 65535
-  ) {
-    throw new TlsError("INVALID_CONFIG", `port must be an integer from 1 to 65535, not ${port}`);
-  }
-  return port;
 }

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { Pointer } from "./native.ts";
-import type { TlsSession } from "./session.ts";
-import type { Addr } from "./types.ts";
+import type { Pointer } from "../core/native.ts";
+import type { TlsSession } from "../tls/session.ts";
+import type { Addr } from "../core/types.ts";
 
 /** The outcome of one transport step: `[bytes, errno, flags, 0]` plus the rustls result. */
 export interface IoState {

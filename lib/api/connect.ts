@@ -3,23 +3,18 @@
  *
  * @module
  */
-import { clientConfig, exporterWanted, releaseConfig } from "./config.ts";
+import { releaseConfig } from "../config/client_config.ts";
+import { clientPlan } from "./client_plan.ts";
 import { handshaken, TlsConn } from "./conn.ts";
-import { TlsError } from "./errors.ts";
-import { checkPort, FdTransport } from "./fd_transport.ts";
-import { native, type NativeLibrary, type Pointer } from "./native.ts";
-import { raceAbort } from "./abort.ts";
-import { checkTimeout, LONGEST_TIMER_MS } from "./timeout.ts";
-import { isIpLiteral, resolveHost } from "./resolve.ts";
-import { TlsSession } from "./session.ts";
-import type {
-  ConnectTlsOptions,
-  ConnectUnixTlsOptions,
-  HandshakeInfo,
-  TlsClientOptions,
-} from "./types.ts";
-import { checkPinForm, checkPins } from "./certificate.ts";
-import { keyLogSink } from "./keylog.ts";
+import { TlsError } from "../core/errors.ts";
+import { FdTransport } from "../transports/fd_transport.ts";
+import { checkPort, connectTcpSocket, connectUnixSocket } from "../sockets/socket.ts";
+import { native, type NativeLibrary } from "../core/native.ts";
+import { raceAbort } from "../core/abort.ts";
+import { checkTimeout, LONGEST_TIMER_MS } from "../core/timeout.ts";
+import { isIpLiteral, resolveHost } from "../sockets/resolve.ts";
+import { TlsSession } from "../tls/session.ts";
+import type { ConnectTlsOptions, ConnectUnixTlsOptions } from "../core/types.ts";
 
 /**
  * Connects to a TLS server and completes the handshake.
@@ -85,9 +80,12 @@ export async function connectTls(
   }
   let transport: FdTransport | undefined;
   try {
-    transport = path !== undefined
-      ? await FdTransport.connectUnix(lib, path, connectSignal)
-      : await connectAny(lib, hostname, port, connectSignal, timeout);
+    transport = new FdTransport(
+      lib,
+      path !== undefined
+        ? await connectUnixSocket(lib, path, connectSignal)
+        : await connectAny(lib, hostname, port, connectSignal, timeout),
+    );
   } catch (error) {
     session.free();
     throw error;
@@ -102,63 +100,19 @@ export async function connectTls(
   return await handshaken(conn);
 }
 
-/** A client configuration and the post-handshake checks the options ask for. */
-export interface ClientPlan {
-  /**
-   * The (cached) rustls client configuration, retained for the caller: end
-   * the loan with `releaseConfig` once the session was made.
-   */
-  config: Pointer;
-  /** Pins and `verifyPeer`, when given. */
-  verify?: (info: HandshakeInfo) => Promise<void>;
-  /** Where key log lines go (`keyLog`), when given. */
-  keyLog?: (line: string) => void;
-  /** Whether the exporter's secrets are kept (`exportKeyingMaterial`). */
-  exporter: boolean;
-}
-
-/**
- * Validates the client options and builds their configuration; `endpoint`
- * keys the configuration cache (resumption tickets are per endpoint).
- */
-export async function clientPlan(
-  lib: NativeLibrary,
-  options: TlsClientOptions,
-  endpoint: string,
-): Promise<ClientPlan> {
-  const pins = options.pinnedPublicKeys === undefined
-    ? undefined
-    : checkPinForm(options.pinnedPublicKeys);
-  if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
-    throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
-  }
-  const keyLog = keyLogSink(options.keyLog);
-  const exporter = exporterWanted(options);
-  const verifyPeer = options.verifyPeer;
-  const verify = pins === undefined && verifyPeer === undefined
-    ? undefined
-    : async (info: HandshakeInfo): Promise<void> => {
-      if (pins !== undefined) checkPins(lib, info, pins);
-      if (verifyPeer !== undefined) await verifyPeer(info);
-    };
-  // Last, so nothing can throw between the loan and its return.
-  const config = await clientConfig(lib, options, endpoint);
-  return { config, verify, keyLog, exporter };
-}
-
-/** Resolves `hostname` and connects to its addresses in turn until one answers. */
+/** Resolves `hostname` and connects to its addresses in turn until one answers: its fd. */
 async function connectAny(
   lib: NativeLibrary,
   hostname: string,
   port: number,
   signal: AbortSignal | undefined,
   timeout: number | undefined,
-): Promise<FdTransport> {
+): Promise<number> {
   const addresses = await raceAbort(resolveHost(hostname), signal);
   let lastError: unknown;
   for (const address of addresses) {
     try {
-      return await FdTransport.connect(lib, address, port, signal);
+      return await connectTcpSocket(lib, address, port, signal);
     } catch (error) {
       lastError = error;
       if (error instanceof TlsError && (error.code === "ABORTED" || error.code === "TIMED_OUT")) {

@@ -22,22 +22,22 @@ import {
   type NodeSocketLike,
   type StreamPair,
   streamPairChannel,
-} from "./channel.ts";
-import { releaseConfig } from "./config.ts";
+} from "../transports/carriers.ts";
+import { releaseConfig } from "../config/client_config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
-import { clientPlan } from "./connect.ts";
-import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "./timeout.ts";
-import { errnoError, TlsError } from "./errors.ts";
-import { FdTransport } from "./fd_transport.ts";
-import { keyLogSink } from "./keylog.ts";
-import { native, type NativeLibrary } from "./native.ts";
-import { PlainConn } from "./plain.ts";
-import { isIpLiteral } from "./resolve.ts";
-import { ServerSetup } from "./server_config.ts";
-import { TlsSession } from "./session.ts";
-import { StreamTransport } from "./stream_transport.ts";
-import type { TlsTransport } from "./transport.ts";
-import type { TlsClientOptions, TlsServerOptions } from "./types.ts";
+import { clientPlan } from "./client_plan.ts";
+import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../core/timeout.ts";
+import { errnoError, TlsError } from "../core/errors.ts";
+import { FdTransport } from "../transports/fd_transport.ts";
+import { keyLogSink } from "../config/keylog.ts";
+import { native, type NativeLibrary } from "../core/native.ts";
+import { PlainConn } from "../sockets/plain.ts";
+import { isIpLiteral } from "../sockets/resolve.ts";
+import { ServerSetup } from "../config/server_config.ts";
+import { TlsSession } from "../tls/session.ts";
+import { StreamTransport } from "../transports/stream_transport.ts";
+import type { TlsTransport } from "../transports/transport.ts";
+import type { TlsClientOptions, TlsServerOptions } from "../core/types.ts";
 
 /**
  * What can carry TLS: a plaintext connection of this module, an adopted
@@ -77,7 +77,10 @@ export interface AcceptTlsOptions extends TlsServerOptions {
 
 /** The transport for `carrier`, which it takes over. */
 function transportFor(lib: NativeLibrary, carrier: TlsCarrier): TlsTransport {
-  if (carrier instanceof PlainConn) return carrier.intoTransport();
+  if (carrier instanceof PlainConn) {
+    const { fd, prefix } = carrier.detachForTls();
+    return new FdTransport(lib, fd, prefix);
+  }
   if (carrier === null || typeof carrier !== "object") {
     throw new TlsError("INVALID_CONFIG", "the transport must be an object");
   }

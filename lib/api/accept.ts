@@ -6,16 +6,16 @@
  *
  * @module
  */
-import { IO, RESULT, STATE } from "../ffi/constants.ts";
+import { IO, RESULT, STATE } from "../../ffi/constants.ts";
 import type { SessionStarter } from "./conn.ts";
-import { abortError, raceAbort } from "./abort.ts";
-import { TlsError } from "./errors.ts";
-import { fromUtf8, type NativeLibrary, outCell, resultError } from "./native.ts";
-import type { ServerSetup } from "./server_config.ts";
-import { TlsSession } from "./session.ts";
-import type { TlsTransport } from "./transport.ts";
-import type { ClientHelloInfo } from "./types.ts";
-import type { Pointer } from "./native.ts";
+import { abortError, raceAbort } from "../core/abort.ts";
+import { TlsError } from "../core/errors.ts";
+import { fromUtf8, type NativeLibrary, outCell, resultError } from "../core/native.ts";
+import type { ServerSetup } from "../config/server_config.ts";
+import { TlsSession } from "../tls/session.ts";
+import type { TlsTransport } from "../transports/transport.ts";
+import type { ClientHelloInfo } from "../core/types.ts";
+import type { Pointer } from "../core/native.ts";
 
 /** A fatal `unrecognized_name` alert as a plaintext TLS record (RFC 8446 §6). */
 const UNRECOGNIZED_NAME_ALERT = Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 112);

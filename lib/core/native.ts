@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { loadNative } from "../ffi/load.ts";
-import { RESULT } from "../ffi/constants.ts";
-import type { NativeLibrary, NativeSymbols, Pointer } from "../ffi/symbols.ts";
+import { loadNative } from "../../ffi/load.ts";
+import { RESULT } from "../../ffi/constants.ts";
+import type { NativeLibrary, NativeSymbols, Pointer } from "../../ffi/symbols.ts";
 import { codeForResult, TlsError } from "./errors.ts";
 
 export type { NativeLibrary, NativeSymbols, Pointer };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { StreamPair } from "./channel.ts";
+import type { StreamPair } from "./carriers.ts";
 
 /** The part of a WebSocket (browser API, Deno, Bun, Node 22+) this uses. */
 export interface WebSocketLike {

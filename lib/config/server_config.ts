@@ -7,20 +7,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  addCrls,
-  alpnWire,
-  captureMode,
-  type CertifiedKey,
-  certifiedKey,
-  cryptoProvider,
-  exporterWanted,
-  rootStore,
-  versionRange,
-} from "./config.ts";
-import { TlsError } from "./errors.ts";
-import { check, type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import type { CertificateAndKey, ClientHelloInfo, TlsServerOptions } from "./types.ts";
+import { alpnWire, captureMode, exporterWanted, versionRange } from "./options.ts";
+import { type CertifiedKey, certifiedKey } from "./certified_key.ts";
+import { cryptoProvider } from "./provider.ts";
+import { addCrls, rootStore } from "./trust.ts";
+import { TlsError } from "../core/errors.ts";
+import { check, type NativeLibrary, outCell, type Pointer } from "../core/native.ts";
+import type { CertificateAndKey, ClientHelloInfo, TlsServerOptions } from "../core/types.ts";
 
 const RESOLVED_CACHE_SIZE = 64;
 

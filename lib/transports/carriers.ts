@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { TlsError } from "./errors.ts";
-import type { Addr } from "./types.ts";
+import { TlsError } from "../core/errors.ts";
+import type { Addr } from "../core/types.ts";
 
 /** A duplex carrier of bytes. */
 export interface ByteChannel {

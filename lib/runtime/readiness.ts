@@ -18,13 +18,13 @@
  *
  * @module
  */
-import { EVENT_DONE, EVENT_WORDS } from "../ffi/constants.ts";
+import { EVENT_DONE, EVENT_WORDS } from "../../ffi/constants.ts";
 import { Socket } from "node:net";
 import { setImmediate } from "node:timers";
-import { closedError, errnoError, TlsError } from "./errors.ts";
-import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { loopTurned, onYield } from "./turn.ts";
-import { abortError } from "./abort.ts";
+import { closedError, errnoError, TlsError } from "../core/errors.ts";
+import { type NativeLibrary, outCell, type Pointer } from "../core/native.ts";
+import { loopTurned, onYield } from "./fairness.ts";
+import { abortError } from "../core/abort.ts";
 
 /**
  * Most events handled per turn of the event loop: a bigger batch would

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { RESULT } from "../ffi/constants.ts";
-import { closedError, TlsError, type TlsErrorCode } from "./errors.ts";
+import { RESULT } from "../../ffi/constants.ts";
+import { closedError, TlsError, type TlsErrorCode } from "../core/errors.ts";
 import {
   check,
   copyGrowing,
@@ -16,11 +16,11 @@ import {
   outCell,
   type Pointer,
   resultError,
-} from "./native.ts";
-import { releaseConfig, retainConfig } from "./config.ts";
-import { type JobResult, readiness } from "./readiness.ts";
-import type { HandshakeInfo, TlsVersion } from "./types.ts";
-import { type VerifyFailure, verifyFailureMessage } from "./verify_detail.ts";
+} from "../core/native.ts";
+import { releaseConfig, retainConfig } from "../config/client_config.ts";
+import { type JobResult, readiness } from "../runtime/readiness.ts";
+import type { HandshakeInfo, TlsVersion } from "../core/types.ts";
+import { type VerifyFailure, verifyFailureMessage } from "./verify_failure.ts";
 
 const HANDSHAKE_KIND_RESUMED = 3;
 

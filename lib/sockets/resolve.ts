@@ -6,7 +6,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { TlsError } from "./errors.ts";
+import { TlsError } from "../core/errors.ts";
 
 /** The IP addresses of `hostname`, in the resolver's order. An IP literal resolves to itself. */
 export async function resolveHost(hostname: string): Promise<string[]> {

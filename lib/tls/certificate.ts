@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { RESULT } from "../ffi/constants.ts";
+import { RESULT } from "../../ffi/constants.ts";
 import { createHash } from "node:crypto";
-import { TlsError } from "./errors.ts";
-import { copyGrowing, fromUtf8, native, type NativeLibrary } from "./native.ts";
-import type { CertificateSummary, HandshakeInfo } from "./types.ts";
+import { TlsError } from "../core/errors.ts";
+import { copyGrowing, fromUtf8, native, type NativeLibrary } from "../core/native.ts";
+import type { CertificateSummary, HandshakeInfo } from "../core/types.ts";
 
 const PIN_FORM = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
 /** The library's own result for a feature its build left out (`--minimal`). */

@@ -6,17 +6,21 @@
  *
  * @module
  */
-import { ERRNO, INTEREST } from "../ffi/constants.ts";
-import { closedError, errnoError, TlsError } from "./errors.ts";
-import { checkPort, FdTransport, formatHost, socketAddress } from "./fd_transport.ts";
-import { cString, native, type NativeLibrary, outCell } from "./native.ts";
-import { readiness, type Watch } from "./readiness.ts";
+import { ERRNO, INTEREST } from "../../ffi/constants.ts";
+import { closedError, errnoError, TlsError } from "../core/errors.ts";
+import {
+  checkPort,
+  connectTcpSocket,
+  connectUnixSocket,
+  listenSocket,
+  socketAddress,
+} from "./socket.ts";
+import { native, type NativeLibrary, outCell } from "../core/native.ts";
+import { readiness, type Watch } from "../runtime/readiness.ts";
 import { SocketListener } from "./socket_listener.ts";
-import { isIpLiteral, resolveHost } from "./resolve.ts";
-import { TurnBudget } from "./turn.ts";
-import type { Addr, NetAddr, UnixAddr } from "./types.ts";
-
-const BACKLOG = 1024;
+import { resolveHost } from "./resolve.ts";
+import { TurnBudget } from "../runtime/fairness.ts";
+import type { Addr, NetAddr, UnixAddr } from "../core/types.ts";
 
 /** Where `connect` goes: TCP (`hostname`, `port`) or a Unix-domain socket (`path`). */
 export type ConnectOptions =
@@ -61,7 +65,7 @@ export class PlainConn implements AsyncDisposable {
   readonly #lib: NativeLibrary;
   #fd: number;
   #watch: Watch | undefined;
-  /** Fairness: this connection's operations in the event loop's current turn (`lib/turn.ts`). */
+  /** Fairness: this connection's operations in the event loop's current turn (`lib/runtime/fairness.ts`). */
   readonly #budget = new TurnBudget();
   #pending: Uint8Array[] = [];
   #closed = false;
@@ -197,10 +201,11 @@ export class PlainConn implements AsyncDisposable {
   }
 
   /**
-   * @internal Moves the socket into a TLS transport with the bytes given
-   * back; this connection is closed afterwards (the socket lives on).
+   * @internal Gives up the socket for a TLS upgrade, with the bytes read
+   * and given back (`unread`) that belong to TLS; this connection is closed
+   * afterwards (the socket lives on, owned by the caller).
    */
-  intoTransport(): FdTransport {
+  detachForTls(): { fd: number; prefix: Uint8Array | undefined } {
     this.#ensureOpen();
     if (this.#reading || this.#writing) {
       throw new TlsError(
@@ -220,7 +225,7 @@ export class PlainConn implements AsyncDisposable {
       }
     }
     this.#detach();
-    return new FdTransport(this.#lib, this.#fd, prefix);
+    return { fd: this.#fd, prefix };
   }
 }
 
@@ -242,28 +247,27 @@ export async function connect(options: ConnectOptions): Promise<PlainConn> {
     throw new TlsError("INVALID_CONFIG", "connect needs an options object");
   }
   const lib = await native();
-  let transport: FdTransport;
+  let fd: number;
   if ("path" in options) {
-    transport = await FdTransport.connectUnix(lib, options.path, options.signal);
+    fd = await connectUnixSocket(lib, options.path, options.signal);
   } else {
     const hostname = options.hostname ?? "127.0.0.1";
     const port = checkPort(options.port);
     const addresses = await resolveHost(hostname);
     let last: unknown;
-    let made: FdTransport | undefined;
+    let made: number | undefined;
     for (const address of addresses) {
       try {
-        made = await FdTransport.connect(lib, address, port, options.signal);
+        made = await connectTcpSocket(lib, address, port, options.signal);
         break;
       } catch (error) {
         last = error;
       }
     }
-    if (!made) throw last;
-    transport = made;
+    if (made === undefined) throw last;
+    fd = made;
   }
-  // The transport only connected the socket: take the fd over.
-  return new PlainConn(lib, transport.releaseFd());
+  return new PlainConn(lib, fd);
 }
 
 /** A listening plaintext socket whose connections can be upgraded with `acceptTls`. */
@@ -300,27 +304,4 @@ export async function listen(
     fd,
     "path" in options ? options.path : undefined,
   ) as PlainListener<NetAddr>;
-}
-
-/** A listening socket for `options`: its fd. */
-export function listenSocket(lib: NativeLibrary, options: ListenOptions): number {
-  const fdCell = new Int32Array(1);
-  if ("path" in options && options.path !== undefined) {
-    if (typeof options.path !== "string" || options.path === "") {
-      throw new TlsError("INVALID_CONFIG", "path must be a Unix-domain socket path");
-    }
-    const errno = lib.symbols.rustls_sockets_unix_listen(cString(options.path), BACKLOG, fdCell);
-    if (errno !== 0) throw errnoError(errno, `listening on ${options.path}`);
-    return fdCell[0];
-  }
-  const tcp = options as { hostname?: string; port?: number };
-  const hostname = (tcp.hostname ?? "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
-  const host = hostname === "localhost" ? "127.0.0.1" : hostname;
-  if (!isIpLiteral(host)) {
-    throw new TlsError("INVALID_CONFIG", `hostname must be an IP address, not ${hostname}`);
-  }
-  const port = checkPort(tcp.port ?? 0, true);
-  const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, fdCell);
-  if (errno !== 0) throw errnoError(errno, `listening on ${formatHost(host)}:${port}`);
-  return fdCell[0];
 }

@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { IO, RESULT, STATE } from "../ffi/constants.ts";
-import { closedError, errnoError, TlsError } from "./errors.ts";
-import { abortError, raceAbort } from "./abort.ts";
-import { TlsSession } from "./session.ts";
-import { LONGEST_TIMER_MS } from "./timeout.ts";
-import { TurnBudget } from "./turn.ts";
-import type { TlsTransport } from "./transport.ts";
-import type { Addr, HandshakeInfo } from "./types.ts";
+import { IO, RESULT, STATE } from "../../ffi/constants.ts";
+import { closedError, errnoError, TlsError } from "../core/errors.ts";
+import { abortError, raceAbort } from "../core/abort.ts";
+import { TlsSession } from "../tls/session.ts";
+import { LONGEST_TIMER_MS } from "../core/timeout.ts";
+import { TurnBudget } from "../runtime/fairness.ts";
+import type { TlsTransport } from "../transports/transport.ts";
+import type { Addr, HandshakeInfo } from "../core/types.ts";
 
 /** TLS alert descriptions (RFC 8446 §6). */
 const ALERT_BAD_CERTIFICATE = 42;
@@ -119,7 +119,7 @@ export class TlsConn implements AsyncDisposable {
   #handshakeAbort: AbortController | undefined;
   /** {@link #endHandshakeSecrets} ran. */
   #secretsEnded = false;
-  /** Fairness: this connection's operations in the event loop's current turn (`lib/turn.ts`). */
+  /** Fairness: this connection's operations in the event loop's current turn (`lib/runtime/fairness.ts`). */
   readonly #budget = new TurnBudget();
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;

@@ -8,15 +8,15 @@
  *
  * @module
  */
-import { IO, RESULT, STATE } from "../ffi/constants.ts";
-import type { ByteChannel } from "./channel.ts";
-import { closedError, TlsError } from "./errors.ts";
-import { type NativeLibrary, outCell, type Pointer } from "./native.ts";
-import { abortError } from "./abort.ts";
-import { type JobResult, JobTracker, readiness } from "./readiness.ts";
-import type { TlsSession } from "./session.ts";
+import { IO, RESULT, STATE } from "../../ffi/constants.ts";
+import type { ByteChannel } from "./carriers.ts";
+import { closedError, TlsError } from "../core/errors.ts";
+import { type NativeLibrary, outCell, type Pointer } from "../core/native.ts";
+import { abortError } from "../core/abort.ts";
+import { type JobResult, JobTracker, readiness } from "../runtime/readiness.ts";
+import type { TlsSession } from "../tls/session.ts";
 import type { TlsTransport } from "./transport.ts";
-import type { Addr } from "./types.ts";
+import type { Addr } from "../core/types.ts";
 
 /** Room for the records one call may produce (four full records and more). */
 const OUT_CAP = 80 * 1024;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TlsErrorCode } from "./errors.ts";
+import type { TlsErrorCode } from "../core/errors.ts";
 
 /** One certificate of the refused chain. */
 interface ChainEntry {
