@@ -8,30 +8,6 @@ use crate::{boundary, RESULT_PANIC};
 /// `RUSTLS_RESULT_CERTIFICATE_PARSE_ERROR`.
 const RESULT_CERTIFICATE_PARSE_ERROR: u32 = 7005;
 
-pub(crate) fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-pub(crate) fn json_list(out: &mut String, items: &[String]) {
-    out.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json_string(out, item);
-    }
-    out.push(']');
-}
-
 /// Describes the DER certificate at `der`: JSON text into `buf` (`out_n`
 /// gets its length) with `subject`, `issuer`, `dnsNames`, `ipAddresses`,
 /// `notBefore`/`notAfter` (UNIX seconds), `serialNumber` (hex),

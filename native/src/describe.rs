@@ -5,7 +5,7 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-use crate::certificate::{json_list, json_string};
+use crate::json::{json_list, json_string};
 
 fn hex(bytes: &[u8]) -> String {
     bytes

@@ -20,6 +20,7 @@
 //!   [`alert`]: the fatal alert after a finished handshake;
 //! - [`verify`]: the details of refused certificate chains, for messages;
 //! - [`certificate`]: certificate parsing for `describeCertificate` and pins;
+//!   `json`: the JSON text writers its summary and `verify` share;
 //! - `side_table`: the one table of per-connection state these keep;
 //! - [`debug`]: the counted constructors and destructors behind
 //!   `liveNativeObjects()`.
@@ -37,6 +38,7 @@ pub mod debug;
 mod describe;
 pub mod info;
 pub mod io;
+mod json;
 pub mod poller;
 pub mod provider;
 mod raw;

@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 use rustls_ffi::verifier::rustls_server_cert_verifier;
 
-use crate::certificate::{json_list, json_string};
+use crate::json::{json_list, json_string};
 use crate::raw::{self, Conn};
 use crate::{boundary, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC};
 
