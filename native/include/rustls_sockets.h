@@ -73,10 +73,6 @@ struct rustls_sockets_poller;
 // Wraps the raw pointer of a `rustls_connection` so it can be named in safe code.
 typedef rustls_connection *Conn;
 
-// Copies the name of the crypto provider this library was built with
-// (`aws-lc-rs` or `ring`) into `buf` (capacity `cap`), its length into `out_n`.
-uint32_t rustls_sockets_crypto_provider_name(uint8_t *buf, size_t cap, size_t *out_n);
-
 // Reads ClientHello bytes from the non-blocking socket `fd` until the hello
 // is complete (`out_accepted` gets the `rustls_accepted`), the socket has no
 // more (`RUSTLS_RESULT_OK`, `out_accepted` untouched, READ_BLOCKED or
@@ -409,6 +405,10 @@ uint32_t rustls_sockets_crypto_provider_restrict(const rustls_crypto_provider *b
                                                  uint8_t *msg,
                                                  size_t msg_cap,
                                                  size_t *out_msg_n);
+
+// Copies the name of the crypto provider this library was built with
+// (`aws-lc-rs` or `ring`) into `buf` (capacity `cap`), its length into `out_n`.
+uint32_t rustls_sockets_crypto_provider_name(uint8_t *buf, size_t cap, size_t *out_n);
 
 // Makes connections of this client configuration file their secrets for
 // this library. `mode` bit 1: every label (a key log); bit 2: the secrets of

@@ -15,7 +15,8 @@
 //! - [`poller`]: one epoll instance shared by every socket, a native thread
 //!   that waits on it and signals JS, and the worker threads that run
 //!   handshake steps off the event loop;
-//! - [`provider`]: cipher suite and key exchange group choice;
+//! - [`provider`]: the crypto provider's name, cipher suite and key exchange
+//!   group choice;
 //! - [`secrets`]: TLS secrets captured per connection (key log, exporter);
 //!   [`alert`]: the fatal alert after a finished handshake;
 //! - [`verify`]: the details of refused certificate chains, for messages;
@@ -76,21 +77,4 @@ pub const RESULT_NOT_SUPPORTED: u32 = 7900;
 /// Runs `f`, turning a panic into `on_panic` so that no unwind crosses the C ABI.
 pub(crate) fn boundary<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(on_panic)
-}
-
-/// Copies the name of the crypto provider this library was built with
-/// (`aws-lc-rs` or `ring`) into `buf` (capacity `cap`), its length into `out_n`.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_crypto_provider_name(
-    buf: *mut u8,
-    cap: usize,
-    out_n: *mut usize,
-) -> u32 {
-    #[cfg(feature = "aws-lc-rs")]
-    const NAME: &str = "aws-lc-rs";
-    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    const NAME: &str = "ring";
-    boundary(RESULT_PANIC, || {
-        raw::copy_out(NAME.as_bytes(), buf, cap, out_n)
-    })
 }

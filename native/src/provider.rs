@@ -1,6 +1,7 @@
-//! Negotiation control rustls-ffi 0.15 lacks: a crypto provider restricted
-//! to (and ordered by) the cipher suites and key exchange groups a user
-//! names, with rustls' own names.
+//! The crypto provider: the name of the one this library was built with,
+//! and negotiation control rustls-ffi 0.15 lacks, a provider restricted to
+//! (and ordered by) the cipher suites and key exchange groups a user names,
+//! with rustls' own names.
 
 use rustls::crypto::CryptoProvider;
 use rustls_ffi::crypto_provider::rustls_crypto_provider;
@@ -108,4 +109,21 @@ fn restrict(
         })?;
     }
     Ok(provider)
+}
+
+/// Copies the name of the crypto provider this library was built with
+/// (`aws-lc-rs` or `ring`) into `buf` (capacity `cap`), its length into `out_n`.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_crypto_provider_name(
+    buf: *mut u8,
+    cap: usize,
+    out_n: *mut usize,
+) -> u32 {
+    #[cfg(feature = "aws-lc-rs")]
+    const NAME: &str = "aws-lc-rs";
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    const NAME: &str = "ring";
+    boundary(RESULT_PANIC, || {
+        raw::copy_out(NAME.as_bytes(), buf, cap, out_n)
+    })
 }
