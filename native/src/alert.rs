@@ -37,6 +37,7 @@ use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::raw::{self, Conn};
 use crate::secrets::{self, ALERT_LABELS, MASTER_SECRET_LABEL};
+use crate::server_random::server_random_of;
 use crate::{
     boundary, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC,
 };
@@ -161,7 +162,7 @@ fn tls12_alert(
     const SEQ: u64 = 1;
     let alg = aead_of(&SupportedCipherSuite::Tls12(suite))?;
     let (client_random, master_secret) = secrets::secret_of(conn, MASTER_SECRET_LABEL)?;
-    let server_random = secrets::server_random_of(conn)?;
+    let server_random = server_random_of(conn)?;
     let shape = suite.aead_alg.key_block_shape();
     let (key_len, iv_len) = (shape.enc_key_len, shape.fixed_iv_len);
     let mut block = Zeroizing::new(vec![0u8; 2 * (key_len + iv_len) + shape.explicit_nonce_len]);

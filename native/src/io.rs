@@ -10,9 +10,9 @@
 use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
+use crate::hello_tap::Taps;
 use crate::raw::{self, sys, Conn, Cursor, Sink};
 use crate::readahead::{self, ReadAhead};
-use crate::secrets::Taps;
 use crate::{
     boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
 };
@@ -304,10 +304,10 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
 pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     // Secrets rustls derives while processing records belong to this connection.
     let _scope = crate::secrets::scope(conn);
-    *wire.taps() = crate::secrets::begin_tap(conn);
+    *wire.taps() = crate::server_random::begin_tap(conn);
     let rc = recv_inner(conn, wire, out, state);
     wire.finish(conn);
-    crate::secrets::end_tap(conn, wire.taps().take());
+    crate::server_random::end_tap(conn, wire.taps().take());
     rc
 }
 
@@ -444,9 +444,9 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
 /// See [`rustls_sockets_connection_send_fd`].
 pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
     let _scope = crate::secrets::scope(conn);
-    *wire.taps() = crate::secrets::begin_tap(conn);
+    *wire.taps() = crate::server_random::begin_tap(conn);
     let rc = send_inner(conn, wire, data, state);
-    crate::secrets::end_tap(conn, wire.taps().take());
+    crate::server_random::end_tap(conn, wire.taps().take());
     rc
 }
 

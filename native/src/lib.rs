@@ -18,6 +18,8 @@
 //! - [`provider`]: the crypto provider's name, cipher suite and key exchange
 //!   group choice;
 //! - [`secrets`]: TLS secrets captured per connection (key log, exporter);
+//!   `hello_tap` and `server_random`: the server random the exporter and a
+//!   TLS 1.2 alert need, found in the handshake's byte stream;
 //!   [`alert`]: the fatal alert after a finished handshake;
 //! - [`verify`]: the details of refused certificate chains, for messages;
 //! - [`certificate`]: certificate parsing for `describeCertificate` and pins;
@@ -37,6 +39,7 @@ pub mod certificate;
 pub mod debug;
 #[cfg(feature = "describe")]
 mod describe;
+mod hello_tap;
 pub mod info;
 pub mod io;
 mod json;
@@ -45,6 +48,7 @@ pub mod provider;
 mod raw;
 mod readahead;
 pub mod secrets;
+mod server_random;
 mod side_table;
 pub mod socket;
 pub mod verify;

@@ -99,10 +99,10 @@ pub(crate) unsafe extern "C" fn read_fd_callback(
 }
 
 /// What [`writev_fd_callback`] writes to: a socket, and optionally a tap that
-/// sees the bytes sent (see [`crate::secrets::HelloTap`]).
+/// sees the bytes sent (see [`crate::hello_tap::HelloTap`]).
 pub(crate) struct FdOut<'a> {
     pub fd: c_int,
-    pub tap: Option<&'a mut crate::secrets::HelloTap>,
+    pub tap: Option<&'a mut crate::hello_tap::HelloTap>,
 }
 
 /// The `rustls_write_vectored_callback` used by [`crate::io`]: one `writev(2)`

@@ -22,7 +22,8 @@ use rustls_ffi::server::rustls_server_config_builder;
 use zeroize::Zeroizing;
 
 use crate::raw::{self, Conn};
-use crate::side_table;
+use crate::server_random::server_random_of;
+use crate::side_table::{self, Secret};
 use crate::{
     boundary, RESULT_INSUFFICIENT_SIZE, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND,
     RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC,
@@ -54,139 +55,6 @@ const CAPTURE_ALERT: u32 = 2;
 const CAPTURE_EXPORTER: u32 = 4;
 /// `rustls_sockets_connection_forget_secrets` bit: keep the exporter's secrets.
 const KEEP_EXPORTER: u32 = 1;
-
-/// Finds the server random in one direction of a connection's byte stream:
-/// the 32 bytes after the version in the first handshake message, when that
-/// is a ServerHello (RFC 5246 §7.4.1.3). rustls-ffi does not expose it, and
-/// the TLS 1.2 exporter (RFC 5705) needs it.
-#[derive(Default)]
-pub(crate) struct HelloTap {
-    header: [u8; 5],
-    have_header: usize,
-    left_in_record: usize,
-    handshake: Vec<u8>,
-    done: bool,
-    /// The type of the first handshake message seen (1 ClientHello, 2 ServerHello).
-    first_type: Option<u8>,
-}
-
-impl HelloTap {
-    /// Whether more bytes would tell nothing new.
-    pub(crate) fn done(&self) -> bool {
-        self.done
-    }
-
-    /// Gives up (bytes were missed).
-    pub(crate) fn fail(&mut self) {
-        self.done = true;
-        self.handshake.clear();
-    }
-
-    /// Looks at the next bytes of the stream.
-    pub(crate) fn feed(&mut self, mut data: &[u8]) {
-        while !data.is_empty() && !self.done {
-            if self.have_header < 5 {
-                let take = (5 - self.have_header).min(data.len());
-                self.header[self.have_header..self.have_header + take]
-                    .copy_from_slice(&data[..take]);
-                self.have_header += take;
-                data = &data[take..];
-                if self.have_header == 5 {
-                    self.left_in_record =
-                        u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
-                }
-                continue;
-            }
-            let take = self.left_in_record.min(data.len());
-            if self.header[0] == 22 && take > 0 {
-                let want = 38 - self.handshake.len();
-                self.handshake.extend_from_slice(&data[..take.min(want)]);
-                self.first_type.get_or_insert(self.handshake[0]);
-                if self.handshake[0] != 2 || self.handshake.len() == 38 {
-                    // Not a ServerHello (this is the client's direction), or complete.
-                    self.done = true;
-                }
-            }
-            self.left_in_record -= take;
-            data = &data[take..];
-            if self.left_in_record == 0 {
-                self.have_header = 0;
-            }
-        }
-    }
-
-    /// The type of the first handshake message of this direction, once seen.
-    pub(crate) fn first_type(&self) -> Option<u8> {
-        self.first_type
-    }
-
-    /// The server random, once seen.
-    pub(crate) fn server_random(&self) -> Option<[u8; 32]> {
-        if self.handshake.len() == 38 && self.handshake[0] == 2 {
-            self.handshake[6..38].try_into().ok()
-        } else {
-            None
-        }
-    }
-}
-
-const HANDSHAKE_CLIENT_HELLO: u8 = 1;
-const HANDSHAKE_SERVER_HELLO: u8 = 2;
-
-/// The two directions of a handshaking connection.
-#[derive(Default)]
-pub(crate) struct Taps {
-    pub(crate) incoming: HelloTap,
-    pub(crate) outgoing: HelloTap,
-}
-
-/// The taps of `conn` while it handshakes and its server random is unknown.
-pub(crate) fn begin_tap(conn: Conn) -> Option<Taps> {
-    if !conn_api::rustls_connection_is_handshaking(conn) {
-        return None;
-    }
-    side_table::update(conn, |side| {
-        if side.server_random.is_some() {
-            None
-        } else {
-            Some(side.taps.take().unwrap_or_default())
-        }
-    })
-    .flatten()
-}
-
-/// The server random the taps found, read by side: a client takes it from
-/// what it received, a server from what it sent. The side is told by the
-/// first handshake message this end sent (a ClientHello or a ServerHello),
-/// so a client cannot plant a "ServerHello" in a server's incoming view.
-fn server_random_by_side(taps: &Taps) -> Option<[u8; 32]> {
-    match taps.outgoing.first_type()? {
-        HANDSHAKE_CLIENT_HELLO => taps.incoming.server_random(),
-        HANDSHAKE_SERVER_HELLO => taps.outgoing.server_random(),
-        _ => None,
-    }
-}
-
-/// Keeps what the taps saw: the server random once found, else the taps.
-pub(crate) fn end_tap(conn: Conn, taps: Option<Taps>) {
-    let Some(taps) = taps else {
-        return;
-    };
-    if let Some(random) = server_random_by_side(&taps) {
-        side_table::update(conn, |side| side.server_random = Some(random));
-    } else if !(taps.incoming.done() && taps.outgoing.done()) {
-        side_table::update(conn, |side| side.taps = Some(taps));
-    }
-}
-
-pub(crate) struct Secret {
-    label: String,
-    client_random: Vec<u8>,
-    /// Wiped when dropped.
-    secret: Zeroizing<Vec<u8>>,
-    /// Already handed out by `take_key_log`.
-    taken: bool,
-}
 
 /// Files `details` of a refused chain (see `crate::verify`) for the connection being processed.
 pub(crate) fn note_failure(details: String) {
@@ -479,11 +347,6 @@ pub extern "C" fn rustls_sockets_connection_forget_secrets(conn: Conn, keep: u32
     })
 }
 
-/// The server random seen on `conn`'s wire, if any.
-pub(crate) fn server_random_of(conn: Conn) -> Option<[u8; 32]> {
-    side_table::read(conn, |side| side.server_random).flatten()
-}
-
 /// The client random and secret filed for `conn` under `label`.
 pub(crate) fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Zeroizing<Vec<u8>>)> {
     side_table::read(conn, |side| {
@@ -560,50 +423,4 @@ fn export12(
         .prf_provider
         .for_secret(out, &master_secret, label, &seed);
     RESULT_OK
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A plaintext handshake record holding the start of a hello of `kind` with `random`.
-    fn hello_record(kind: u8, random: [u8; 32]) -> Vec<u8> {
-        let mut body = vec![kind, 0, 0, 70, 3, 3];
-        body.extend_from_slice(&random);
-        body.extend_from_slice(&[0u8; 36]);
-        let mut record = vec![22, 3, 3];
-        record.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        record.extend_from_slice(&body);
-        record
-    }
-
-    #[test]
-    fn a_server_reads_the_server_random_from_what_it_sent() {
-        let mut taps = Taps::default();
-        taps.outgoing
-            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [1; 32]));
-        // A client cannot plant its own "ServerHello" in the server's view.
-        taps.incoming
-            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [2; 32]));
-        assert_eq!(server_random_by_side(&taps), Some([1; 32]));
-    }
-
-    #[test]
-    fn a_client_reads_the_server_random_from_what_it_received() {
-        let mut taps = Taps::default();
-        taps.outgoing
-            .feed(&hello_record(HANDSHAKE_CLIENT_HELLO, [3; 32]));
-        assert_eq!(server_random_by_side(&taps), None, "not seen yet");
-        taps.incoming
-            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [4; 32]));
-        assert_eq!(server_random_by_side(&taps), Some([4; 32]));
-    }
-
-    #[test]
-    fn nothing_is_told_before_this_end_sent_its_hello() {
-        let mut taps = Taps::default();
-        taps.incoming
-            .feed(&hello_record(HANDSHAKE_SERVER_HELLO, [5; 32]));
-        assert_eq!(server_random_by_side(&taps), None);
-    }
 }

@@ -14,7 +14,19 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
-use crate::secrets::{Secret, Taps};
+use zeroize::Zeroizing;
+
+use crate::hello_tap::Taps;
+
+/// A secret rustls logged for a connection (see `secrets`).
+pub(crate) struct Secret {
+    pub(crate) label: String,
+    pub(crate) client_random: Vec<u8>,
+    /// Wiped when dropped.
+    pub(crate) secret: Zeroizing<Vec<u8>>,
+    /// Already handed out by `rustls_sockets_connection_take_key_log`.
+    pub(crate) taken: bool,
+}
 
 /// Everything kept for one connection.
 #[derive(Default)]
