@@ -232,7 +232,7 @@ pub(crate) fn into_connection_fd(
 ) -> u32 {
     let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
     let rc = {
-        let _scope = crate::secrets::scope(accepted);
+        let _scope = crate::scope::enter(accepted);
         rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
             as u32
     };
@@ -262,7 +262,7 @@ pub(crate) fn into_connection_fd(
 /// the caller frees the connection. Records rustls needs more of wait for
 /// the socket as usual.
 fn process_held_records(conn: Conn, fd: c_int) -> u32 {
-    let _scope = crate::secrets::scope(conn);
+    let _scope = crate::scope::enter(conn);
     let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
     if rc != RESULT_OK {
         let _ = FdWire::new(fd).flush(conn);
@@ -287,7 +287,7 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
         raw::put(out_alert_n, 0);
         let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
         let rc = {
-            let _scope = crate::secrets::scope(accepted);
+            let _scope = crate::scope::enter(accepted);
             rustls_accepted::rustls_accepted_into_connection(accepted, config, out_conn, &mut alert)
                 as u32
         };

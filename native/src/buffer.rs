@@ -23,7 +23,7 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
         if conn.is_null() || out_n.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let _scope = crate::secrets::scope(conn);
+        let _scope = crate::scope::enter(conn);
         let mut cursor = Cursor {
             data: raw::bytes(buf, len),
             pos: 0,

@@ -303,7 +303,7 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
 /// See [`rustls_sockets_connection_recv_fd`].
 pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     // Secrets rustls derives while processing records belong to this connection.
-    let _scope = crate::secrets::scope(conn);
+    let _scope = crate::scope::enter(conn);
     *wire.taps() = crate::server_random::begin_tap(conn);
     let rc = recv_inner(conn, wire, out, state);
     wire.finish(conn);
@@ -443,7 +443,7 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
 
 /// See [`rustls_sockets_connection_send_fd`].
 pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
-    let _scope = crate::secrets::scope(conn);
+    let _scope = crate::scope::enter(conn);
     *wire.taps() = crate::server_random::begin_tap(conn);
     let rc = send_inner(conn, wire, data, state);
     crate::server_random::end_tap(conn, wire.taps().take());

@@ -25,6 +25,8 @@
 //! - [`certificate`]: certificate parsing for `describeCertificate` and pins;
 //!   `json`: the JSON text writers its summary and `verify` share;
 //! - `side_table`: the one table of per-connection state these keep;
+//!   `scope`: the connection the current thread works for, under which
+//!   rustls' key-log and verifier callbacks file what they report;
 //! - [`debug`]: the counted constructors and destructors behind
 //!   `liveNativeObjects()`.
 //!
@@ -47,6 +49,7 @@ pub mod poller;
 pub mod provider;
 mod raw;
 mod readahead;
+mod scope;
 pub mod secrets;
 mod server_random;
 mod side_table;

@@ -1,17 +1,14 @@
 //! TLS secrets per connection, for the key log and for exporter keying
 //! material (RFC 8446 §7.5), neither of which rustls-ffi 0.15 offers per
-//! connection: its key-log callback carries no user data. So every call of
-//! this library that may make rustls derive secrets runs inside a
-//! [`scope`] naming the connection; the callback files what rustls logs
-//! in that connection's entry of the side table (`side_table`), which goes when the
-//! connection is freed.
+//! connection: its key-log callback carries no user data. So the callback
+//! files what rustls logs under the connection the thread works for (see
+//! `scope`), in that connection's entry of the side table (`side_table`),
+//! which goes when the connection is freed.
 //!
 //! Configurations opt in with `rustls_sockets_*_config_builder_capture_secrets`:
 //! all labels (for a key log) or only what the exporter needs, plus, for
 //! connections that may be refused after their handshake, the secrets of the
 //! fatal alert that tells the peer (see `crate::alert`).
-
-use std::cell::Cell;
 
 use rustls::crypto::tls13::OkmBlock;
 use rustls::SupportedCipherSuite;
@@ -22,6 +19,7 @@ use rustls_ffi::server::rustls_server_config_builder;
 use zeroize::Zeroizing;
 
 use crate::raw::{self, Conn};
+use crate::scope;
 use crate::server_random::server_random_of;
 use crate::side_table::{self, Secret};
 use crate::{
@@ -56,50 +54,16 @@ const CAPTURE_EXPORTER: u32 = 4;
 /// `rustls_sockets_connection_forget_secrets` bit: keep the exporter's secrets.
 const KEEP_EXPORTER: u32 = 1;
 
-/// Files `details` of a refused chain (see `crate::verify`) for the connection being processed.
-pub(crate) fn note_failure(details: String) {
-    let key = CURRENT.with(|c| c.get());
-    if key == 0 {
-        return;
-    }
-    side_table::update(key as *const u8, |side| side.failure = Some(details));
-}
-
-/// The details filed for `conn`, if any.
-pub(crate) fn failure_of<T>(conn: *const T) -> Option<String> {
-    side_table::read(conn, |side| side.failure.clone()).flatten()
-}
-
-thread_local! {
-    static CURRENT: Cell<usize> = const { Cell::new(0) };
-}
-
-/// While alive, secrets rustls logs on this thread belong to `key`.
-pub(crate) struct Scope(usize);
-
-impl Drop for Scope {
-    fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0));
-    }
-}
-
-/// Files secrets logged on this thread under `key` (a connection or a
-/// `rustls_accepted`) until the returned guard is dropped.
-pub(crate) fn scope<T>(key: *const T) -> Scope {
-    Scope(CURRENT.with(|c| c.replace(key as usize)))
-}
-
 /// How many secrets are filed right now, over all connections.
 pub(crate) fn held_count() -> usize {
     side_table::total(|side| side.secrets.len())
 }
 
 fn record(label: &[u8], client_random: &[u8], secret: &[u8]) {
-    let key = CURRENT.with(|c| c.get());
-    if key == 0 {
+    let Some(key) = scope::current() else {
         return;
-    }
-    side_table::update(key as *const u8, |side| {
+    };
+    side_table::update(key, |side| {
         side.secrets.push(Secret {
             label: String::from_utf8_lossy(label).into_owned(),
             client_random: client_random.to_vec(),

@@ -4,8 +4,8 @@
 //! code. A verifier wrapped here delegates every decision to the one it
 //! wraps and, when that one refuses a chain, files the details (the error,
 //! the verification time, the names presented, each certificate's subject
-//! and validity) for the connection being processed (see
-//! [`crate::secrets::scope`]); JS builds its message from them.
+//! and validity) for the connection being processed (see `scope`); JS
+//! builds its message from them.
 
 use std::sync::Arc;
 
@@ -17,6 +17,20 @@ use rustls_ffi::verifier::rustls_server_cert_verifier;
 use crate::json::{json_list, json_string};
 use crate::raw::{self, Conn};
 use crate::{boundary, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC};
+use crate::{scope, side_table};
+
+/// Files `details` of a refused chain for the connection being processed.
+fn note_failure(details: String) {
+    let Some(key) = scope::current() else {
+        return;
+    };
+    side_table::update(key, |side| side.failure = Some(details));
+}
+
+/// The details filed for `conn`, if any.
+fn failure_of(conn: Conn) -> Option<String> {
+    side_table::read(conn, |side| side.failure.clone()).flatten()
+}
 
 #[derive(Debug)]
 struct Recording {
@@ -88,7 +102,7 @@ impl ServerCertVerifier for Recording {
             now,
         );
         if let Err(error) = &verdict {
-            crate::secrets::note_failure(failure_json(error, end_entity, intermediates, now));
+            note_failure(failure_json(error, end_entity, intermediates, now));
         }
         verdict
     }
@@ -157,7 +171,7 @@ pub extern "C" fn rustls_sockets_connection_verify_failure(
         if conn.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        match crate::secrets::failure_of(conn) {
+        match failure_of(conn) {
             Some(text) => raw::copy_out(text.as_bytes(), buf, cap, out_n),
             None => RESULT_NOT_FOUND,
         }
