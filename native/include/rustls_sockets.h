@@ -227,6 +227,23 @@ uint32_t rustls_sockets_client_connection_new(const rustls_client_config *config
                                               const char *server_name,
                                               Conn *out);
 
+// Exporter keying material of a connection whose configuration captures
+// secrets: `len` bytes into `out` for `label` and, when `has_context` is
+// non-zero, `context`. TLS 1.3: RFC 8446 §7.5 from the exporter secret.
+// TLS 1.2: RFC 5705, the PRF over the master secret and both randoms.
+// `RUSTLS_RESULT_NOT_FOUND` when a secret is missing (handshake not
+// finished, capture off, or the server random was not seen);
+// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
+// over 65535 bytes, too much output, or (TLS 1.2) a label TLS itself uses.
+uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
+                                                          uint8_t *out,
+                                                          size_t len,
+                                                          const uint8_t *label,
+                                                          size_t label_len,
+                                                          const uint8_t *context,
+                                                          size_t context_len,
+                                                          uint32_t has_context);
+
 // Copies a summary of the negotiated parameters into `buf`:
 // `u16 protocol_version, u16 cipher_suite, u16 key_exchange_group,
 // u8 handshake_kind, u8 0`, then four strings, each a little-endian `u16`
@@ -427,23 +444,6 @@ uint32_t rustls_sockets_server_config_builder_capture_secrets(rustls_server_conf
 // (capacity `cap`, length in `out_n`), and marks them taken.
 // `RUSTLS_RESULT_INSUFFICIENT_SIZE` (nothing taken) when `buf` is too small.
 uint32_t rustls_sockets_connection_take_key_log(Conn conn, uint8_t *buf, size_t cap, size_t *out_n);
-
-// Exporter keying material of a connection whose configuration captures
-// secrets: `len` bytes into `out` for `label` and, when `has_context` is
-// non-zero, `context`. TLS 1.3: RFC 8446 §7.5 from the exporter secret.
-// TLS 1.2: RFC 5705, the PRF over the master secret and both randoms.
-// `RUSTLS_RESULT_NOT_FOUND` when a secret is missing (handshake not
-// finished, capture off, or the server random was not seen);
-// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
-// over 65535 bytes, too much output, or (TLS 1.2) a label TLS itself uses.
-uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
-                                                          uint8_t *out,
-                                                          size_t len,
-                                                          const uint8_t *label,
-                                                          size_t label_len,
-                                                          const uint8_t *context,
-                                                          size_t context_len,
-                                                          uint32_t has_context);
 
 // Drops the secrets filed for `conn` once its handshake ended (the late
 // alert was sent or is no longer possible); with `keep` bit 1 the

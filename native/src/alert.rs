@@ -35,6 +35,7 @@ use rustls::crypto::tls13::OkmBlock;
 use rustls::SupportedCipherSuite;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
+use crate::key_schedule;
 use crate::raw::{self, Conn};
 use crate::secrets::{self, ALERT_LABELS, MASTER_SECRET_LABEL};
 use crate::server_random::server_random_of;
@@ -135,8 +136,8 @@ fn tls13_alert(
     let expander = suite.hkdf_provider.expander_for_okm(&OkmBlock::new(secret));
     let mut key = Zeroizing::new(vec![0u8; alg.key_len()]);
     let mut iv = Zeroizing::new([0u8; 12]);
-    let derived = secrets::expand_label(expander.as_ref(), b"key", &[], &mut key)
-        && secrets::expand_label(expander.as_ref(), b"iv", &[], &mut iv[..]);
+    let derived = key_schedule::expand_label(expander.as_ref(), b"key", &[], &mut key)
+        && key_schedule::expand_label(expander.as_ref(), b"iv", &[], &mut iv[..]);
     let mut inner = vec![alert[0], alert[1], CONTENT_ALERT];
     let header = [
         CONTENT_APPLICATION_DATA,
@@ -228,7 +229,7 @@ pub extern "C" fn rustls_sockets_connection_fatal_alert(
         let queued = discard_queued(conn);
         let alert = [LEVEL_FATAL, description];
         let id = conn_api::rustls_connection_get_negotiated_ciphersuite(conn);
-        let bytes = match secrets::suite(id) {
+        let bytes = match key_schedule::suite(id) {
             Some(SupportedCipherSuite::Tls13(suite)) => {
                 // The client's Finished queued (so discarded): its handshake key still rules.
                 let label = match (is_client, queued.encrypted) {

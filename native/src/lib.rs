@@ -17,7 +17,9 @@
 //!   handshake steps off the event loop;
 //! - [`provider`]: the crypto provider's name, cipher suite and key exchange
 //!   group choice;
-//! - [`secrets`]: TLS secrets captured per connection (key log, exporter);
+//! - [`secrets`]: TLS secrets captured per connection (key log);
+//!   [`exporter`]: exporter keying material from them (`key_schedule`:
+//!   the key derivation it and `alert` share);
 //!   `hello_tap` and `server_random`: the server random the exporter and a
 //!   TLS 1.2 alert need, found in the handshake's byte stream;
 //!   [`alert`]: the fatal alert after a finished handshake;
@@ -41,10 +43,12 @@ pub mod certificate;
 pub mod debug;
 #[cfg(feature = "describe")]
 mod describe;
+pub mod exporter;
 mod hello_tap;
 pub mod info;
 pub mod io;
 mod json;
+mod key_schedule;
 pub mod poller;
 pub mod provider;
 mod raw;

@@ -1,42 +1,28 @@
-//! TLS secrets per connection, for the key log and for exporter keying
-//! material (RFC 8446 §7.5), neither of which rustls-ffi 0.15 offers per
-//! connection: its key-log callback carries no user data. So the callback
-//! files what rustls logs under the connection the thread works for (see
-//! `scope`), in that connection's entry of the side table (`side_table`),
-//! which goes when the connection is freed.
+//! The TLS secrets rustls logs, captured per connection, which rustls-ffi
+//! 0.15 cannot do (its key-log callback carries no user data): the callback
+//! files each secret under the connection the thread works for (see
+//! `scope`), in that connection's entry of the side table, which goes when
+//! the connection is freed. The key log is read from here; exporter keying
+//! material (`exporter`) and a late fatal alert (`alert`) derive their keys
+//! from what is filed.
 //!
 //! Configurations opt in with `rustls_sockets_*_config_builder_capture_secrets`:
 //! all labels (for a key log) or only what the exporter needs, plus, for
 //! connections that may be refused after their handshake, the secrets of the
-//! fatal alert that tells the peer (see `crate::alert`).
+//! fatal alert that tells the peer.
 
-use rustls::crypto::tls13::OkmBlock;
-use rustls::SupportedCipherSuite;
 use rustls_ffi::client::rustls_client_config_builder;
-use rustls_ffi::connection::rustls_connection as conn_api;
 use rustls_ffi::rslice::rustls_str;
 use rustls_ffi::server::rustls_server_config_builder;
 use zeroize::Zeroizing;
 
 use crate::raw::{self, Conn};
 use crate::scope;
-use crate::server_random::server_random_of;
 use crate::side_table::{self, Secret};
-use crate::{
-    boundary, RESULT_INSUFFICIENT_SIZE, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND,
-    RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC,
-};
+use crate::{boundary, RESULT_INSUFFICIENT_SIZE, RESULT_NULL_PARAMETER, RESULT_PANIC};
 
-const EXPORTER_LABEL: &str = "EXPORTER_SECRET";
-/// Labels TLS 1.2 derives its own keys with (RFC 5705 §4, RFC 7627 §4):
-/// exporting under one would hand out TLS's own key material.
-pub const RESERVED_TLS12_EXPORTER_LABELS: [&str; 5] = [
-    "client finished",
-    "server finished",
-    "master secret",
-    "extended master secret",
-    "key expansion",
-];
+/// TLS 1.3's key log label for the exporter secret.
+pub(crate) const EXPORTER_LABEL: &str = "EXPORTER_SECRET";
 /// TLS 1.2's key log label: the line's secret is the master secret.
 pub(crate) const MASTER_SECRET_LABEL: &str = "CLIENT_RANDOM";
 /// The TLS 1.3 secrets a late fatal alert may be encrypted under (`crate::alert`).
@@ -227,73 +213,6 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
     })
 }
 
-/// The cipher suite with IANA number `id`, among those this build has.
-pub(crate) fn suite(id: u16) -> Option<SupportedCipherSuite> {
-    #[cfg(feature = "aws-lc-rs")]
-    let all = rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES;
-    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
-    let all = rustls::crypto::ring::ALL_CIPHER_SUITES;
-    all.iter().copied().find(|s| u16::from(s.suite()) == id)
-}
-
-/// HKDF-Expand-Label (RFC 8446 §7.1) into `out`.
-pub(crate) fn expand_label(
-    expander: &dyn rustls::crypto::tls13::HkdfExpander,
-    label: &[u8],
-    context: &[u8],
-    out: &mut [u8],
-) -> bool {
-    let length = (out.len() as u16).to_be_bytes();
-    let label_len = [(6 + label.len()) as u8];
-    let context_len = [context.len() as u8];
-    let info: [&[u8]; 6] = [&length, &label_len, b"tls13 ", label, &context_len, context];
-    expander.expand_slice(&info, out).is_ok()
-}
-
-/// Exporter keying material of a connection whose configuration captures
-/// secrets: `len` bytes into `out` for `label` and, when `has_context` is
-/// non-zero, `context`. TLS 1.3: RFC 8446 §7.5 from the exporter secret.
-/// TLS 1.2: RFC 5705, the PRF over the master secret and both randoms.
-/// `RUSTLS_RESULT_NOT_FOUND` when a secret is missing (handshake not
-/// finished, capture off, or the server random was not seen);
-/// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
-/// over 65535 bytes, too much output, or (TLS 1.2) a label TLS itself uses.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn rustls_sockets_connection_export_keying_material(
-    conn: Conn,
-    out: *mut u8,
-    len: usize,
-    label: *const u8,
-    label_len: usize,
-    context: *const u8,
-    context_len: usize,
-    has_context: u32,
-) -> u32 {
-    boundary(RESULT_PANIC, || {
-        if conn.is_null() || (out.is_null() && len > 0) {
-            return RESULT_NULL_PARAMETER;
-        }
-        let label = raw::bytes(label, label_len);
-        let context = raw::bytes(context, context_len);
-        if label.len() > 249 || len > u16::MAX as usize || context.len() > u16::MAX as usize {
-            return RESULT_INVALID_PARAMETER;
-        }
-        let out = raw::bytes_mut(out, len);
-        match suite(conn_api::rustls_connection_get_negotiated_ciphersuite(conn)) {
-            Some(SupportedCipherSuite::Tls13(suite)) => export13(conn, suite, out, label, context),
-            Some(SupportedCipherSuite::Tls12(suite)) => export12(
-                conn,
-                suite,
-                out,
-                label,
-                (has_context != 0).then_some(context),
-            ),
-            None => RESULT_NOT_FOUND,
-        }
-    })
-}
-
 /// Drops the secrets filed for `conn` once its handshake ended (the late
 /// alert was sent or is no longer possible); with `keep` bit 1 the
 /// exporter's secrets stay (the connection may still export keying material).
@@ -318,73 +237,4 @@ pub(crate) fn secret_of(conn: Conn, label: &str) -> Option<(Vec<u8>, Zeroizing<V
         Some((found.client_random.clone(), found.secret.clone()))
     })
     .flatten()
-}
-
-fn export13(
-    conn: Conn,
-    suite: &rustls::Tls13CipherSuite,
-    out: &mut [u8],
-    label: &[u8],
-    context: &[u8],
-) -> u32 {
-    let Some((_, secret)) = secret_of(conn, EXPORTER_LABEL) else {
-        return RESULT_NOT_FOUND;
-    };
-    // RFC 8446 §7.5: with or without a context, Hash(context) (empty when absent).
-    let hash = suite.common.hash_provider;
-    let hkdf = suite.hkdf_provider;
-    let mut derived = Zeroizing::new(vec![0u8; hash.output_len()]);
-    let expander = hkdf.expander_for_okm(&OkmBlock::new(&secret));
-    drop(secret);
-    if !expand_label(
-        expander.as_ref(),
-        label,
-        hash.hash(&[]).as_ref(),
-        &mut derived,
-    ) {
-        return RESULT_INVALID_PARAMETER;
-    }
-    let expander = hkdf.expander_for_okm(&OkmBlock::new(&derived));
-    drop(derived);
-    if !expand_label(
-        expander.as_ref(),
-        b"exporter",
-        hash.hash(context).as_ref(),
-        out,
-    ) {
-        return RESULT_INVALID_PARAMETER;
-    }
-    RESULT_OK
-}
-
-fn export12(
-    conn: Conn,
-    suite: &rustls::Tls12CipherSuite,
-    out: &mut [u8],
-    label: &[u8],
-    context: Option<&[u8]>,
-) -> u32 {
-    if RESERVED_TLS12_EXPORTER_LABELS
-        .iter()
-        .any(|reserved| reserved.as_bytes() == label)
-    {
-        return RESULT_INVALID_PARAMETER;
-    }
-    let Some((client_random, master_secret)) = secret_of(conn, MASTER_SECRET_LABEL) else {
-        return RESULT_NOT_FOUND;
-    };
-    let Some(server_random) = server_random_of(conn) else {
-        return RESULT_NOT_FOUND;
-    };
-    // RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ length + context]).
-    let mut seed = client_random;
-    seed.extend_from_slice(&server_random);
-    if let Some(context) = context {
-        seed.extend_from_slice(&(context.len() as u16).to_be_bytes());
-        seed.extend_from_slice(context);
-    }
-    suite
-        .prf_provider
-        .for_secret(out, &master_secret, label, &seed);
-    RESULT_OK
 }
