@@ -10,7 +10,8 @@ use rustls_ffi::server::rustls_server_config;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::io::{FdWire, Wire};
-use crate::raw::{self, Conn, Cursor, Sink};
+use crate::io_callbacks::{self, Cursor, Sink};
+use crate::pointers::{self, Conn};
 use crate::{boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
 const RESULT_ACCEPTOR_NOT_READY: u32 = 7012;
@@ -25,8 +26,8 @@ fn send_alert_fd(alert: *mut rustls_accepted_alert, fd: c_int) {
         let mut n = 0usize;
         let rc = rustls_accepted_alert::rustls_accepted_alert_write_tls(
             alert,
-            Some(raw::write_fd_callback),
-            raw::userdata(&mut fd_cell),
+            Some(io_callbacks::write_fd_callback),
+            io_callbacks::userdata(&mut fd_cell),
             &mut n,
         );
         if rc.0 != 0 || n == 0 {
@@ -46,8 +47,8 @@ fn drain_alert(alert: *mut rustls_accepted_alert, out: &mut [u8]) -> usize {
         let mut n = 0usize;
         let rc = rustls_accepted_alert::rustls_accepted_alert_write_tls(
             alert,
-            Some(raw::write_sink_callback),
-            raw::userdata(&mut sink),
+            Some(io_callbacks::write_sink_callback),
+            io_callbacks::userdata(&mut sink),
             &mut n,
         );
         if rc.0 != 0 || n == 0 {
@@ -68,7 +69,7 @@ fn try_accept(
     let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
     let rc = rustls_acceptor::rustls_acceptor_accept(acceptor, &mut accepted, &mut alert) as u32;
     if rc == RESULT_OK {
-        raw::put(out_accepted, accepted);
+        pointers::put(out_accepted, accepted);
     } else {
         on_alert(alert);
     }
@@ -97,8 +98,8 @@ pub extern "C" fn rustls_sockets_acceptor_recv_fd(
             let mut n = 0usize;
             let rc = rustls_acceptor::rustls_acceptor_read_tls(
                 acceptor,
-                Some(raw::read_fd_callback),
-                raw::userdata(&mut fd_cell),
+                Some(io_callbacks::read_fd_callback),
+                io_callbacks::userdata(&mut fd_cell),
                 &mut n,
             );
             let flags = match rc.0 {
@@ -144,26 +145,26 @@ pub extern "C" fn rustls_sockets_acceptor_feed_tls(
         if acceptor.is_null() || out_accepted.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        raw::put(out_alert_n, 0);
+        pointers::put(out_alert_n, 0);
         let mut cursor = Cursor {
-            data: raw::bytes(buf, len),
+            data: pointers::bytes(buf, len),
             pos: 0,
         };
         while cursor.pos < cursor.data.len() {
             let mut n = 0usize;
             let rc = rustls_acceptor::rustls_acceptor_read_tls(
                 acceptor,
-                Some(raw::read_cursor_callback),
-                raw::userdata(&mut cursor),
+                Some(io_callbacks::read_cursor_callback),
+                io_callbacks::userdata(&mut cursor),
                 &mut n,
             );
             if rc.0 != 0 || n == 0 {
                 break;
             }
         }
-        let alert_out = raw::bytes_mut(alert_buf, alert_cap);
+        let alert_out = pointers::bytes_mut(alert_buf, alert_cap);
         let rc = try_accept(acceptor, out_accepted, |alert| {
-            raw::put(out_alert_n, drain_alert(alert, alert_out));
+            pointers::put(out_alert_n, drain_alert(alert, alert_out));
         });
         if rc == RESULT_ACCEPTOR_NOT_READY {
             RESULT_OK
@@ -174,7 +175,7 @@ pub extern "C" fn rustls_sockets_acceptor_feed_tls(
 }
 
 fn write_state(state: *mut u32, bytes: usize, errno: c_int, flags: u32) {
-    let block = raw::bytes_mut(state as *mut u8, 16);
+    let block = pointers::bytes_mut(state as *mut u8, 16);
     if block.len() == 16 {
         block[0..4].copy_from_slice(&(bytes as u32).to_ne_bytes());
         block[4..8].copy_from_slice(&errno.to_ne_bytes());
@@ -199,7 +200,7 @@ pub extern "C" fn rustls_sockets_accepted_get_info(
         }
         let mut record = Vec::with_capacity(64);
         let sni = rustls_accepted::rustls_accepted_server_name(accepted);
-        let sni = raw::rustls_str_bytes(&sni);
+        let sni = pointers::rustls_str_bytes(&sni);
         record.extend_from_slice(&(sni.len().min(u16::MAX as usize) as u16).to_le_bytes());
         record.extend_from_slice(&sni[..sni.len().min(u16::MAX as usize)]);
         let mut protocols = Vec::new();
@@ -209,7 +210,7 @@ pub extern "C" fn rustls_sockets_accepted_get_info(
                 // past the end: rustls-ffi returns an empty slice (protocols are never empty)
                 break;
             }
-            protocols.push(raw::bytes(p.data, p.len));
+            protocols.push(pointers::bytes(p.data, p.len));
         }
         record.extend_from_slice(&(protocols.len() as u16).to_le_bytes());
         for p in protocols {
@@ -217,7 +218,7 @@ pub extern "C" fn rustls_sockets_accepted_get_info(
             record.push(len as u8);
             record.extend_from_slice(&p[..len]);
         }
-        raw::copy_out(&record, buf, cap, out_n)
+        pointers::copy_out(&record, buf, cap, out_n)
     })
 }
 
@@ -284,7 +285,7 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
     out_alert_n: *mut usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        raw::put(out_alert_n, 0);
+        pointers::put(out_alert_n, 0);
         let mut alert: *mut rustls_accepted_alert = std::ptr::null_mut();
         let rc = {
             let _scope = crate::scope::enter(accepted);
@@ -292,7 +293,7 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
                 as u32
         };
         if rc == RESULT_OK {
-            crate::side_table::rename(accepted, raw::read_out(out_conn));
+            crate::side_table::rename(accepted, pointers::read_out(out_conn));
             crate::debug::created(crate::debug::Kind::Connection);
             return rc;
         }
@@ -300,9 +301,9 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
         if fd >= 0 {
             send_alert_fd(alert, fd);
         } else {
-            raw::put(
+            pointers::put(
                 out_alert_n,
-                drain_alert(alert, raw::bytes_mut(alert_buf, alert_cap)),
+                drain_alert(alert, pointers::bytes_mut(alert_buf, alert_cap)),
             );
         }
         rc

@@ -35,8 +35,9 @@ use rustls::crypto::tls13::OkmBlock;
 use rustls::SupportedCipherSuite;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
+use crate::io_callbacks;
 use crate::key_schedule;
-use crate::raw::{self, Conn};
+use crate::pointers::{self, Conn};
 use crate::secrets::{self, ALERT_LABELS, MASTER_SECRET_LABEL};
 use crate::server_random::server_random_of;
 use crate::{
@@ -62,7 +63,7 @@ fn discard_queued(conn: Conn) -> Discarded {
     let mut queued = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        let n = raw::write_tls_into(conn, &mut chunk);
+        let n = io_callbacks::write_tls_into(conn, &mut chunk);
         if n == 0 {
             break;
         }
@@ -247,9 +248,9 @@ pub extern "C" fn rustls_sockets_connection_fatal_alert(
             None => None,
         };
         match bytes {
-            Some(bytes) => raw::copy_out(&bytes, buf, cap, out_n),
+            Some(bytes) => pointers::copy_out(&bytes, buf, cap, out_n),
             None => {
-                raw::put(out_n, 0);
+                pointers::put(out_n, 0);
                 RESULT_NOT_FOUND
             }
         }

@@ -5,7 +5,8 @@
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::io::BufWire;
-use crate::raw::{self, Conn, Cursor};
+use crate::io_callbacks::{self, Cursor};
+use crate::pointers::{self, Conn};
 use crate::{boundary, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
 /// Feeds `len` ciphertext bytes at `buf` to the connection and processes
@@ -25,7 +26,7 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
         }
         let _scope = crate::scope::enter(conn);
         let mut cursor = Cursor {
-            data: raw::bytes(buf, len),
+            data: pointers::bytes(buf, len),
             pos: 0,
         };
         let eof = cursor.data.is_empty();
@@ -33,20 +34,20 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
             if !eof && cursor.pos == cursor.data.len() {
                 break;
             }
-            let Ok(n) = raw::read_tls_from(conn, &mut cursor) else {
+            let Ok(n) = io_callbacks::read_tls_from(conn, &mut cursor) else {
                 // rustls refuses more input until plaintext is read.
                 break;
             };
             let rc = conn_api::rustls_connection_process_new_packets(conn) as u32;
             if rc != RESULT_OK {
-                raw::put(out_n, cursor.pos);
+                pointers::put(out_n, cursor.pos);
                 return rc;
             }
             if n == 0 {
                 break;
             }
         }
-        raw::put(out_n, cursor.pos);
+        pointers::put(out_n, cursor.pos);
         RESULT_OK
     })
 }
@@ -65,7 +66,10 @@ pub extern "C" fn rustls_sockets_connection_drain_tls(
         if conn.is_null() || out_n.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        raw::put(out_n, raw::write_tls_into(conn, raw::bytes_mut(buf, cap)));
+        pointers::put(
+            out_n,
+            io_callbacks::write_tls_into(conn, pointers::bytes_mut(buf, cap)),
+        );
         RESULT_OK
     })
 }
@@ -79,7 +83,7 @@ pub(crate) fn store_buf_state(
     consumed: usize,
     produced: usize,
 ) {
-    let block = raw::bytes_mut(out as *mut u8, 32);
+    let block = pointers::bytes_mut(out as *mut u8, 32);
     if block.len() == 32 {
         let values = [
             state[0],
@@ -123,15 +127,15 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
             return RESULT_NULL_PARAMETER;
         }
         let mut wire = BufWire::new(
-            raw::bytes(input, in_len),
+            pointers::bytes(input, in_len),
             eof != 0,
-            raw::bytes_mut(output, out_cap),
+            pointers::bytes_mut(output, out_cap),
         );
         let mut block = crate::io::State::default();
         let rc = crate::io::recv(
             conn,
             &mut wire,
-            raw::bytes_mut(plain, plain_cap),
+            pointers::bytes_mut(plain, plain_cap),
             &mut block,
         );
         store_buf_state(state, &block, wire.input.pos, wire.output.pos);
@@ -157,9 +161,9 @@ pub extern "C" fn rustls_sockets_connection_send_buf(
         if conn.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut wire = BufWire::new(&[], false, raw::bytes_mut(output, out_cap));
+        let mut wire = BufWire::new(&[], false, pointers::bytes_mut(output, out_cap));
         let mut block = crate::io::State::default();
-        let rc = crate::io::send(conn, &mut wire, raw::bytes(data, len), &mut block);
+        let rc = crate::io::send(conn, &mut wire, pointers::bytes(data, len), &mut block);
         store_buf_state(state, &block, 0, wire.output.pos);
         rc
     })

@@ -2,7 +2,7 @@
 //! validity, serial, key type) and its SubjectPublicKeyInfo for key pinning,
 //! parsed with the `x509-parser` crate (no hand-written DER walking).
 
-use crate::raw;
+use crate::pointers;
 use crate::{boundary, RESULT_PANIC};
 
 /// `RUSTLS_RESULT_CERTIFICATE_PARSE_ERROR`.
@@ -25,8 +25,8 @@ pub extern "C" fn rustls_sockets_certificate_describe(
 ) -> u32 {
     boundary(RESULT_PANIC, || {
         #[cfg(feature = "describe")]
-        return match crate::describe::describe(raw::bytes(der, len)) {
-            Some(json) => raw::copy_out(json.as_bytes(), buf, cap, out_n),
+        return match crate::describe::describe(pointers::bytes(der, len)) {
+            Some(json) => pointers::copy_out(json.as_bytes(), buf, cap, out_n),
             None => RESULT_CERTIFICATE_PARSE_ERROR,
         };
         #[cfg(not(feature = "describe"))]
@@ -48,10 +48,12 @@ pub extern "C" fn rustls_sockets_certificate_spki(
     out_n: *mut usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let der = rustls::pki_types::CertificateDer::from(raw::bytes(der, len));
+        let der = rustls::pki_types::CertificateDer::from(pointers::bytes(der, len));
         match webpki::EndEntityCert::try_from(&der) {
             // webpki parses any certificate this way (CA or not); only the SPKI is read.
-            Ok(cert) => raw::copy_out(cert.subject_public_key_info().as_ref(), buf, cap, out_n),
+            Ok(cert) => {
+                pointers::copy_out(cert.subject_public_key_info().as_ref(), buf, cap, out_n)
+            }
             Err(_) => RESULT_CERTIFICATE_PARSE_ERROR,
         }
     })

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use rustls_ffi::client::{rustls_client_config, rustls_client_config_builder};
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
 
-use crate::raw::{self, Conn};
+use crate::pointers::{self, Conn};
 use crate::{boundary, RESULT_OK, RESULT_PANIC};
 
 /// What the counters count.
@@ -37,7 +37,7 @@ pub(crate) fn freed(kind: Kind) {
 #[no_mangle]
 pub extern "C" fn rustls_sockets_debug_live_objects(out: *mut i64) {
     boundary((), || {
-        let dest = raw::bytes_mut(out as *mut u8, 32);
+        let dest = pointers::bytes_mut(out as *mut u8, 32);
         if dest.len() == 32 {
             for (i, counter) in LIVE.iter().enumerate() {
                 dest[i * 8..i * 8 + 8]

@@ -8,7 +8,7 @@ use rustls_ffi::connection::rustls_connection as conn_api;
 use zeroize::Zeroizing;
 
 use crate::key_schedule::{expand_label, suite};
-use crate::raw::{self, Conn};
+use crate::pointers::{self, Conn};
 use crate::secrets::{secret_of, EXPORTER_LABEL, MASTER_SECRET_LABEL};
 use crate::server_random::server_random_of;
 use crate::{
@@ -50,12 +50,12 @@ pub extern "C" fn rustls_sockets_connection_export_keying_material(
         if conn.is_null() || (out.is_null() && len > 0) {
             return RESULT_NULL_PARAMETER;
         }
-        let label = raw::bytes(label, label_len);
-        let context = raw::bytes(context, context_len);
+        let label = pointers::bytes(label, label_len);
+        let context = pointers::bytes(context, context_len);
         if label.len() > 249 || len > u16::MAX as usize || context.len() > u16::MAX as usize {
             return RESULT_INVALID_PARAMETER;
         }
-        let out = raw::bytes_mut(out, len);
+        let out = pointers::bytes_mut(out, len);
         match suite(conn_api::rustls_connection_get_negotiated_ciphersuite(conn)) {
             Some(SupportedCipherSuite::Tls13(suite)) => export13(conn, suite, out, label, context),
             Some(SupportedCipherSuite::Tls12(suite)) => export12(

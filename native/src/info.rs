@@ -7,7 +7,7 @@ use rustls_ffi::connection::rustls_connection as conn_api;
 use rustls_ffi::rslice::rustls_slice_bytes;
 use rustls_ffi::server::rustls_server_config_builder;
 
-use crate::raw::{self, Conn};
+use crate::pointers::{self, Conn};
 use crate::{
     boundary, RESULT_INVALID_PARAMETER, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_OK,
     RESULT_PANIC,
@@ -49,16 +49,16 @@ pub extern "C" fn rustls_sockets_connection_get_info(
         record.push(conn_api::rustls_connection_handshake_kind(conn) as u8);
         record.push(0);
         let suite = conn_api::rustls_connection_get_negotiated_ciphersuite_name(conn);
-        push_text(&mut record, raw::rustls_str_bytes(&suite));
+        push_text(&mut record, pointers::rustls_str_bytes(&suite));
         let group = conn_api::rustls_connection_get_negotiated_key_exchange_group_name(conn);
-        push_text(&mut record, raw::rustls_str_bytes(&group));
+        push_text(&mut record, pointers::rustls_str_bytes(&group));
         let mut alpn_ptr: *const u8 = std::ptr::null();
         let mut alpn_len = 0usize;
         conn_api::rustls_connection_get_alpn_protocol(conn, &mut alpn_ptr, &mut alpn_len);
-        push_text(&mut record, raw::bytes(alpn_ptr, alpn_len));
+        push_text(&mut record, pointers::bytes(alpn_ptr, alpn_len));
         let sni = rustls_ffi::server::rustls_server_connection_get_server_name(conn);
-        push_text(&mut record, raw::rustls_str_bytes(&sni));
-        raw::copy_out(&record, buf, cap, out_n)
+        push_text(&mut record, pointers::rustls_str_bytes(&sni));
+        pointers::copy_out(&record, buf, cap, out_n)
     })
 }
 
@@ -88,7 +88,7 @@ pub extern "C" fn rustls_sockets_connection_copy_peer_certificate(
         if rc != RESULT_OK {
             return rc;
         }
-        raw::copy_out(raw::bytes(der, der_len), buf, cap, out_n)
+        pointers::copy_out(pointers::bytes(der, der_len), buf, cap, out_n)
     })
 }
 
@@ -117,7 +117,7 @@ pub extern "C" fn rustls_sockets_client_config_builder_set_alpn_protocols(
     len: usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let Some(list) = parse_alpn_wire(raw::bytes(wire, len)) else {
+        let Some(list) = parse_alpn_wire(pointers::bytes(wire, len)) else {
             return RESULT_INVALID_PARAMETER;
         };
         rustls_client_config_builder::rustls_client_config_builder_set_alpn_protocols(
@@ -137,7 +137,7 @@ pub extern "C" fn rustls_sockets_server_config_builder_set_alpn_protocols(
     len: usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let Some(list) = parse_alpn_wire(raw::bytes(wire, len)) else {
+        let Some(list) = parse_alpn_wire(pointers::bytes(wire, len)) else {
             return RESULT_INVALID_PARAMETER;
         };
         rustls_server_config_builder::rustls_server_config_builder_set_alpn_protocols(
@@ -160,7 +160,7 @@ pub extern "C" fn rustls_sockets_error_text(
     boundary(RESULT_PANIC, || {
         if result == crate::RESULT_NOT_SUPPORTED {
             let text = b"not supported by this build of the library";
-            return raw::copy_out(text, buf, cap, out_n);
+            return pointers::copy_out(text, buf, cap, out_n);
         }
         let mut text = [0u8; 512];
         let mut n = 0usize;
@@ -170,6 +170,6 @@ pub extern "C" fn rustls_sockets_error_text(
             text.len(),
             &mut n,
         );
-        raw::copy_out(&text[..n.min(text.len())], buf, cap, out_n)
+        pointers::copy_out(&text[..n.min(text.len())], buf, cap, out_n)
     })
 }

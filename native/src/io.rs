@@ -11,8 +11,10 @@ use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::hello_tap::Taps;
-use crate::raw::{self, sys, Conn, Cursor, Sink};
+use crate::io_callbacks::{self, Cursor, Sink};
+use crate::pointers::{self, Conn};
 use crate::readahead::{self, ReadAhead};
+use crate::sys;
 use crate::{
     boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
 };
@@ -50,7 +52,7 @@ fn report(state: &mut State, conn: Conn, bytes: usize, errno: c_int, mut flags: 
 
 /// Copies a state block to the caller's `u32[4]`.
 pub(crate) fn store_state(out: *mut u32, state: &State) {
-    let block = raw::bytes_mut(out as *mut u8, 16);
+    let block = pointers::bytes_mut(out as *mut u8, 16);
     if block.len() == 16 {
         for (i, value) in state.iter().enumerate() {
             block[i * 4..i * 4 + 4].copy_from_slice(&value.to_ne_bytes());
@@ -121,7 +123,7 @@ impl Wire for FdWire {
                 peeked.resize(PEEK_SIZE, 0);
                 let got = sys::peek(self.fd, &mut peeked);
                 if got < 0 {
-                    match raw::errno() {
+                    match sys::errno() {
                         libc::EAGAIN | libc::EINTR => {}
                         // A pipe, say: no peeking, so no server random from this side.
                         libc::ENOTSOCK => tap.fail(),
@@ -136,8 +138,8 @@ impl Wire for FdWire {
         let mut fd_cell = self.fd;
         let rc = conn_api::rustls_connection_read_tls(
             conn,
-            Some(raw::read_fd_callback),
-            raw::userdata(&mut fd_cell),
+            Some(io_callbacks::read_fd_callback),
+            io_callbacks::userdata(&mut fd_cell),
             &mut n,
         );
         if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
@@ -156,7 +158,7 @@ impl Wire for FdWire {
     }
 
     fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
-        let mut out = raw::FdOut {
+        let mut out = io_callbacks::FdOut {
             fd: self.fd,
             tap: self
                 .taps
@@ -168,8 +170,8 @@ impl Wire for FdWire {
             let mut sent = 0usize;
             let rc = conn_api::rustls_connection_write_tls_vectored(
                 conn,
-                Some(raw::writev_fd_callback),
-                raw::userdata(&mut out),
+                Some(io_callbacks::writev_fd_callback),
+                io_callbacks::userdata(&mut out),
                 &mut sent,
             );
             match rc.0 {
@@ -229,7 +231,7 @@ impl Wire for BufWire<'_> {
             return Err(libc::EAGAIN);
         }
         let start = self.input.pos;
-        let read = raw::read_tls_from(conn, &mut self.input);
+        let read = io_callbacks::read_tls_from(conn, &mut self.input);
         if let Some(taps) = self.taps.as_mut() {
             taps.incoming.feed(&self.input.data[start..self.input.pos]);
         }
@@ -242,8 +244,8 @@ impl Wire for BufWire<'_> {
             let mut n = 0usize;
             let rc = conn_api::rustls_connection_write_tls(
                 conn,
-                Some(raw::write_sink_callback),
-                raw::userdata(&mut self.output),
+                Some(io_callbacks::write_sink_callback),
+                io_callbacks::userdata(&mut self.output),
                 &mut n,
             );
             if let Some(taps) = self.taps.as_mut() {
@@ -292,7 +294,7 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
         let rc = recv(
             conn,
             &mut FdWire::new(fd),
-            raw::bytes_mut(buf, cap),
+            pointers::bytes_mut(buf, cap),
             &mut block,
         );
         store_state(state, &block);
@@ -435,7 +437,12 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
             return RESULT_NULL_PARAMETER;
         }
         let mut block = State::default();
-        let rc = send(conn, &mut FdWire::new(fd), raw::bytes(buf, len), &mut block);
+        let rc = send(
+            conn,
+            &mut FdWire::new(fd),
+            pointers::bytes(buf, len),
+            &mut block,
+        );
         store_state(state, &block);
         rc
     })

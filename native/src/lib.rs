@@ -32,9 +32,11 @@
 //! - [`debug`]: the counted constructors and destructors behind
 //!   `liveNativeObjects()`.
 //!
-//! All `unsafe` code lives in `raw`. Every exported function runs inside
-//! [`boundary`], which turns a panic into an error value. Names follow
-//! rustls-ffi's style with the `rustls_sockets_` prefix.
+//! Every `unsafe` block lives in `pointers` (the C caller's pointers, boxed
+//! objects, rustls-ffi object casts), `sys` (system calls) or
+//! `io_callbacks` (rustls-ffi's read/write callbacks). Every exported
+//! function runs inside [`boundary`], which turns a panic into an error
+//! value. Names follow rustls-ffi's style with the `rustls_sockets_` prefix.
 
 pub mod acceptor;
 pub mod alert;
@@ -47,17 +49,19 @@ pub mod exporter;
 mod hello_tap;
 pub mod info;
 pub mod io;
+mod io_callbacks;
 mod json;
 mod key_schedule;
+mod pointers;
 pub mod poller;
 pub mod provider;
-mod raw;
 mod readahead;
 mod scope;
 pub mod secrets;
 mod server_random;
 mod side_table;
 pub mod socket;
+mod sys;
 pub mod verify;
 
 /// Re-exported so the linker keeps rustls-ffi's C API in this library.

@@ -29,7 +29,8 @@ use rustls_ffi::certificate::rustls_root_cert_store_builder;
 use rustls_ffi::client::rustls_client_config;
 use rustls_ffi::server::rustls_server_config;
 
-use crate::raw::{self, sys, Conn, Handoff, Signal};
+use crate::pointers::{self, Conn, Handoff, Signal};
+use crate::sys;
 use crate::{boundary, RESULT_PANIC};
 
 /// Readiness bit: the fd can be read (or has an error / hang-up).
@@ -131,7 +132,7 @@ impl Inner {
             Some(Notify::Callback(signal)) if must_signal => signal(),
             // A full socket buffer (EAGAIN) means JS has a byte to read already.
             Some(Notify::Socket(fd)) if must_signal => {
-                while sys::send(fd, &[1]) < 0 && raw::errno() == libc::EINTR {}
+                while sys::send(fd, &[1]) < 0 && sys::errno() == libc::EINTR {}
             }
             _ => {}
         }
@@ -183,7 +184,7 @@ fn wait_into(inner: &Inner, out: &mut Vec<Event>, max: usize, timeout_ms: c_int)
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
     let n = sys::epoll_wait(inner.epfd, &mut events[..max.clamp(1, BATCH)], timeout_ms);
     if n < 0 {
-        let errno = raw::errno();
+        let errno = sys::errno();
         return if errno == libc::EINTR { 0 } else { -errno };
     }
     let mut count = 0;
@@ -290,7 +291,7 @@ fn worker(inner: Arc<Inner>) {
 }
 
 fn submit(poller: *const rustls_sockets_poller, token: u32, work: Work) -> c_int {
-    let Some(p) = raw::box_ref(poller) else {
+    let Some(p) = pointers::box_ref(poller) else {
         return libc::EINVAL;
     };
     if !p.workers_started.swap(true, Ordering::SeqCst) {
@@ -322,11 +323,11 @@ pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller
     boundary(libc::EIO, || {
         let epfd = sys::epoll_create();
         if epfd < 0 {
-            return raw::errno();
+            return sys::errno();
         }
         let wakefd = sys::eventfd();
         if wakefd < 0 {
-            let errno = raw::errno();
+            let errno = sys::errno();
             sys::close(epfd);
             return errno;
         }
@@ -350,14 +351,14 @@ pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller
             WAKE_TOKEN,
         ) < 0
         {
-            return raw::errno();
+            return sys::errno();
         }
         let poller = rustls_sockets_poller {
             inner: Arc::new(inner),
             threads: Mutex::new(Vec::new()),
             workers_started: AtomicBool::new(false),
         };
-        raw::put(out, raw::into_box(poller));
+        pointers::put(out, pointers::into_box(poller));
         0
     })
 }
@@ -367,7 +368,7 @@ pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller) {
     boundary((), || {
-        if let Some(p) = raw::box_ref(poller) {
+        if let Some(p) = pointers::box_ref(poller) {
             p.inner.stop.store(true, Ordering::SeqCst);
             sys::eventfd_signal(p.inner.wakefd);
             p.inner.jobs_ready.notify_all();
@@ -380,7 +381,7 @@ pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller)
                 let _ = thread.join();
             }
         }
-        raw::free_box(poller);
+        pointers::free_box(poller);
     })
 }
 
@@ -395,7 +396,7 @@ pub extern "C" fn rustls_sockets_poller_arm(
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(p) = raw::box_ref(poller) else {
+        let Some(p) = pointers::box_ref(poller) else {
             return libc::EINVAL;
         };
         let mut events = (libc::EPOLLONESHOT | libc::EPOLLRDHUP) as u32;
@@ -409,14 +410,14 @@ pub extern "C" fn rustls_sockets_poller_arm(
         if sys::epoll_ctl(epfd, libc::EPOLL_CTL_MOD, fd, events, token as u64) == 0 {
             return 0;
         }
-        let errno = raw::errno();
+        let errno = sys::errno();
         if errno != libc::ENOENT {
             return errno;
         }
         if sys::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, events, token as u64) == 0 {
             0
         } else {
-            raw::errno()
+            sys::errno()
         }
     })
 }
@@ -428,13 +429,13 @@ pub extern "C" fn rustls_sockets_poller_disarm(
     fd: c_int,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(p) = raw::box_ref(poller) else {
+        let Some(p) = pointers::box_ref(poller) else {
             return libc::EINVAL;
         };
         if sys::epoll_ctl(p.inner.epfd, libc::EPOLL_CTL_DEL, fd, 0, 0) == 0 {
             0
         } else {
-            raw::errno()
+            sys::errno()
         }
     })
 }
@@ -488,7 +489,7 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
     signal: Option<extern "C" fn()>, // a `Signal`, spelled out for the generated header
 ) -> c_int {
     boundary(libc::EIO, || {
-        let (Some(p), Some(signal)) = (raw::box_ref(poller), signal) else {
+        let (Some(p), Some(signal)) = (pointers::box_ref(poller), signal) else {
             return libc::EINVAL;
         };
         start_signal_thread(p, Notify::Callback(signal))
@@ -507,7 +508,7 @@ pub extern "C" fn rustls_sockets_poller_start_signal_socket(
     out_fd: *mut c_int,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(p) = raw::box_ref(poller) else {
+        let Some(p) = pointers::box_ref(poller) else {
             return libc::EINVAL;
         };
         if out_fd.is_null() {
@@ -523,7 +524,7 @@ pub extern "C" fn rustls_sockets_poller_start_signal_socket(
             sys::close(theirs);
             return errno;
         }
-        raw::put(out_fd, theirs);
+        pointers::put(out_fd, theirs);
         0
     })
 }
@@ -538,10 +539,10 @@ pub extern "C" fn rustls_sockets_poller_take(
     max_events: u32,
 ) -> u32 {
     boundary(0, || {
-        let Some(p) = raw::box_ref(poller) else {
+        let Some(p) = pointers::box_ref(poller) else {
             return 0;
         };
-        let dest = raw::bytes_mut(out as *mut u8, max_events as usize * 24);
+        let dest = pointers::bytes_mut(out as *mut u8, max_events as usize * 24);
         let max = dest.len() / 24;
         p.inner.take(dest, max) as u32
     })
@@ -578,7 +579,7 @@ pub extern "C" fn rustls_sockets_poller_submit_recv_buf(
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let copy = raw::bytes(input, len).to_vec();
+        let copy = pointers::bytes(input, len).to_vec();
         submit(poller, token, Work::RecvBuf(Handoff(conn), copy, eof != 0))
     })
 }
@@ -611,7 +612,7 @@ pub extern "C" fn rustls_sockets_poller_submit_load_roots(
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(path) = raw::c_text(path).and_then(|p| std::ffi::CString::new(p).ok()) else {
+        let Some(path) = pointers::c_text(path).and_then(|p| std::ffi::CString::new(p).ok()) else {
             return libc::EINVAL;
         };
         submit(poller, token, Work::LoadRoots(Handoff(builder), path))
@@ -629,7 +630,7 @@ pub extern "C" fn rustls_sockets_poller_submit_client_connection(
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(name) = raw::c_text(server_name).and_then(|p| std::ffi::CString::new(p).ok())
+        let Some(name) = pointers::c_text(server_name).and_then(|p| std::ffi::CString::new(p).ok())
         else {
             return libc::EINVAL;
         };
@@ -652,7 +653,7 @@ pub extern "C" fn rustls_sockets_poller_submit_connect(
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let Some(ip) = raw::c_text(ip).and_then(|p| std::ffi::CString::new(p).ok()) else {
+        let Some(ip) = pointers::c_text(ip).and_then(|p| std::ffi::CString::new(p).ok()) else {
             return libc::EINVAL;
         };
         submit(poller, token, Work::Connect(ip, port))

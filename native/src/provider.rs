@@ -6,12 +6,12 @@
 use rustls::crypto::CryptoProvider;
 use rustls_ffi::crypto_provider::rustls_crypto_provider;
 
-use crate::raw;
+use crate::pointers;
 use crate::{boundary, RESULT_INVALID_PARAMETER, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
 /// The comma-separated names in `text` (none when NULL or empty).
 fn names(text: *const libc::c_char) -> Vec<String> {
-    raw::c_text(text)
+    pointers::c_text(text)
         .map(|t| {
             t.split(',')
                 .map(str::trim)
@@ -65,21 +65,21 @@ pub extern "C" fn rustls_sockets_crypto_provider_restrict(
     out_msg_n: *mut usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
-        let Some(base) = raw::provider_ref(base) else {
+        let Some(base) = pointers::provider_ref(base) else {
             return RESULT_NULL_PARAMETER;
         };
         if out_provider.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        raw::put(out_msg_n, 0);
+        pointers::put(out_msg_n, 0);
         let restricted = restrict(base, &names(cipher_suites), &names(kx_groups));
         match restricted {
             Ok(provider) => {
-                raw::put(out_provider, raw::provider_into_ffi(provider));
+                pointers::put(out_provider, pointers::provider_into_ffi(provider));
                 RESULT_OK
             }
             Err(text) => {
-                raw::copy_out(text.as_bytes(), msg, msg_cap, out_msg_n);
+                pointers::copy_out(text.as_bytes(), msg, msg_cap, out_msg_n);
                 RESULT_INVALID_PARAMETER
             }
         }
@@ -124,6 +124,6 @@ pub extern "C" fn rustls_sockets_crypto_provider_name(
     #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
     const NAME: &str = "ring";
     boundary(RESULT_PANIC, || {
-        raw::copy_out(NAME.as_bytes(), buf, cap, out_n)
+        pointers::copy_out(NAME.as_bytes(), buf, cap, out_n)
     })
 }

@@ -16,8 +16,10 @@ use std::cell::Cell;
 
 use libc::c_int;
 
-use crate::raw::{self, Conn, Cursor};
+use crate::io_callbacks::{self, Cursor};
+use crate::pointers::Conn;
 use crate::side_table;
+use crate::sys;
 
 /// The most ciphertext one `read(2)` takes.
 const READ_AHEAD_MAX: usize = 256 * 1024;
@@ -80,7 +82,7 @@ impl ReadAhead {
             data: &self.buf[self.pos..self.len],
             pos: 0,
         };
-        let n = raw::read_tls_from(conn, &mut cursor)?;
+        let n = io_callbacks::read_tls_from(conn, &mut cursor)?;
         self.pos += n;
         Ok(n)
     }
@@ -94,9 +96,9 @@ impl ReadAhead {
         if self.buf.len() < size {
             self.buf.resize(size, 0);
         }
-        let got = raw::sys_read(fd, &mut self.buf[..size]);
+        let got = sys::read(fd, &mut self.buf[..size]);
         if got < 0 {
-            return Err(raw::errno());
+            return Err(sys::errno());
         }
         self.pos = 0;
         self.len = got as usize;

@@ -16,7 +16,7 @@ use rustls_ffi::rslice::rustls_str;
 use rustls_ffi::server::rustls_server_config_builder;
 use zeroize::Zeroizing;
 
-use crate::raw::{self, Conn};
+use crate::pointers::{self, Conn};
 use crate::scope;
 use crate::side_table::{self, Secret};
 use crate::{boundary, RESULT_INSUFFICIENT_SIZE, RESULT_NULL_PARAMETER, RESULT_PANIC};
@@ -68,9 +68,9 @@ unsafe extern "C" fn log_secret(
 ) {
     boundary((), || {
         record(
-            raw::rustls_str_bytes(&label),
-            raw::bytes(client_random, client_random_len),
-            raw::bytes(secret, secret_len),
+            pointers::rustls_str_bytes(&label),
+            pointers::bytes(client_random, client_random_len),
+            pointers::bytes(secret, secret_len),
         )
     });
 }
@@ -93,15 +93,15 @@ unsafe extern "C" fn log_nothing(_label: rustls_str) -> libc::c_int {
 }
 
 unsafe extern "C" fn log_exporter_only(label: rustls_str) -> libc::c_int {
-    is_exporter_label(raw::rustls_str_bytes(&label)) as libc::c_int
+    is_exporter_label(pointers::rustls_str_bytes(&label)) as libc::c_int
 }
 
 unsafe extern "C" fn log_alert_only(label: rustls_str) -> libc::c_int {
-    is_alert_label(raw::rustls_str_bytes(&label)) as libc::c_int
+    is_alert_label(pointers::rustls_str_bytes(&label)) as libc::c_int
 }
 
 unsafe extern "C" fn log_exporter_and_alert(label: rustls_str) -> libc::c_int {
-    let label = raw::rustls_str_bytes(&label);
+    let label = pointers::rustls_str_bytes(&label);
     (is_exporter_label(label) || is_alert_label(label)) as libc::c_int
 }
 
@@ -199,7 +199,7 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
                 text.push('\n');
             }
             if text.len() > cap {
-                raw::put(out_n, text.len());
+                pointers::put(out_n, text.len());
                 return RESULT_INSUFFICIENT_SIZE;
             }
             list.iter_mut().for_each(|s| s.taken = true);
@@ -207,7 +207,7 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
             list.retain(|s| {
                 is_exporter_label(s.label.as_bytes()) || is_alert_label(s.label.as_bytes())
             });
-            raw::copy_out(text.as_bytes(), buf, cap, out_n)
+            pointers::copy_out(text.as_bytes(), buf, cap, out_n)
         });
         outcome.unwrap_or(RESULT_PANIC)
     })

@@ -6,7 +6,7 @@
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::hello_tap::{server_random_by_side, Taps};
-use crate::raw::Conn;
+use crate::pointers::Conn;
 use crate::side_table;
 
 /// The taps of `conn` while it handshakes and its server random is unknown.

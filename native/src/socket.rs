@@ -6,7 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use libc::{c_char, c_int};
 
 use crate::boundary;
-use crate::raw::{self, sys};
+use crate::pointers;
+use crate::sys;
 
 /// Fills a `sockaddr_storage` for `ip:port`, returning its length.
 fn to_storage(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
@@ -57,7 +58,7 @@ fn from_storage(storage: &mut libc::sockaddr_storage) -> Option<SocketAddr> {
 }
 
 fn parse(ip: *const c_char, port: u16) -> Option<SocketAddr> {
-    let ip: IpAddr = raw::c_text(ip)?.parse().ok()?;
+    let ip: IpAddr = pointers::c_text(ip)?.parse().ok()?;
     Some(SocketAddr::new(ip, port))
 }
 
@@ -69,7 +70,7 @@ fn new_tcp_socket(addr: &SocketAddr) -> Result<c_int, c_int> {
     };
     let fd = sys::socket(domain, libc::SOCK_STREAM);
     if fd < 0 {
-        return Err(raw::errno());
+        return Err(sys::errno());
     }
     Ok(fd)
 }
@@ -89,15 +90,15 @@ fn start_connect(
 ) -> c_int {
     let mut pending = 0;
     if sys::connect(fd, storage, len) < 0 {
-        let errno = raw::errno();
+        let errno = sys::errno();
         if errno != libc::EINPROGRESS && !(unix && errno == libc::EAGAIN) {
             sys::close(fd);
             return errno;
         }
         pending = 1;
     }
-    raw::put(out_fd, fd);
-    raw::put(out_pending, pending);
+    pointers::put(out_fd, fd);
+    pointers::put(out_pending, pending);
     0
 }
 
@@ -150,11 +151,11 @@ pub extern "C" fn rustls_sockets_tcp_listen(
         }
         let (storage, len) = to_storage(addr);
         if sys::bind(fd, &storage, len) < 0 || sys::listen(fd, backlog) < 0 {
-            let errno = raw::errno();
+            let errno = sys::errno();
             sys::close(fd);
             return errno;
         }
-        raw::put(out_fd, fd);
+        pointers::put(out_fd, fd);
         0
     })
 }
@@ -162,7 +163,7 @@ pub extern "C" fn rustls_sockets_tcp_listen(
 /// A `sockaddr_un` for the filesystem path `path` (`None` when empty,
 /// too long for `sun_path` or containing NUL).
 fn unix_storage(path: *const c_char) -> Option<(libc::sockaddr_storage, libc::socklen_t)> {
-    let path = raw::c_text(path)?.as_bytes();
+    let path = pointers::c_text(path)?.as_bytes();
     let mut storage = sys::zeroed_storage();
     let sun = sys::as_unix(&mut storage);
     if path.is_empty() || path.len() >= sun.sun_path.len() {
@@ -183,7 +184,7 @@ fn unix_socket(
     let (storage, len) = unix_storage(path).ok_or(libc::EINVAL)?;
     let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM);
     if fd < 0 {
-        return Err(raw::errno());
+        return Err(sys::errno());
     }
     Ok((fd, storage, len))
 }
@@ -216,11 +217,11 @@ pub extern "C" fn rustls_sockets_unix_listen(
             Err(errno) => return errno,
         };
         if sys::bind(fd, &storage, len) < 0 || sys::listen(fd, backlog) < 0 {
-            let errno = raw::errno();
+            let errno = sys::errno();
             sys::close(fd);
             return errno;
         }
-        raw::put(out_fd, fd);
+        pointers::put(out_fd, fd);
         0
     })
 }
@@ -232,10 +233,10 @@ pub extern "C" fn rustls_sockets_tcp_accept(fd: c_int, out_fd: *mut c_int) -> c_
     boundary(libc::EIO, || {
         let conn = sys::accept(fd);
         if conn < 0 {
-            return raw::errno();
+            return sys::errno();
         }
         sys::set_int_option(conn, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
-        raw::put(out_fd, conn);
+        pointers::put(out_fd, conn);
         0
     })
 }
@@ -270,7 +271,7 @@ pub extern "C" fn rustls_sockets_socket_address(
     boundary(libc::EIO, || {
         let mut storage = sys::zeroed_storage();
         if sys::name(fd, peer != 0, &mut storage) < 0 {
-            return raw::errno();
+            return sys::errno();
         }
         if storage.ss_family as c_int == libc::AF_UNIX {
             // A Unix-domain socket: its path (empty when unnamed), port 0.
@@ -281,8 +282,8 @@ pub extern "C" fn rustls_sockets_socket_address(
                 .take_while(|c| **c != 0)
                 .map(|c| *c as u8)
                 .collect();
-            raw::put(out_port, 0);
-            return match raw::copy_out(&path, buf, cap, out_n) {
+            pointers::put(out_port, 0);
+            return match pointers::copy_out(&path, buf, cap, out_n) {
                 crate::RESULT_OK => 0,
                 _ => libc::ENOBUFS,
             };
@@ -290,9 +291,9 @@ pub extern "C" fn rustls_sockets_socket_address(
         let Some(addr) = from_storage(&mut storage) else {
             return libc::EAFNOSUPPORT;
         };
-        raw::put(out_port, addr.port());
+        pointers::put(out_port, addr.port());
         let text = addr.ip().to_string();
-        match raw::copy_out(text.as_bytes(), buf, cap, out_n) {
+        match pointers::copy_out(text.as_bytes(), buf, cap, out_n) {
             crate::RESULT_OK => 0,
             _ => libc::ENOBUFS,
         }
@@ -309,7 +310,7 @@ pub extern "C" fn rustls_sockets_socket_shutdown(fd: c_int, how: c_int) -> c_int
             _ => libc::SHUT_RDWR,
         };
         if sys::shutdown(fd, how) < 0 {
-            raw::errno()
+            sys::errno()
         } else {
             0
         }
@@ -321,7 +322,7 @@ pub extern "C" fn rustls_sockets_socket_shutdown(fd: c_int, how: c_int) -> c_int
 pub extern "C" fn rustls_sockets_socket_close(fd: c_int) -> c_int {
     boundary(
         libc::EIO,
-        || if sys::close(fd) < 0 { raw::errno() } else { 0 },
+        || if sys::close(fd) < 0 { sys::errno() } else { 0 },
     )
 }
 
@@ -330,7 +331,7 @@ pub extern "C" fn rustls_sockets_socket_close(fd: c_int) -> c_int {
 pub extern "C" fn rustls_sockets_socket_set_nonblocking(fd: c_int) -> c_int {
     boundary(libc::EIO, || {
         if sys::set_nonblocking(fd) < 0 {
-            raw::errno()
+            sys::errno()
         } else {
             0
         }
@@ -348,11 +349,11 @@ pub extern "C" fn rustls_sockets_socket_send(
     out_n: *mut usize,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let sent = sys::send(fd, raw::bytes(buf, len));
+        let sent = sys::send(fd, pointers::bytes(buf, len));
         if sent < 0 {
-            return raw::errno();
+            return sys::errno();
         }
-        raw::put(out_n, sent as usize);
+        pointers::put(out_n, sent as usize);
         0
     })
 }
@@ -368,11 +369,11 @@ pub extern "C" fn rustls_sockets_socket_recv(
     out_n: *mut usize,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let got = raw::sys_read(fd, raw::bytes_mut(buf, cap));
+        let got = sys::read(fd, pointers::bytes_mut(buf, cap));
         if got < 0 {
-            return raw::errno();
+            return sys::errno();
         }
-        raw::put(out_n, got as usize);
+        pointers::put(out_n, got as usize);
         0
     })
 }

@@ -15,7 +15,7 @@ use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 use rustls_ffi::verifier::rustls_server_cert_verifier;
 
 use crate::json::{json_list, json_string};
-use crate::raw::{self, Conn};
+use crate::pointers::{self, Conn};
 use crate::{boundary, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC};
 use crate::{scope, side_table};
 
@@ -146,14 +146,15 @@ impl ServerCertVerifier for Recording {
 pub extern "C" fn rustls_sockets_server_cert_verifier_recording(
     inner: *const rustls_server_cert_verifier,
 ) -> *mut rustls_server_cert_verifier {
-    boundary(std::ptr::null_mut(), || {
-        match raw::server_verifier_ref(inner) {
-            Some(inner) => raw::server_verifier_into_ffi(Arc::new(Recording {
+    boundary(
+        std::ptr::null_mut(),
+        || match pointers::server_verifier_ref(inner) {
+            Some(inner) => pointers::server_verifier_into_ffi(Arc::new(Recording {
                 inner: Arc::clone(inner),
             })),
             None => std::ptr::null_mut(),
-        }
-    })
+        },
+    )
 }
 
 /// Copies the details of `conn`'s refused certificate chain (JSON: `error`,
@@ -172,7 +173,7 @@ pub extern "C" fn rustls_sockets_connection_verify_failure(
             return RESULT_NULL_PARAMETER;
         }
         match failure_of(conn) {
-            Some(text) => raw::copy_out(text.as_bytes(), buf, cap, out_n),
+            Some(text) => pointers::copy_out(text.as_bytes(), buf, cap, out_n),
             None => RESULT_NOT_FOUND,
         }
     })
