@@ -200,33 +200,6 @@ uint32_t rustls_sockets_certificate_spki(const uint8_t *der,
 // `dangerouslyDisableVerification`.
 uint32_t rustls_sockets_client_config_builder_dangerous_disable_verification(rustls_client_config_builder *builder);
 
-// Writes the live counts `[connections, client configs, server configs,
-// secrets filed]` into `out` (four `int64_t`; the last counts the TLS
-// secrets held for connections, see `crate::secrets`).
-void rustls_sockets_debug_live_objects(int64_t *out);
-
-// `rustls_connection_free`, counted. NULL is ignored.
-void rustls_sockets_connection_free(Conn conn);
-
-// `rustls_client_config_builder_build`, counted.
-uint32_t rustls_sockets_client_config_builder_build(rustls_client_config_builder *builder,
-                                                    const rustls_client_config **out);
-
-// `rustls_client_config_free`, counted. NULL is ignored.
-void rustls_sockets_client_config_free(const rustls_client_config *config);
-
-// `rustls_server_config_builder_build`, counted.
-uint32_t rustls_sockets_server_config_builder_build(rustls_server_config_builder *builder,
-                                                    const rustls_server_config **out);
-
-// `rustls_server_config_free`, counted. NULL is ignored.
-void rustls_sockets_server_config_free(const rustls_server_config *config);
-
-// `rustls_client_connection_new`, counted.
-uint32_t rustls_sockets_client_connection_new(const rustls_client_config *config,
-                                              const char *server_name,
-                                              Conn *out);
-
 // Exporter keying material of a connection whose configuration captures
 // secrets: `len` bytes into `out` for `label` and, when `has_context` is
 // non-zero, `context`. TLS 1.3: RFC 8446 §7.5 from the exporter secret.
@@ -305,6 +278,33 @@ uint32_t rustls_sockets_connection_send_fd(Conn conn,
                                            const uint8_t *buf,
                                            size_t len,
                                            uint32_t *state);
+
+// `rustls_connection_free`, counted. NULL is ignored.
+void rustls_sockets_connection_free(Conn conn);
+
+// `rustls_client_config_builder_build`, counted.
+uint32_t rustls_sockets_client_config_builder_build(rustls_client_config_builder *builder,
+                                                    const rustls_client_config **out);
+
+// `rustls_client_config_free`, counted. NULL is ignored.
+void rustls_sockets_client_config_free(const rustls_client_config *config);
+
+// `rustls_server_config_builder_build`, counted.
+uint32_t rustls_sockets_server_config_builder_build(rustls_server_config_builder *builder,
+                                                    const rustls_server_config **out);
+
+// `rustls_server_config_free`, counted. NULL is ignored.
+void rustls_sockets_server_config_free(const rustls_server_config *config);
+
+// `rustls_client_connection_new`, counted.
+uint32_t rustls_sockets_client_connection_new(const rustls_client_config *config,
+                                              const char *server_name,
+                                              Conn *out);
+
+// Writes the live counts `[connections, client configs, server configs,
+// secrets filed]` into `out` (four `int64_t`; the last counts the TLS
+// secrets held for connections, see `secrets`).
+void rustls_sockets_debug_live_objects(int64_t *out);
 
 // Creates a poller. Returns 0 or an errno.
 int rustls_sockets_poller_new(struct rustls_sockets_poller **out);

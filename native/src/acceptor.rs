@@ -243,8 +243,8 @@ pub(crate) fn into_connection_fd(
             let held = process_held_records(*out_conn, fd);
             if held != RESULT_OK {
                 // Counted so that the counted free below balances.
-                crate::debug::created(crate::debug::Kind::Connection);
-                crate::debug::rustls_sockets_connection_free(*out_conn);
+                crate::live_objects::created(crate::live_objects::Kind::Connection);
+                crate::lifecycle::rustls_sockets_connection_free(*out_conn);
                 *out_conn = std::ptr::null_mut();
                 return held;
             }
@@ -294,7 +294,7 @@ pub extern "C" fn rustls_sockets_accepted_into_connection(
         };
         if rc == RESULT_OK {
             crate::side_table::rename(accepted, pointers::read_out(out_conn));
-            crate::debug::created(crate::debug::Kind::Connection);
+            crate::live_objects::created(crate::live_objects::Kind::Connection);
             return rc;
         }
         crate::side_table::forget(accepted);

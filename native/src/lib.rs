@@ -29,7 +29,8 @@
 //! - `side_table`: the one table of per-connection state these keep;
 //!   `scope`: the connection the current thread works for, under which
 //!   rustls' key-log and verifier callbacks file what they report;
-//! - [`debug`]: the counted constructors and destructors behind
+//! - [`lifecycle`]: the counted constructors and destructors of connections
+//!   and configurations; [`live_objects`]: the counters behind
 //!   `liveNativeObjects()`.
 //!
 //! Every `unsafe` block lives in `pointers` (the C caller's pointers, boxed
@@ -42,7 +43,6 @@ pub mod acceptor;
 pub mod alert;
 pub mod buffer;
 pub mod certificate;
-pub mod debug;
 #[cfg(feature = "describe")]
 mod describe;
 pub mod exporter;
@@ -52,6 +52,8 @@ pub mod io;
 mod io_callbacks;
 mod json;
 mod key_schedule;
+pub mod lifecycle;
+pub mod live_objects;
 mod pointers;
 pub mod poller;
 pub mod provider;

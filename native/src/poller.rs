@@ -221,14 +221,14 @@ fn run(job: Job) -> Event {
             let mut conn: Conn = std::ptr::null_mut();
             let rc = crate::acceptor::into_connection_fd(accepted.0, config.0, fd, &mut conn);
             if rc == crate::RESULT_OK {
-                crate::debug::created(crate::debug::Kind::Connection);
+                crate::live_objects::created(crate::live_objects::Kind::Connection);
             }
             let address = conn as usize as u64;
             done(rc, address as u32, (address >> 32) as u32, 0)
         }
         Work::NewClient(config, name) => {
             let mut conn: Conn = std::ptr::null_mut();
-            let rc = crate::debug::rustls_sockets_client_connection_new(
+            let rc = crate::lifecycle::rustls_sockets_client_connection_new(
                 config.0,
                 name.as_ptr(),
                 &mut conn,
@@ -244,7 +244,7 @@ fn run(job: Job) -> Event {
             done(errno as u32, fd as u32, pending, 0)
         }
         Work::Close(conn, fd) => {
-            crate::debug::rustls_sockets_connection_free(conn.0);
+            crate::lifecycle::rustls_sockets_connection_free(conn.0);
             if fd >= 0 {
                 sys::close(fd);
             }

@@ -31,7 +31,9 @@ fn rustls_crypto_provider_default() -> *const rustls_crypto_provider {
     provider // the caller frees it
 }
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
-use rustls_sockets::{acceptor, buffer, certificate, debug, info, io, poller, socket};
+use rustls_sockets::{
+    acceptor, buffer, certificate, info, io, lifecycle, live_objects, poller, socket,
+};
 
 const OK: u32 = 7000;
 
@@ -167,7 +169,7 @@ fn client_config(pem: &Pem) -> *const rustls_client_config {
     );
     let mut config = null();
     assert_eq!(
-        debug::rustls_sockets_client_config_builder_build(builder, &mut config),
+        lifecycle::rustls_sockets_client_config_builder_build(builder, &mut config),
         OK
     );
     rustls_ffi::crypto_provider::rustls_crypto_provider_free(provider);
@@ -216,7 +218,7 @@ fn server_config(pem: &Pem) -> *const rustls_server_config {
     );
     let mut config = null();
     assert_eq!(
-        debug::rustls_sockets_server_config_builder_build(builder, &mut config),
+        lifecycle::rustls_sockets_server_config_builder_build(builder, &mut config),
         OK
     );
     rustls_ffi::crypto_provider::rustls_crypto_provider_free(provider);
@@ -284,7 +286,7 @@ fn drain_plaintext(conn: *mut rustls_connection) -> Vec<u8> {
 
 fn live() -> [i64; 4] {
     let mut out = [0i64; 4];
-    debug::rustls_sockets_debug_live_objects(out.as_mut_ptr());
+    live_objects::rustls_sockets_debug_live_objects(out.as_mut_ptr());
     out
 }
 
@@ -296,7 +298,7 @@ fn handshake_data_and_close_through_buffers_and_the_acceptor() {
     let name = CString::new("localhost").unwrap();
     let mut client: *mut rustls_connection = null_mut();
     assert_eq!(
-        debug::rustls_sockets_client_connection_new(client_cfg, name.as_ptr(), &mut client),
+        lifecycle::rustls_sockets_client_connection_new(client_cfg, name.as_ptr(), &mut client),
         OK
     );
     // The server reads the ClientHello with the acceptor first.
@@ -449,10 +451,10 @@ fn handshake_data_and_close_through_buffers_and_the_acceptor() {
     );
     assert_eq!(len, 0, "clean close_notify reads as 0");
 
-    debug::rustls_sockets_connection_free(client);
-    debug::rustls_sockets_connection_free(server);
-    debug::rustls_sockets_client_config_free(client_cfg);
-    debug::rustls_sockets_server_config_free(server_cfg);
+    lifecycle::rustls_sockets_connection_free(client);
+    lifecycle::rustls_sockets_connection_free(server);
+    lifecycle::rustls_sockets_client_config_free(client_cfg);
+    lifecycle::rustls_sockets_server_config_free(server_cfg);
     assert_eq!(live(), [0, 0, 0, 0]);
 }
 
@@ -557,7 +559,7 @@ fn garbage_is_an_error_value_never_a_crash() {
         OK
     );
     assert!(n > 60 && out[0] == 0x30);
-    debug::rustls_sockets_server_config_free(server_cfg);
+    lifecycle::rustls_sockets_server_config_free(server_cfg);
 }
 
 /// Waits (up to `timeout_ms`) for the poller's signal socket, empties it and
@@ -720,7 +722,7 @@ fn read_ahead_hands_every_byte_to_rustls() {
     let name = CString::new("localhost").unwrap();
     let mut client: *mut rustls_connection = null_mut();
     assert_eq!(
-        debug::rustls_sockets_client_connection_new(client_cfg, name.as_ptr(), &mut client),
+        lifecycle::rustls_sockets_client_connection_new(client_cfg, name.as_ptr(), &mut client),
         OK
     );
     let mut server: *mut rustls_connection = null_mut();
@@ -807,9 +809,9 @@ fn read_ahead_hands_every_byte_to_rustls() {
         libc::close(fds[0]);
         libc::close(fds[1]);
     }
-    debug::rustls_sockets_connection_free(client);
+    lifecycle::rustls_sockets_connection_free(client);
     rustls_connection::rustls_connection_free(server);
-    debug::rustls_sockets_client_config_free(client_cfg);
-    debug::rustls_sockets_server_config_free(server_cfg);
+    lifecycle::rustls_sockets_client_config_free(client_cfg);
+    lifecycle::rustls_sockets_server_config_free(server_cfg);
     assert_eq!(live(), [0, 0, 0, 0]);
 }

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use rustls_ffi::acceptor::{rustls_accepted, rustls_acceptor};
 use rustls_ffi::server::rustls_server_config;
-use rustls_sockets::{acceptor, buffer, debug};
+use rustls_sockets::{acceptor, buffer, lifecycle};
 
 const OK: u32 = 7000;
 
@@ -208,5 +208,5 @@ fn run(
             );
         }
     }
-    debug::rustls_sockets_connection_free(conn);
+    lifecycle::rustls_sockets_connection_free(conn);
 }

@@ -11,7 +11,7 @@ use rustls_ffi::client::{rustls_client_config, rustls_client_config_builder};
 use rustls_ffi::connection::rustls_connection;
 use rustls_ffi::crypto_provider as provider;
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
-use rustls_sockets::{buffer, certificate, debug, info, secrets};
+use rustls_sockets::{buffer, certificate, info, lifecycle, live_objects, secrets};
 
 /// A client config builder for `versions`, with the library's crypto provider.
 pub fn client_builder(versions: &[u16]) -> *mut rustls_client_config_builder {
@@ -37,17 +37,17 @@ pub fn new_client() -> (*const rustls_client_config, *mut rustls_connection) {
     let builder = client_builder(&[0x0304, 0x0303]);
     certificate::rustls_sockets_client_config_builder_dangerous_disable_verification(builder);
     let mut config = null();
-    debug::rustls_sockets_client_config_builder_build(builder, &mut config);
+    lifecycle::rustls_sockets_client_config_builder_build(builder, &mut config);
     let name = CString::new("fuzz.test").unwrap();
     let mut conn = null_mut();
-    debug::rustls_sockets_client_connection_new(config, name.as_ptr(), &mut conn);
+    lifecycle::rustls_sockets_client_connection_new(config, name.as_ptr(), &mut conn);
     (config, conn)
 }
 
 /// Frees what [`new_client`] made.
 pub fn free_client(config: *const rustls_client_config, conn: *mut rustls_connection) {
-    debug::rustls_sockets_connection_free(conn);
-    debug::rustls_sockets_client_config_free(config);
+    lifecycle::rustls_sockets_connection_free(conn);
+    lifecycle::rustls_sockets_client_config_free(config);
 }
 
 /// The ClientHello record a fresh client for `versions` sends first (SNI
@@ -62,10 +62,10 @@ pub fn client_hello(versions: &[u16]) -> Vec<u8> {
         alpn.len(),
     );
     let mut config = null();
-    debug::rustls_sockets_client_config_builder_build(builder, &mut config);
+    lifecycle::rustls_sockets_client_config_builder_build(builder, &mut config);
     let name = CString::new("fuzz.test").unwrap();
     let mut conn = null_mut();
-    debug::rustls_sockets_client_connection_new(config, name.as_ptr(), &mut conn);
+    lifecycle::rustls_sockets_client_connection_new(config, name.as_ptr(), &mut conn);
     let mut hello = vec![0u8; 16 * 1024];
     let mut n = 0;
     buffer::rustls_sockets_connection_drain_tls(conn, hello.as_mut_ptr(), hello.len(), &mut n);
@@ -159,7 +159,7 @@ pub fn server_config() -> *const rustls_server_config {
         );
         secrets::rustls_sockets_server_config_builder_capture_secrets(builder, 7);
         let mut config = null();
-        let rc = debug::rustls_sockets_server_config_builder_build(builder, &mut config);
+        let rc = lifecycle::rustls_sockets_server_config_builder_build(builder, &mut config);
         assert_eq!(rc, 7000, "rustls_sockets_server_config_builder_build");
         config as usize
     });
@@ -170,6 +170,6 @@ pub fn server_config() -> *const rustls_server_config {
 /// configs, secrets filed (`rustls_sockets_debug_live_objects`).
 pub fn live_objects() -> [i64; 4] {
     let mut counts = [0i64; 4];
-    debug::rustls_sockets_debug_live_objects(counts.as_mut_ptr());
+    live_objects::rustls_sockets_debug_live_objects(counts.as_mut_ptr());
     counts
 }
