@@ -40,6 +40,15 @@
 // `describe`). Outside every range rustls-ffi 0.15 uses (7000-7702).
 #define RESULT_NOT_SUPPORTED 7900
 
+// Readiness bit: the fd can be read (or has an error / hang-up).
+#define RUSTLS_SOCKETS_READABLE 1
+
+// Readiness bit: the fd can be written (or has an error / hang-up).
+#define RUSTLS_SOCKETS_WRITABLE 2
+
+// Event kind of a finished job.
+#define RUSTLS_SOCKETS_EVENT_DONE 256
+
 // The socket had nothing more to read (`EAGAIN`).
 #define RUSTLS_SOCKETS_IO_READ_BLOCKED 1
 
@@ -57,15 +66,6 @@
 
 // The connection still has TLS data to send after the call.
 #define RUSTLS_SOCKETS_IO_WANTS_WRITE 32
-
-// Readiness bit: the fd can be read (or has an error / hang-up).
-#define RUSTLS_SOCKETS_READABLE 1
-
-// Readiness bit: the fd can be written (or has an error / hang-up).
-#define RUSTLS_SOCKETS_WRITABLE 2
-
-// Event kind of a finished job.
-#define RUSTLS_SOCKETS_EVENT_DONE 256
 
 // The poller handle given to JS.
 struct rustls_sockets_poller;
@@ -145,7 +145,7 @@ uint32_t rustls_sockets_connection_feed_tls(Conn conn,
 // `rustls_connection_wants_write` is true.
 uint32_t rustls_sockets_connection_drain_tls(Conn conn, uint8_t *buf, size_t cap, size_t *out_n);
 
-// [`crate::io::rustls_sockets_connection_recv_fd`] for a transport whose
+// `rustls_sockets_connection_recv_fd` for a transport whose
 // ciphertext is in caller memory: records are read from `input` (`in_len`
 // bytes; once they are used up the call stops with `READ_BLOCKED`, or sees
 // end of stream when `eof` is non-zero), plaintext goes to `plain` (capacity
@@ -163,7 +163,7 @@ uint32_t rustls_sockets_connection_recv_buf(Conn conn,
                                             size_t out_cap,
                                             uint32_t *state);
 
-// [`crate::io::rustls_sockets_connection_send_fd`] into caller memory:
+// `rustls_sockets_connection_send_fd` into caller memory:
 // hands `len` plaintext bytes at `data` to rustls and writes the records
 // to `output` (capacity `out_cap`; `WRITE_BLOCKED` when it fills). `len ==
 // 0` only flushes. The `u32[8]` `state` gets `[plaintext bytes accepted, 0,
@@ -217,6 +217,35 @@ uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
                                                           size_t context_len,
                                                           uint32_t has_context);
 
+// Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
+// TLS records from the non-blocking socket `fd` and processing them until
+// `buf` is full, the socket has nothing more, or the peer closed. Handshake
+// messages that need an answer are answered on the way. With `cap == 0` it
+// only advances the handshake. A call that completes the handshake returns
+// right then, with the completing flight still queued (`WANTS_WRITE`): the
+// caller checks the peer before sending it (or discards it with
+// `rustls_sockets_connection_fatal_alert`).
+//
+// Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
+// returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
+// errno in the state block.
+uint32_t rustls_sockets_connection_recv_fd(Conn conn,
+                                           int fd,
+                                           uint8_t *buf,
+                                           size_t cap,
+                                           uint32_t *state);
+
+// Sends: hands `len` plaintext bytes at `buf` to rustls (as many as its
+// buffer limit takes) and writes the resulting records to the non-blocking
+// socket `fd` until everything is sent or the socket blocks. With `len == 0`
+// it only flushes pending TLS data (handshake, close_notify, key update).
+// The state block's `bytes` is the number of plaintext bytes accepted.
+uint32_t rustls_sockets_connection_send_fd(Conn conn,
+                                           int fd,
+                                           const uint8_t *buf,
+                                           size_t len,
+                                           uint32_t *state);
+
 // Copies a summary of the negotiated parameters into `buf`:
 // `u16 protocol_version, u16 cipher_suite, u16 key_exchange_group,
 // u8 handshake_kind, u8 0`, then four strings, each a little-endian `u16`
@@ -249,35 +278,6 @@ uint32_t rustls_sockets_server_config_builder_set_alpn_protocols(rustls_server_c
 // Copies the error text for `result` (rustls-ffi's, or this library's own
 // for its own codes) into `buf`; `out_n` gets its length.
 uint32_t rustls_sockets_error_text(uint32_t result, uint8_t *buf, size_t cap, size_t *out_n);
-
-// Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
-// TLS records from the non-blocking socket `fd` and processing them until
-// `buf` is full, the socket has nothing more, or the peer closed. Handshake
-// messages that need an answer are answered on the way. With `cap == 0` it
-// only advances the handshake. A call that completes the handshake returns
-// right then, with the completing flight still queued (`WANTS_WRITE`): the
-// caller checks the peer before sending it (or discards it with
-// `rustls_sockets_connection_fatal_alert`).
-//
-// Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
-// returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
-// errno in the state block.
-uint32_t rustls_sockets_connection_recv_fd(Conn conn,
-                                           int fd,
-                                           uint8_t *buf,
-                                           size_t cap,
-                                           uint32_t *state);
-
-// Sends: hands `len` plaintext bytes at `buf` to rustls (as many as its
-// buffer limit takes) and writes the resulting records to the non-blocking
-// socket `fd` until everything is sent or the socket blocks. With `len == 0`
-// it only flushes pending TLS data (handshake, close_notify, key update).
-// The state block's `bytes` is the number of plaintext bytes accepted.
-uint32_t rustls_sockets_connection_send_fd(Conn conn,
-                                           int fd,
-                                           const uint8_t *buf,
-                                           size_t len,
-                                           uint32_t *state);
 
 // `rustls_connection_free`, counted. NULL is ignored.
 void rustls_sockets_connection_free(Conn conn);

@@ -9,9 +9,10 @@ use rustls_ffi::server::rustls_server_config;
 
 use rustls_ffi::connection::rustls_connection as conn_api;
 
-use crate::io::{FdWire, Wire};
+use crate::fd_io::FdWire;
 use crate::io_callbacks::{self, Cursor, Sink};
 use crate::pointers::{self, Conn};
+use crate::record_io::{self, Wire};
 use crate::{boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
 
 const RESULT_ACCEPTOR_NOT_READY: u32 = 7012;
@@ -103,9 +104,9 @@ pub extern "C" fn rustls_sockets_acceptor_recv_fd(
                 &mut n,
             );
             let flags = match rc.0 {
-                0 if n == 0 => crate::io::RUSTLS_SOCKETS_IO_TRANSPORT_EOF,
+                0 if n == 0 => record_io::RUSTLS_SOCKETS_IO_TRANSPORT_EOF,
                 0 => 0,
-                libc::EAGAIN => crate::io::RUSTLS_SOCKETS_IO_READ_BLOCKED,
+                libc::EAGAIN => record_io::RUSTLS_SOCKETS_IO_READ_BLOCKED,
                 libc::EINTR => continue,
                 errno => {
                     write_state(state, total, errno, 0);

@@ -206,15 +206,20 @@ fn run(job: Job) -> Event {
     };
     match job.work {
         Work::Recv(conn, fd) => {
-            let mut state = crate::io::State::default();
-            let rc = crate::io::recv(conn.0, &mut crate::io::FdWire::new(fd), &mut [], &mut state);
+            let mut state = crate::record_io::State::default();
+            let rc = crate::record_io::recv(
+                conn.0,
+                &mut crate::fd_io::FdWire::new(fd),
+                &mut [],
+                &mut state,
+            );
             done(rc, state[0], state[1], state[2])
         }
         Work::RecvBuf(conn, input, eof) => {
             // Records to send wait in rustls for the caller's next buffer call.
-            let mut wire = crate::io::BufWire::new(&input, eof, &mut []);
-            let mut state = crate::io::State::default();
-            let rc = crate::io::recv(conn.0, &mut wire, &mut [], &mut state);
+            let mut wire = crate::buffer_io::BufWire::new(&input, eof, &mut []);
+            let mut state = crate::record_io::State::default();
+            let rc = crate::record_io::recv(conn.0, &mut wire, &mut [], &mut state);
             done(rc, wire.input.pos as u32, state[1], state[2])
         }
         Work::IntoConnection(accepted, config, fd) => {

@@ -16,8 +16,7 @@ use rustls_ffi::verifier::rustls_server_cert_verifier;
 
 use crate::json::{json_list, json_string};
 use crate::pointers::{self, Conn};
-use crate::{boundary, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC};
-use crate::{scope, side_table};
+use crate::{boundary, scope, side_table, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC};
 
 /// Files `details` of a refused chain for the connection being processed.
 fn note_failure(details: String) {

@@ -32,7 +32,8 @@ fn rustls_crypto_provider_default() -> *const rustls_crypto_provider {
 }
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
 use rustls_sockets::{
-    acceptor, buffer, certificate, info, io, lifecycle, live_objects, poller, socket,
+    acceptor, buffer_io, certificate, fd_io, info, lifecycle, live_objects, poller, record_io,
+    socket,
 };
 
 const OK: u32 = 7000;
@@ -237,7 +238,12 @@ fn pump_into(
     loop {
         let mut n = 0;
         assert_eq!(
-            buffer::rustls_sockets_connection_drain_tls(from, buf.as_mut_ptr(), buf.len(), &mut n),
+            buffer_io::rustls_sockets_connection_drain_tls(
+                from,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n
+            ),
             OK
         );
         if n == 0 {
@@ -246,7 +252,7 @@ fn pump_into(
         let mut at = 0;
         while at < n {
             let mut taken = 0;
-            let rc = buffer::rustls_sockets_connection_feed_tls(
+            let rc = buffer_io::rustls_sockets_connection_feed_tls(
                 to,
                 buf[at..].as_ptr(),
                 n - at,
@@ -306,7 +312,7 @@ fn handshake_data_and_close_through_buffers_and_the_acceptor() {
     let mut hello = vec![0u8; 16384];
     let mut n = 0;
     assert_eq!(
-        buffer::rustls_sockets_connection_drain_tls(
+        buffer_io::rustls_sockets_connection_drain_tls(
             client,
             hello.as_mut_ptr(),
             hello.len(),
@@ -485,11 +491,11 @@ fn garbage_is_an_error_value_never_a_crash() {
     // NULL arguments are errors too
     let mut n = 0;
     assert_eq!(
-        buffer::rustls_sockets_connection_feed_tls(null_mut(), junk.as_ptr(), 1, &mut n),
+        buffer_io::rustls_sockets_connection_feed_tls(null_mut(), junk.as_ptr(), 1, &mut n),
         7002
     );
     assert_eq!(
-        buffer::rustls_sockets_connection_drain_tls(null_mut(), null_mut(), 0, &mut n),
+        buffer_io::rustls_sockets_connection_drain_tls(null_mut(), null_mut(), 0, &mut n),
         7002
     );
     // bad ALPN wire formats
@@ -696,7 +702,12 @@ fn flush_to_socket(from: *mut rustls_connection, fd: i32, pending: &mut Vec<u8>)
     loop {
         let mut n = 0;
         assert_eq!(
-            buffer::rustls_sockets_connection_drain_tls(from, buf.as_mut_ptr(), buf.len(), &mut n),
+            buffer_io::rustls_sockets_connection_drain_tls(
+                from,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut n
+            ),
             OK
         );
         if n == 0 {
@@ -789,7 +800,7 @@ fn read_ahead_hands_every_byte_to_rustls() {
         } else {
             rooms[turn % rooms.len()]
         };
-        let rc = io::rustls_sockets_connection_recv_fd(
+        let rc = fd_io::rustls_sockets_connection_recv_fd(
             client,
             fds[1],
             out.as_mut_ptr(),
@@ -798,7 +809,7 @@ fn read_ahead_hands_every_byte_to_rustls() {
         );
         assert_eq!(rc, OK, "turn {turn}");
         got.extend_from_slice(&out[..state[0] as usize]);
-        if state[2] & io::RUSTLS_SOCKETS_IO_PEER_CLOSED != 0 {
+        if state[2] & record_io::RUSTLS_SOCKETS_IO_PEER_CLOSED != 0 {
             break;
         }
     }

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use rustls_ffi::acceptor::{rustls_accepted, rustls_acceptor};
 use rustls_ffi::server::rustls_server_config;
-use rustls_sockets::{acceptor, buffer, lifecycle};
+use rustls_sockets::{acceptor, buffer_io, lifecycle};
 
 const OK: u32 = 7000;
 
@@ -119,7 +119,7 @@ fn run(
 
     // What came with the hello: no new input, only what rustls holds.
     let mut state = [0u32; 8];
-    let mut rc = buffer::rustls_sockets_connection_recv_buf(
+    let mut rc = buffer_io::rustls_sockets_connection_recv_buf(
         conn,
         null(),
         0,
@@ -141,7 +141,7 @@ fn run(
         }
         if by_feed {
             let mut taken = 0;
-            rc = buffer::rustls_sockets_connection_feed_tls(
+            rc = buffer_io::rustls_sockets_connection_feed_tls(
                 conn,
                 chunk.as_ptr(),
                 chunk.len(),
@@ -149,7 +149,12 @@ fn run(
             );
             assert!(taken <= chunk.len());
             let mut n = 0;
-            buffer::rustls_sockets_connection_drain_tls(conn, out.as_mut_ptr(), out.len(), &mut n);
+            buffer_io::rustls_sockets_connection_drain_tls(
+                conn,
+                out.as_mut_ptr(),
+                out.len(),
+                &mut n,
+            );
             assert!(n <= out.len());
             if rc == OK && !plain.is_empty() {
                 let mut n = 0;
@@ -162,7 +167,7 @@ fn run(
                 assert!(n <= plain.len());
             }
         } else {
-            rc = buffer::rustls_sockets_connection_recv_buf(
+            rc = buffer_io::rustls_sockets_connection_recv_buf(
                 conn,
                 chunk.as_ptr(),
                 chunk.len(),
@@ -178,7 +183,7 @@ fn run(
             assert!(state[5] as usize <= out.len());
         }
         if rc == OK && shape & 4 != 0 {
-            rc = buffer::rustls_sockets_connection_send_buf(
+            rc = buffer_io::rustls_sockets_connection_send_buf(
                 conn,
                 chunk.as_ptr(),
                 chunk.len().min(300),
@@ -193,9 +198,9 @@ fn run(
     if rc == OK && shape & 8 != 0 {
         if by_feed {
             let mut taken = 0;
-            buffer::rustls_sockets_connection_feed_tls(conn, null(), 0, &mut taken);
+            buffer_io::rustls_sockets_connection_feed_tls(conn, null(), 0, &mut taken);
         } else {
-            buffer::rustls_sockets_connection_recv_buf(
+            buffer_io::rustls_sockets_connection_recv_buf(
                 conn,
                 null(),
                 0,

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rustls_sockets::buffer;
+use rustls_sockets::buffer_io;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&shape, rest)) = data.split_first() else {
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = vec![0u8; 1 + (shape as usize % 16) * 1024];
     let mut plain = vec![0u8; (shape as usize >> 4) * 37];
     let mut state = [0u32; 8];
-    buffer::rustls_sockets_connection_send_buf(
+    buffer_io::rustls_sockets_connection_send_buf(
         conn,
         b"early".as_ptr(),
         5,
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let chunks: Vec<&[u8]> = rest.chunks(piece).collect();
     for (i, chunk) in chunks.iter().enumerate() {
         let eof = (i + 1 == chunks.len() && shape & 1 == 1) as u32;
-        let rc = buffer::rustls_sockets_connection_recv_buf(
+        let rc = buffer_io::rustls_sockets_connection_recv_buf(
             conn,
             chunk.as_ptr(),
             chunk.len(),

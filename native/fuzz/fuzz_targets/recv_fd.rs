@@ -8,7 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::ptr::null;
 
 use libfuzzer_sys::fuzz_target;
-use rustls_sockets::io;
+use rustls_sockets::fd_io;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&shape, rest)) = data.split_first() else {
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let (config, conn) = rustls_sockets_fuzz::new_client();
     let fd = ours.as_raw_fd();
     let mut state = [0u32; 4];
-    io::rustls_sockets_connection_send_fd(conn, fd, null(), 0, state.as_mut_ptr());
+    fd_io::rustls_sockets_connection_send_fd(conn, fd, null(), 0, state.as_mut_ptr());
     let mut plain = vec![0u8; (shape as usize % 16) * 512];
     let piece = 1 + shape as usize * 37;
     let mut peer = &theirs;
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
         if peer.write_all(chunk).is_err() {
             break;
         }
-        let rc = io::rustls_sockets_connection_recv_fd(
+        let rc = fd_io::rustls_sockets_connection_recv_fd(
             conn,
             fd,
             plain.as_mut_ptr(),
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         if rc != 7000 {
             break;
         }
-        io::rustls_sockets_connection_send_fd(
+        fd_io::rustls_sockets_connection_send_fd(
             conn,
             fd,
             chunk.as_ptr(),
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     drop(theirs); // end of stream
-    io::rustls_sockets_connection_recv_fd(
+    fd_io::rustls_sockets_connection_recv_fd(
         conn,
         fd,
         plain.as_mut_ptr(),

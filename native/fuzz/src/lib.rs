@@ -11,7 +11,7 @@ use rustls_ffi::client::{rustls_client_config, rustls_client_config_builder};
 use rustls_ffi::connection::rustls_connection;
 use rustls_ffi::crypto_provider as provider;
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
-use rustls_sockets::{buffer, certificate, info, lifecycle, live_objects, secrets};
+use rustls_sockets::{buffer_io, certificate, info, lifecycle, live_objects, secrets};
 
 /// A client config builder for `versions`, with the library's crypto provider.
 pub fn client_builder(versions: &[u16]) -> *mut rustls_client_config_builder {
@@ -68,7 +68,7 @@ pub fn client_hello(versions: &[u16]) -> Vec<u8> {
     lifecycle::rustls_sockets_client_connection_new(config, name.as_ptr(), &mut conn);
     let mut hello = vec![0u8; 16 * 1024];
     let mut n = 0;
-    buffer::rustls_sockets_connection_drain_tls(conn, hello.as_mut_ptr(), hello.len(), &mut n);
+    buffer_io::rustls_sockets_connection_drain_tls(conn, hello.as_mut_ptr(), hello.len(), &mut n);
     hello.truncate(n);
     free_client(config, conn);
     assert!(n > 5 && hello[0] == 0x16, "no ClientHello record captured");

@@ -1,8 +1,9 @@
-//! Fused calls that move TLS records between a non-blocking socket and a
+//! The fused record I/O loops: one call moves TLS records between a wire
+//! (a non-blocking socket, `fd_io`, or caller memory, `buffer_io`) and a
 //! rustls connection, and plaintext between the connection and a caller
 //! buffer, in one FFI crossing. They replace rustls-ffi's callback-based
 //! `read_tls`/`write_tls` for a JS caller (no callback into JS, ever), and do
-//! as much work per call as the socket allows.
+//! as much work per call as the wire allows.
 //!
 //! Each call fills a `u32[4]` state block: `[bytes, errno, flags, 0]` where
 //! `flags` is a set of the `RUSTLS_SOCKETS_IO_*` bits below.
@@ -11,13 +12,8 @@ use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::hello_tap::Taps;
-use crate::io_callbacks::{self, Cursor, Sink};
 use crate::pointers::{self, Conn};
-use crate::readahead::{self, ReadAhead};
-use crate::sys;
-use crate::{
-    boundary, RESULT_IO, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC, RESULT_PLAINTEXT_EMPTY,
-};
+use crate::{scope, server_random, RESULT_IO, RESULT_OK, RESULT_PLAINTEXT_EMPTY};
 
 /// The socket had nothing more to read (`EAGAIN`).
 pub const RUSTLS_SOCKETS_IO_READ_BLOCKED: u32 = 1;
@@ -61,7 +57,7 @@ pub(crate) fn store_state(out: *mut u32, state: &State) {
 }
 
 /// Where a connection's TLS records come from and go to: a non-blocking
-/// socket ([`FdWire`]) or caller memory ([`BufWire`]).
+/// socket (`fd_io::FdWire`) or caller memory (`buffer_io::BufWire`).
 pub(crate) trait Wire {
     /// Reads records into the connection: `Ok(n)` (0 = end of stream) or an
     /// errno (`EAGAIN`: nothing more right now). `room`: how much plaintext
@@ -80,236 +76,16 @@ pub(crate) trait Wire {
     fn taps(&mut self) -> &mut Option<Taps>;
 }
 
-/// A non-blocking socket.
-pub(crate) struct FdWire {
-    fd: c_int,
-    taps: Option<Taps>,
-    ahead: ReadAhead,
-}
-
-impl FdWire {
-    /// The socket `fd`.
-    pub(crate) fn new(fd: c_int) -> Self {
-        FdWire {
-            fd,
-            taps: None,
-            ahead: ReadAhead::default(),
-        }
-    }
-}
-
-/// How many bytes a tapped read looks at first (rustls reads at most this much at once).
-const PEEK_SIZE: usize = 18 * 1024;
-
-impl Wire for FdWire {
-    fn read_tls(&mut self, conn: Conn, room: usize) -> Result<usize, c_int> {
-        self.ahead.restore(conn);
-        if self.ahead.holds_bytes() {
-            return self.ahead.feed(conn);
-        }
-        // Not while handshaking: a call that completes the handshake stops
-        // there, and bytes read ahead past it would wait for a call that a
-        // caller polling the socket might never make.
-        if self.taps.is_none() && !conn_api::rustls_connection_is_handshaking(conn) {
-            let size = readahead::read_size(room);
-            if size > 0 {
-                return self.ahead.fill(conn, self.fd, size);
-            }
-        }
-        // While the server random is unknown, peek at what rustls is about to read.
-        let mut peeked = Vec::new();
-        if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
-            if !tap.done() {
-                peeked.resize(PEEK_SIZE, 0);
-                let got = sys::peek(self.fd, &mut peeked);
-                if got < 0 {
-                    match sys::errno() {
-                        libc::EAGAIN | libc::EINTR => {}
-                        // A pipe, say: no peeking, so no server random from this side.
-                        libc::ENOTSOCK => tap.fail(),
-                        // The peek took the socket's pending error (a reset): report it here.
-                        errno => return Err(errno),
-                    }
-                }
-                peeked.truncate(got.max(0) as usize);
-            }
-        }
-        let mut n = 0usize;
-        let mut fd_cell = self.fd;
-        let rc = conn_api::rustls_connection_read_tls(
-            conn,
-            Some(io_callbacks::read_fd_callback),
-            io_callbacks::userdata(&mut fd_cell),
-            &mut n,
-        );
-        if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
-            if !tap.done() && rc.0 == 0 {
-                tap.feed(&peeked[..n.min(peeked.len())]);
-                if n > peeked.len() {
-                    tap.fail(); // more arrived than was seen: the stream view is lost
-                }
-            }
-        }
-        if rc.0 == 0 {
-            Ok(n)
-        } else {
-            Err(rc.0)
-        }
-    }
-
-    fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
-        let mut out = io_callbacks::FdOut {
-            fd: self.fd,
-            tap: self
-                .taps
-                .as_mut()
-                .map(|t| &mut t.outgoing)
-                .filter(|t| !t.done()),
-        };
-        while conn_api::rustls_connection_wants_write(conn) {
-            let mut sent = 0usize;
-            let rc = conn_api::rustls_connection_write_tls_vectored(
-                conn,
-                Some(io_callbacks::writev_fd_callback),
-                io_callbacks::userdata(&mut out),
-                &mut sent,
-            );
-            match rc.0 {
-                0 => {}
-                libc::EAGAIN => return Ok(false),
-                libc::EINTR => continue,
-                errno => return Err(errno),
-            }
-        }
-        Ok(true)
-    }
-
-    fn taps(&mut self) -> &mut Option<Taps> {
-        &mut self.taps
-    }
-
-    fn holds_input(&self) -> bool {
-        self.ahead.holds_bytes()
-    }
-
-    fn finish(&mut self, conn: Conn) {
-        self.ahead.park(conn);
-    }
-}
-
-/// Ciphertext in caller memory: records are read from `input` (end of
-/// stream once it is used up and `eof` is set, else `EAGAIN`) and written
-/// to `output` (`EAGAIN` when full).
-pub(crate) struct BufWire<'a> {
-    pub input: Cursor<'a>,
-    pub eof: bool,
-    pub output: Sink<'a>,
-    taps: Option<Taps>,
-}
-
-impl<'a> BufWire<'a> {
-    /// Reads records from `input` (end of stream after it when `eof`), writes them to `output`.
-    pub(crate) fn new(input: &'a [u8], eof: bool, output: &'a mut [u8]) -> Self {
-        BufWire {
-            input: Cursor {
-                data: input,
-                pos: 0,
-            },
-            eof,
-            output: Sink {
-                data: output,
-                pos: 0,
-            },
-            taps: None,
-        }
-    }
-}
-
-impl Wire for BufWire<'_> {
-    fn read_tls(&mut self, conn: Conn, _room: usize) -> Result<usize, c_int> {
-        if self.input.pos == self.input.data.len() && !self.eof {
-            return Err(libc::EAGAIN);
-        }
-        let start = self.input.pos;
-        let read = io_callbacks::read_tls_from(conn, &mut self.input);
-        if let Some(taps) = self.taps.as_mut() {
-            taps.incoming.feed(&self.input.data[start..self.input.pos]);
-        }
-        read
-    }
-
-    fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
-        while conn_api::rustls_connection_wants_write(conn) {
-            let start = self.output.pos;
-            let mut n = 0usize;
-            let rc = conn_api::rustls_connection_write_tls(
-                conn,
-                Some(io_callbacks::write_sink_callback),
-                io_callbacks::userdata(&mut self.output),
-                &mut n,
-            );
-            if let Some(taps) = self.taps.as_mut() {
-                taps.outgoing
-                    .feed(&self.output.data[start..self.output.pos]);
-            }
-            match rc.0 {
-                0 if n > 0 => {}
-                0 | libc::EAGAIN => return Ok(false),
-                errno => return Err(errno),
-            }
-        }
-        Ok(true)
-    }
-
-    fn taps(&mut self) -> &mut Option<Taps> {
-        &mut self.taps
-    }
-}
-
-/// Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
-/// TLS records from the non-blocking socket `fd` and processing them until
-/// `buf` is full, the socket has nothing more, or the peer closed. Handshake
-/// messages that need an answer are answered on the way. With `cap == 0` it
-/// only advances the handshake. A call that completes the handshake returns
-/// right then, with the completing flight still queued (`WANTS_WRITE`): the
-/// caller checks the peer before sending it (or discards it with
-/// `rustls_sockets_connection_fatal_alert`).
-///
-/// Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
-/// returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
-/// errno in the state block.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_connection_recv_fd(
-    conn: Conn,
-    fd: c_int,
-    buf: *mut u8,
-    cap: usize,
-    state: *mut u32,
-) -> u32 {
-    boundary(RESULT_PANIC, || {
-        if conn.is_null() || state.is_null() {
-            return RESULT_NULL_PARAMETER;
-        }
-        let mut block = State::default();
-        let rc = recv(
-            conn,
-            &mut FdWire::new(fd),
-            pointers::bytes_mut(buf, cap),
-            &mut block,
-        );
-        store_state(state, &block);
-        rc
-    })
-}
-
-/// See [`rustls_sockets_connection_recv_fd`].
+/// The receive loop of `rustls_sockets_connection_recv_fd` and
+/// `rustls_sockets_connection_recv_buf`, over any wire: plaintext into
+/// `out`, the outcome in `state`.
 pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     // Secrets rustls derives while processing records belong to this connection.
-    let _scope = crate::scope::enter(conn);
-    *wire.taps() = crate::server_random::begin_tap(conn);
+    let _scope = scope::enter(conn);
+    *wire.taps() = server_random::begin_tap(conn);
     let rc = recv_inner(conn, wire, out, state);
     wire.finish(conn);
-    crate::server_random::end_tap(conn, wire.taps().take());
+    server_random::end_tap(conn, wire.taps().take());
     rc
 }
 
@@ -419,41 +195,14 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
     }
 }
 
-/// Sends: hands `len` plaintext bytes at `buf` to rustls (as many as its
-/// buffer limit takes) and writes the resulting records to the non-blocking
-/// socket `fd` until everything is sent or the socket blocks. With `len == 0`
-/// it only flushes pending TLS data (handshake, close_notify, key update).
-/// The state block's `bytes` is the number of plaintext bytes accepted.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_connection_send_fd(
-    conn: Conn,
-    fd: c_int,
-    buf: *const u8,
-    len: usize,
-    state: *mut u32,
-) -> u32 {
-    boundary(RESULT_PANIC, || {
-        if conn.is_null() || state.is_null() {
-            return RESULT_NULL_PARAMETER;
-        }
-        let mut block = State::default();
-        let rc = send(
-            conn,
-            &mut FdWire::new(fd),
-            pointers::bytes(buf, len),
-            &mut block,
-        );
-        store_state(state, &block);
-        rc
-    })
-}
-
-/// See [`rustls_sockets_connection_send_fd`].
+/// The send loop of `rustls_sockets_connection_send_fd` and
+/// `rustls_sockets_connection_send_buf`, over any wire: `data` to rustls,
+/// records to the wire, the outcome in `state`.
 pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
-    let _scope = crate::scope::enter(conn);
-    *wire.taps() = crate::server_random::begin_tap(conn);
+    let _scope = scope::enter(conn);
+    *wire.taps() = server_random::begin_tap(conn);
     let rc = send_inner(conn, wire, data, state);
-    crate::server_random::end_tap(conn, wire.taps().take());
+    server_random::end_tap(conn, wire.taps().take());
     rc
 }
 

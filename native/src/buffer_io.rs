@@ -1,13 +1,87 @@
-//! Ciphertext in and out of caller memory, for transports that are not a
-//! socket of ours (runtime connections, Web Streams, pipes): the sans-IO form
-//! of [`crate::io`], again without any callback into JS.
+//! TLS records in caller memory, for transports that are not a socket of
+//! ours (runtime connections, Web Streams, pipes): the memory wire of the
+//! fused record I/O loops (`record_io`) and the calls that run them over
+//! caller buffers (`recv_buf`, `send_buf`), plus feeding and draining
+//! ciphertext without them (`feed_tls`, `drain_tls`). The sans-IO form of
+//! `fd_io`, again without any callback into JS.
 
+use libc::c_int;
 use rustls_ffi::connection::rustls_connection as conn_api;
 
-use crate::io::BufWire;
-use crate::io_callbacks::{self, Cursor};
+use crate::hello_tap::Taps;
+use crate::io_callbacks::{self, Cursor, Sink};
 use crate::pointers::{self, Conn};
+use crate::record_io::{self, State, Wire};
 use crate::{boundary, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC};
+
+/// Ciphertext in caller memory: records are read from `input` (end of
+/// stream once it is used up and `eof` is set, else `EAGAIN`) and written
+/// to `output` (`EAGAIN` when full).
+pub(crate) struct BufWire<'a> {
+    pub input: Cursor<'a>,
+    pub eof: bool,
+    pub output: Sink<'a>,
+    taps: Option<Taps>,
+}
+
+impl<'a> BufWire<'a> {
+    /// Reads records from `input` (end of stream after it when `eof`), writes them to `output`.
+    pub(crate) fn new(input: &'a [u8], eof: bool, output: &'a mut [u8]) -> Self {
+        BufWire {
+            input: Cursor {
+                data: input,
+                pos: 0,
+            },
+            eof,
+            output: Sink {
+                data: output,
+                pos: 0,
+            },
+            taps: None,
+        }
+    }
+}
+
+impl Wire for BufWire<'_> {
+    fn read_tls(&mut self, conn: Conn, _room: usize) -> Result<usize, c_int> {
+        if self.input.pos == self.input.data.len() && !self.eof {
+            return Err(libc::EAGAIN);
+        }
+        let start = self.input.pos;
+        let read = io_callbacks::read_tls_from(conn, &mut self.input);
+        if let Some(taps) = self.taps.as_mut() {
+            taps.incoming.feed(&self.input.data[start..self.input.pos]);
+        }
+        read
+    }
+
+    fn flush(&mut self, conn: Conn) -> Result<bool, c_int> {
+        while conn_api::rustls_connection_wants_write(conn) {
+            let start = self.output.pos;
+            let mut n = 0usize;
+            let rc = conn_api::rustls_connection_write_tls(
+                conn,
+                Some(io_callbacks::write_sink_callback),
+                io_callbacks::userdata(&mut self.output),
+                &mut n,
+            );
+            if let Some(taps) = self.taps.as_mut() {
+                taps.outgoing
+                    .feed(&self.output.data[start..self.output.pos]);
+            }
+            match rc.0 {
+                0 if n > 0 => {}
+                0 | libc::EAGAIN => return Ok(false),
+                errno => return Err(errno),
+            }
+        }
+        Ok(true)
+    }
+
+    fn taps(&mut self) -> &mut Option<Taps> {
+        &mut self.taps
+    }
+}
 
 /// Feeds `len` ciphertext bytes at `buf` to the connection and processes
 /// them. Stops early when rustls will not buffer more (its received plaintext
@@ -77,12 +151,7 @@ pub extern "C" fn rustls_sockets_connection_drain_tls(
 /// The state block of the buffer calls: `[bytes, errno, flags, 0, consumed,
 /// produced, 0, 0]` — the `rustls_sockets_connection_recv_fd` block plus
 /// the ciphertext bytes taken from `input` and written to `output`.
-pub(crate) fn store_buf_state(
-    out: *mut u32,
-    state: &crate::io::State,
-    consumed: usize,
-    produced: usize,
-) {
+pub(crate) fn store_buf_state(out: *mut u32, state: &State, consumed: usize, produced: usize) {
     let block = pointers::bytes_mut(out as *mut u8, 32);
     if block.len() == 32 {
         let values = [
@@ -101,7 +170,7 @@ pub(crate) fn store_buf_state(
     }
 }
 
-/// [`crate::io::rustls_sockets_connection_recv_fd`] for a transport whose
+/// `rustls_sockets_connection_recv_fd` for a transport whose
 /// ciphertext is in caller memory: records are read from `input` (`in_len`
 /// bytes; once they are used up the call stops with `READ_BLOCKED`, or sees
 /// end of stream when `eof` is non-zero), plaintext goes to `plain` (capacity
@@ -131,8 +200,8 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
             eof != 0,
             pointers::bytes_mut(output, out_cap),
         );
-        let mut block = crate::io::State::default();
-        let rc = crate::io::recv(
+        let mut block = State::default();
+        let rc = record_io::recv(
             conn,
             &mut wire,
             pointers::bytes_mut(plain, plain_cap),
@@ -143,7 +212,7 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
     })
 }
 
-/// [`crate::io::rustls_sockets_connection_send_fd`] into caller memory:
+/// `rustls_sockets_connection_send_fd` into caller memory:
 /// hands `len` plaintext bytes at `data` to rustls and writes the records
 /// to `output` (capacity `out_cap`; `WRITE_BLOCKED` when it fills). `len ==
 /// 0` only flushes. The `u32[8]` `state` gets `[plaintext bytes accepted, 0,
@@ -162,8 +231,8 @@ pub extern "C" fn rustls_sockets_connection_send_buf(
             return RESULT_NULL_PARAMETER;
         }
         let mut wire = BufWire::new(&[], false, pointers::bytes_mut(output, out_cap));
-        let mut block = crate::io::State::default();
-        let rc = crate::io::send(conn, &mut wire, pointers::bytes(data, len), &mut block);
+        let mut block = State::default();
+        let rc = record_io::send(conn, &mut wire, pointers::bytes(data, len), &mut block);
         store_buf_state(state, &block, 0, wire.output.pos);
         rc
     })
