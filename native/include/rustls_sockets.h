@@ -196,10 +196,6 @@ uint32_t rustls_sockets_certificate_spki(const uint8_t *der,
                                          size_t cap,
                                          size_t *out_n);
 
-// Makes `builder` accept any server certificate. DANGEROUS: only for
-// `dangerouslyDisableVerification`.
-uint32_t rustls_sockets_client_config_builder_dangerous_disable_verification(rustls_client_config_builder *builder);
-
 // Exporter keying material of a connection whose configuration captures
 // secrets: `len` bytes into `out` for `label` and, when `has_context` is
 // non-zero, `context`. TLS 1.3: RFC 8446 §7.5 from the exporter secret.
@@ -525,5 +521,9 @@ uint32_t rustls_sockets_connection_verify_failure(Conn conn,
                                                   uint8_t *buf,
                                                   size_t cap,
                                                   size_t *out_n);
+
+// Makes `builder` accept any server certificate. DANGEROUS: only for
+// `dangerouslyDisableVerification`.
+uint32_t rustls_sockets_client_config_builder_dangerous_disable_verification(rustls_client_config_builder *builder);
 
 #endif  /* RUSTLS_SOCKETS_H */

@@ -1,6 +1,8 @@
-//! A summary of a DER certificate for people (subject, issuer, names,
-//! validity, serial, key type) and its SubjectPublicKeyInfo for key pinning,
-//! parsed with the `x509-parser` crate (no hand-written DER walking).
+//! A DER certificate's summary for people (`describeCertificate`: subject,
+//! issuer, names, validity, serial, key type; parsed by `describe` with the
+//! `x509-parser` crate, in builds with the `describe` feature) and its
+//! SubjectPublicKeyInfo for key pinning (parsed by webpki, in every build).
+//! No hand-written DER walking.
 
 use crate::pointers;
 use crate::{boundary, RESULT_PANIC};
@@ -56,28 +58,5 @@ pub extern "C" fn rustls_sockets_certificate_spki(
             }
             Err(_) => RESULT_CERTIFICATE_PARSE_ERROR,
         }
-    })
-}
-
-/// The verifier callback behind `dangerouslyDisableVerification`: accepts any
-/// certificate chain (rustls still checks the handshake signatures).
-unsafe extern "C" fn accept_any_server_certificate(
-    _userdata: *mut libc::c_void,
-    _params: *const rustls_ffi::client::rustls_verify_server_cert_params,
-) -> u32 {
-    crate::RESULT_OK
-}
-
-/// Makes `builder` accept any server certificate. DANGEROUS: only for
-/// `dangerouslyDisableVerification`.
-#[no_mangle]
-pub extern "C" fn rustls_sockets_client_config_builder_dangerous_disable_verification(
-    builder: *mut rustls_ffi::client::rustls_client_config_builder,
-) -> u32 {
-    boundary(RESULT_PANIC, || {
-        rustls_ffi::client::rustls_client_config_builder::rustls_client_config_builder_dangerous_set_certificate_verifier(
-            builder,
-            Some(accept_any_server_certificate),
-        ) as u32
     })
 }

@@ -1,12 +1,12 @@
-//! Verification failures a person can act on. rustls' webpki and platform
-//! verifiers know which date or name failed (`ExpiredContext`,
-//! `NotValidForNameContext`, ...), but rustls-ffi reduces errors to a result
-//! code. A verifier wrapped here delegates every decision to the one it
-//! wraps and, when that one refuses a chain, files the details (the error,
-//! the verification time, the names presented, each certificate's subject
-//! and validity) for the connection being processed (see `scope`); JS
-//! builds its message from them.
-
+//! Server certificate verification this library adds: an accept-any
+//! verifier for `dangerouslyDisableVerification`, and verification failures
+//! a person can act on. rustls' webpki and platform verifiers know which
+//! date or name failed (`ExpiredContext`, `NotValidForNameContext`, ...),
+//! but rustls-ffi reduces errors to a result code. A verifier wrapped here
+//! delegates every decision to the one it wraps and, when that one refuses a
+//! chain, files the details (the error, the verification time, the names
+//! presented, each certificate's subject and validity) for the connection
+//! being processed (see `scope`); JS builds its message from them.
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -16,7 +16,9 @@ use rustls_ffi::verifier::rustls_server_cert_verifier;
 
 use crate::json::{json_list, json_string};
 use crate::pointers::{self, Conn};
-use crate::{boundary, scope, side_table, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_PANIC};
+use crate::{
+    boundary, scope, side_table, RESULT_NOT_FOUND, RESULT_NULL_PARAMETER, RESULT_OK, RESULT_PANIC,
+};
 
 /// Files `details` of a refused chain for the connection being processed.
 fn note_failure(details: String) {
@@ -175,5 +177,28 @@ pub extern "C" fn rustls_sockets_connection_verify_failure(
             Some(text) => pointers::copy_out(text.as_bytes(), buf, cap, out_n),
             None => RESULT_NOT_FOUND,
         }
+    })
+}
+
+/// The verifier callback behind `dangerouslyDisableVerification`: accepts any
+/// certificate chain (rustls still checks the handshake signatures).
+unsafe extern "C" fn accept_any_server_certificate(
+    _userdata: *mut libc::c_void,
+    _params: *const rustls_ffi::client::rustls_verify_server_cert_params,
+) -> u32 {
+    RESULT_OK
+}
+
+/// Makes `builder` accept any server certificate. DANGEROUS: only for
+/// `dangerouslyDisableVerification`.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_client_config_builder_dangerous_disable_verification(
+    builder: *mut rustls_ffi::client::rustls_client_config_builder,
+) -> u32 {
+    boundary(RESULT_PANIC, || {
+        rustls_ffi::client::rustls_client_config_builder::rustls_client_config_builder_dangerous_set_certificate_verifier(
+            builder,
+            Some(accept_any_server_certificate),
+        ) as u32
     })
 }

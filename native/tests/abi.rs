@@ -33,7 +33,7 @@ fn rustls_crypto_provider_default() -> *const rustls_crypto_provider {
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
 use rustls_sockets::{
     acceptor, buffer_io, certificate, fd_io, info, lifecycle, live_objects, poller, record_io,
-    socket,
+    socket, verify,
 };
 
 const OK: u32 = 7000;
@@ -156,7 +156,7 @@ fn client_config(pem: &Pem) -> *const rustls_client_config {
     // buffer path matters, so the client accepts the throw-away certificate.
     let _ = &pem.ca;
     assert_eq!(
-        certificate::rustls_sockets_client_config_builder_dangerous_disable_verification(builder),
+        verify::rustls_sockets_client_config_builder_dangerous_disable_verification(builder),
         OK
     );
     let alpn = b"\x08http/1.1";

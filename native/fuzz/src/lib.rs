@@ -11,7 +11,7 @@ use rustls_ffi::client::{rustls_client_config, rustls_client_config_builder};
 use rustls_ffi::connection::rustls_connection;
 use rustls_ffi::crypto_provider as provider;
 use rustls_ffi::server::{rustls_server_config, rustls_server_config_builder};
-use rustls_sockets::{buffer_io, certificate, info, lifecycle, live_objects, secrets};
+use rustls_sockets::{buffer_io, info, lifecycle, live_objects, secrets, verify};
 
 /// A client config builder for `versions`, with the library's crypto provider.
 pub fn client_builder(versions: &[u16]) -> *mut rustls_client_config_builder {
@@ -35,7 +35,7 @@ pub fn client_builder(versions: &[u16]) -> *mut rustls_client_config_builder {
 /// and its config; free both with [`free_client`].
 pub fn new_client() -> (*const rustls_client_config, *mut rustls_connection) {
     let builder = client_builder(&[0x0304, 0x0303]);
-    certificate::rustls_sockets_client_config_builder_dangerous_disable_verification(builder);
+    verify::rustls_sockets_client_config_builder_dangerous_disable_verification(builder);
     let mut config = null();
     lifecycle::rustls_sockets_client_config_builder_build(builder, &mut config);
     let name = CString::new("fuzz.test").unwrap();
@@ -54,7 +54,7 @@ pub fn free_client(config: *const rustls_client_config, conn: *mut rustls_connec
 /// "fuzz.test", ALPN h2 and http/1.1), captured through `drain_tls`.
 pub fn client_hello(versions: &[u16]) -> Vec<u8> {
     let builder = client_builder(versions);
-    certificate::rustls_sockets_client_config_builder_dangerous_disable_verification(builder);
+    verify::rustls_sockets_client_config_builder_dangerous_disable_verification(builder);
     let alpn = b"\x02h2\x08http/1.1";
     info::rustls_sockets_client_config_builder_set_alpn_protocols(
         builder,
