@@ -40,6 +40,11 @@
 //! function runs inside [`boundary`], which turns a panic into an error
 //! value. Names follow rustls-ffi's style with the `rustls_sockets_` prefix.
 
+#[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
+compile_error!(
+    "rustls-sockets needs a crypto provider: enable the `aws-lc-rs` feature (the default) or `ring`"
+);
+
 pub mod acceptor;
 pub mod alert;
 pub mod buffer_io;
