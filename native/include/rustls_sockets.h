@@ -78,6 +78,10 @@ typedef rustls_connection *Conn;
 // more (`RUSTLS_RESULT_OK`, `out_accepted` untouched, READ_BLOCKED or
 // TRANSPORT_EOF in the `u32[4]` state block), or the hello is bad (its
 // `rustls_result`, after the alert was sent to `fd`).
+//
+// Borrows `acceptor` for the call; the caller owns the `rustls_accepted` put
+// in `*out_accepted` and frees it with `rustls_accepted_free`; `state` must
+// hold four `u32`.
 uint32_t rustls_sockets_acceptor_recv_fd(rustls_acceptor *acceptor,
                                          int fd,
                                          rustls_accepted **out_accepted,
@@ -86,6 +90,10 @@ uint32_t rustls_sockets_acceptor_recv_fd(rustls_acceptor *acceptor,
 // The buffer form of [`rustls_sockets_acceptor_recv_fd`]: feeds `len` bytes
 // at `buf` (all are taken) and tries to accept. On a bad hello the alert's
 // bytes are copied into `alert_buf` (`out_alert_n` gets their count).
+//
+// Borrows `acceptor` and the `len` bytes at `buf` for the call; the caller
+// owns the `rustls_accepted` put in `*out_accepted` and frees it with
+// `rustls_accepted_free`; `alert_buf` must hold `alert_cap` bytes.
 uint32_t rustls_sockets_acceptor_feed_tls(rustls_acceptor *acceptor,
                                           const uint8_t *buf,
                                           size_t len,
@@ -97,6 +105,8 @@ uint32_t rustls_sockets_acceptor_feed_tls(rustls_acceptor *acceptor,
 // Copies what the ClientHello asked for into `buf`: the SNI name (`u16`
 // little-endian length + bytes; empty when absent), then the ALPN protocols
 // offered (`u16` count, then each as `u8` length + bytes).
+//
+// Borrows `accepted` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_accepted_get_info(const rustls_accepted *accepted,
                                           uint8_t *buf,
                                           size_t cap,
@@ -104,7 +114,13 @@ uint32_t rustls_sockets_accepted_get_info(const rustls_accepted *accepted,
 
 // `rustls_accepted_into_connection` that, on failure, sends the alert to
 // the socket `fd` (or, with `fd < 0`, copies it into `alert_buf`, its
-// length into `out_alert_n`) and frees it. `accepted` must still be freed.
+// length into `out_alert_n`) and frees it.
+//
+// Uses up `accepted`'s hello but leaves it to the caller to free with
+// `rustls_accepted_free`; borrows `config` (the connection keeps its own
+// reference); the caller owns the connection put in `*out_conn` and frees it
+// with `rustls_sockets_connection_free`; `alert_buf` must hold `alert_cap`
+// bytes.
 uint32_t rustls_sockets_accepted_into_connection(rustls_accepted *accepted,
                                                  const rustls_server_config *config,
                                                  int fd,
@@ -124,6 +140,8 @@ uint32_t rustls_sockets_accepted_into_connection(rustls_accepted *accepted,
 // `RUSTLS_RESULT_NOT_FOUND` when the secrets were not captured (no mode bit
 // 2, or a TLS 1.2 server random the library did not see): send nothing.
 // `RUSTLS_RESULT_INVALID_PARAMETER` while still handshaking.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_connection_fatal_alert(Conn conn,
                                                uint32_t is_client,
                                                uint8_t description,
@@ -135,6 +153,8 @@ uint32_t rustls_sockets_connection_fatal_alert(Conn conn,
 // them. Stops early when rustls will not buffer more (its received plaintext
 // is full: read plaintext, then feed the rest). `out_n` gets the number of
 // bytes consumed. `len == 0` signals end of stream to rustls.
+//
+// Borrows `conn` and the `len` bytes at `buf` for the call.
 uint32_t rustls_sockets_connection_feed_tls(Conn conn,
                                             const uint8_t *buf,
                                             size_t len,
@@ -143,6 +163,8 @@ uint32_t rustls_sockets_connection_feed_tls(Conn conn,
 // Copies pending ciphertext (handshake, application data, alerts) into `buf`
 // of capacity `cap`; `out_n` gets the byte count. Call again while
 // `rustls_connection_wants_write` is true.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_connection_drain_tls(Conn conn, uint8_t *buf, size_t cap, size_t *out_n);
 
 // `rustls_sockets_connection_recv_fd` for a transport whose
@@ -153,6 +175,9 @@ uint32_t rustls_sockets_connection_drain_tls(Conn conn, uint8_t *buf, size_t cap
 // (handshake answers, alerts, key updates) go to `output` (capacity
 // `out_cap`; when it fills the call stops with `WRITE_BLOCKED`). The
 // `u32[8]` `state` gets `[plaintext bytes, 0, flags, 0, consumed, produced, 0, 0]`.
+//
+// Borrows `conn` for the call; `input`, `plain` and `output` must hold
+// `in_len`, `plain_cap` and `out_cap` bytes, `state` eight `u32`.
 uint32_t rustls_sockets_connection_recv_buf(Conn conn,
                                             const uint8_t *input,
                                             size_t in_len,
@@ -168,6 +193,9 @@ uint32_t rustls_sockets_connection_recv_buf(Conn conn,
 // to `output` (capacity `out_cap`; `WRITE_BLOCKED` when it fills). `len ==
 // 0` only flushes. The `u32[8]` `state` gets `[plaintext bytes accepted, 0,
 // flags, 0, 0, produced, 0, 0]`.
+//
+// Borrows `conn` for the call; `data` and `output` must hold `len` and
+// `out_cap` bytes, `state` eight `u32`.
 uint32_t rustls_sockets_connection_send_buf(Conn conn,
                                             const uint8_t *data,
                                             size_t len,
@@ -182,6 +210,8 @@ uint32_t rustls_sockets_connection_send_buf(Conn conn,
 // bytes that are not a certificate; `RUSTLS_RESULT_INSUFFICIENT_SIZE` when
 // `cap` is too small (`out_n` tells the size needed); `RESULT_NOT_SUPPORTED` (7900)
 // in a build without the `describe` feature (see `scripts/build-rustls-ffi.sh --minimal`).
+//
+// Borrows the `len` bytes at `der` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_certificate_describe(const uint8_t *der,
                                              size_t len,
                                              uint8_t *buf,
@@ -190,6 +220,8 @@ uint32_t rustls_sockets_certificate_describe(const uint8_t *der,
 
 // Copies the DER SubjectPublicKeyInfo of the certificate at `der` into
 // `buf` (for public-key pins: `sha256//` + base64 of its SHA-256).
+//
+// Borrows the `len` bytes at `der` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_certificate_spki(const uint8_t *der,
                                          size_t len,
                                          uint8_t *buf,
@@ -204,6 +236,9 @@ uint32_t rustls_sockets_certificate_spki(const uint8_t *der,
 // finished, capture off, or the server random was not seen);
 // `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
 // over 65535 bytes, too much output, or (TLS 1.2) a label TLS itself uses.
+//
+// Borrows `conn` for the call and `label` and `context` (`label_len` and
+// `context_len` bytes); `out` must hold `len` bytes.
 uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
                                                           uint8_t *out,
                                                           size_t len,
@@ -225,6 +260,9 @@ uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
 // Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
 // returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
 // errno in the state block.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes, `state` four
+// `u32`; `fd` stays the caller's.
 uint32_t rustls_sockets_connection_recv_fd(Conn conn,
                                            int fd,
                                            uint8_t *buf,
@@ -236,6 +274,9 @@ uint32_t rustls_sockets_connection_recv_fd(Conn conn,
 // socket `fd` until everything is sent or the socket blocks. With `len == 0`
 // it only flushes pending TLS data (handshake, close_notify, key update).
 // The state block's `bytes` is the number of plaintext bytes accepted.
+//
+// Borrows `conn` for the call and the `len` bytes at `buf`; `state` must hold
+// four `u32`; `fd` stays the caller's.
 uint32_t rustls_sockets_connection_send_fd(Conn conn,
                                            int fd,
                                            const uint8_t *buf,
@@ -248,11 +289,15 @@ uint32_t rustls_sockets_connection_send_fd(Conn conn,
 // length and its bytes: cipher suite name, key exchange group name,
 // ALPN protocol, SNI server name (server connections). `out_n` gets the
 // record's length; `RUSTLS_RESULT_INSUFFICIENT_SIZE` when `cap` is too small.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_connection_get_info(Conn conn, uint8_t *buf, size_t cap, size_t *out_n);
 
 // Copies the DER of the peer's certificate number `index` (0 = leaf) into
 // `buf`. `RUSTLS_RESULT_NOT_FOUND` past the end of the chain;
 // `RUSTLS_RESULT_INSUFFICIENT_SIZE` (with the size in `out_n`) when `cap` is too small.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_connection_copy_peer_certificate(Conn conn,
                                                          size_t index,
                                                          uint8_t *buf,
@@ -261,38 +306,64 @@ uint32_t rustls_sockets_connection_copy_peer_certificate(Conn conn,
 
 // `rustls_client_config_builder_set_alpn_protocols` taking the ALPN list in
 // wire format (`len`-byte buffer of length-prefixed protocol names).
+//
+// Borrows `builder` for the call; the `len` bytes at `wire` are copied.
 uint32_t rustls_sockets_client_config_builder_set_alpn_protocols(rustls_client_config_builder *builder,
                                                                  const uint8_t *wire,
                                                                  size_t len);
 
 // `rustls_server_config_builder_set_alpn_protocols` taking the ALPN list in
 // wire format (`len`-byte buffer of length-prefixed protocol names).
+//
+// Borrows `builder` for the call; the `len` bytes at `wire` are copied.
 uint32_t rustls_sockets_server_config_builder_set_alpn_protocols(rustls_server_config_builder *builder,
                                                                  const uint8_t *wire,
                                                                  size_t len);
 
 // Copies the error text for `result` (rustls-ffi's, or this library's own
 // for its own codes) into `buf`; `out_n` gets its length.
+//
+// `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_error_text(uint32_t result, uint8_t *buf, size_t cap, size_t *out_n);
 
 // `rustls_connection_free`, counted. NULL is ignored.
+//
+// Takes ownership of `conn`: it must not be used again.
 void rustls_sockets_connection_free(Conn conn);
 
 // `rustls_client_config_builder_build`, counted.
+//
+// Takes ownership of `builder` whatever the result (it must not be used or
+// freed again); on success the caller owns `*out` and frees it with
+// `rustls_sockets_client_config_free`.
 uint32_t rustls_sockets_client_config_builder_build(rustls_client_config_builder *builder,
                                                     const rustls_client_config **out);
 
 // `rustls_client_config_free`, counted. NULL is ignored.
+//
+// Takes the caller's reference to `config` (connections made from it keep
+// their own): it must not be used again.
 void rustls_sockets_client_config_free(const rustls_client_config *config);
 
 // `rustls_server_config_builder_build`, counted.
+//
+// Takes ownership of `builder` whatever the result (it must not be used or
+// freed again); on success the caller owns `*out` and frees it with
+// `rustls_sockets_server_config_free`.
 uint32_t rustls_sockets_server_config_builder_build(rustls_server_config_builder *builder,
                                                     const rustls_server_config **out);
 
 // `rustls_server_config_free`, counted. NULL is ignored.
+//
+// Takes the caller's reference to `config` (connections made from it keep
+// their own): it must not be used again.
 void rustls_sockets_server_config_free(const rustls_server_config *config);
 
 // `rustls_client_connection_new`, counted.
+//
+// Borrows `config` (the connection keeps its own reference) and `server_name`;
+// the caller owns the connection put in `*out` and frees it with
+// `rustls_sockets_connection_free`.
 uint32_t rustls_sockets_client_connection_new(const rustls_client_config *config,
                                               const char *server_name,
                                               Conn *out);
@@ -300,52 +371,74 @@ uint32_t rustls_sockets_client_connection_new(const rustls_client_config *config
 // Writes the live counts `[connections, client configs, server configs,
 // secrets filed]` into `out` (four `int64_t`; the last counts the TLS
 // secrets held for connections, see `secrets`).
+//
+// `out` must hold four `int64_t`.
 void rustls_sockets_debug_live_objects(int64_t *out);
 
 // Creates a poller. Returns 0 or an errno.
+//
+// The caller owns the poller put in `*out` and frees it with
+// `rustls_sockets_poller_free`.
 int rustls_sockets_poller_new(struct rustls_sockets_poller **out);
 
 // Stops the threads (if any), waits for them, and frees the poller.
 // NULL is ignored. No call on the poller may be in flight.
+//
+// Takes ownership of `poller`: it must not be used again.
 void rustls_sockets_poller_free(struct rustls_sockets_poller *poller);
 
 // Asks for one notification when `fd` becomes ready for `interest`
 // (readiness bits), reported with `token`. Re-arming replaces the previous
 // interest. Returns 0 or an errno.
+//
+// Borrows `poller` for the call; `fd` stays the caller's.
 int rustls_sockets_poller_arm(const struct rustls_sockets_poller *poller,
                               int fd,
                               uint32_t interest,
                               uint32_t token);
 
 // Forgets `fd` (call before closing it). Returns 0 or an errno.
+//
+// Borrows `poller` for the call; `fd` stays the caller's.
 int rustls_sockets_poller_disarm(const struct rustls_sockets_poller *poller, int fd);
 
 // Bun: starts the signal thread, which calls `signal` (from a native
 // thread) whenever the queue turns non-empty; JS then collects the events
 // with [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if
 // a signal thread was started before).
+//
+// Borrows `poller` for the call; `signal` must stay callable until the poller
+// is freed.
 int rustls_sockets_poller_start_signal_thread(const struct rustls_sockets_poller *poller,
                                               void (*signal)(void));
 
 // Deno: starts the signal thread, which writes one byte to a socket pair
 // whenever the queue turns non-empty, and stores the pair's other end (a
-// non-blocking `AF_UNIX` stream socket, owned by the caller from now on) in
-// `*out_fd`: when it is readable, read what it holds and collect the events
-// with [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if
-// a signal thread was started before).
+// non-blocking `AF_UNIX` stream socket) in `*out_fd`: when it is readable,
+// read what it holds and collect the events with
+// [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if a
+// signal thread was started before).
+//
+// Borrows `poller` for the call; the caller owns the socket put in `*out_fd`.
 int rustls_sockets_poller_start_signal_socket(const struct rustls_sockets_poller *poller,
                                               int *out_fd);
 
 // Moves up to `max_events` queued events (6 `u32` each) into `out`;
 // returns how many. Fewer than `max_events` means the queue is empty and
 // the next event will signal again.
+//
+// Borrows `poller` for the call; `out` must hold `max_events` events of six
+// `u32`.
 uint32_t rustls_sockets_poller_take(const struct rustls_sockets_poller *poller,
                                     uint32_t *out,
                                     uint32_t max_events);
 
 // Runs the handshake step `rustls_sockets_connection_recv_fd(conn, fd, NULL, 0, …)`
 // on a worker thread; its completion event carries `[result, bytes, errno, flags]`.
-// JS must not touch `conn` until then. Returns 0 or an errno.
+// Returns 0 or an errno.
+//
+// Borrows `poller` for the call and lends `conn` and `fd` to the job until its
+// completion event is collected.
 int rustls_sockets_poller_submit_recv(const struct rustls_sockets_poller *poller,
                                       Conn conn,
                                       int fd,
@@ -355,8 +448,10 @@ int rustls_sockets_poller_submit_recv(const struct rustls_sockets_poller *poller
 // len, eof, NULL, 0, NULL, 0, …)` on a worker thread over a copy of the
 // `len` bytes at `input` (the caller's memory is free again on return).
 // Records to send stay queued in `conn`. The completion event carries
-// `[result, consumed, errno, flags]`. JS must not touch `conn` until then.
-// Returns 0 or an errno.
+// `[result, consumed, errno, flags]`. Returns 0 or an errno.
+//
+// Borrows `poller` for the call, lends `conn` to the job until its completion
+// event is collected, and copies the `len` bytes at `input`.
 int rustls_sockets_poller_submit_recv_buf(const struct rustls_sockets_poller *poller,
                                           Conn conn,
                                           const uint8_t *input,
@@ -366,8 +461,13 @@ int rustls_sockets_poller_submit_recv_buf(const struct rustls_sockets_poller *po
 
 // Runs `rustls_accepted_into_connection` (the server's first flight, with
 // its signature) on a worker thread, sending the alert to `fd` on failure.
-// The completion event carries `[result, conn_low32, conn_high32]`. JS must
-// not touch `accepted` until then. Returns 0 or an errno.
+// The completion event carries `[result, conn_low32, conn_high32]`. Returns
+// 0 or an errno.
+//
+// Borrows `poller` for the call and lends `accepted` and `config` to the job
+// until its completion event is collected (the caller frees `accepted` then);
+// the caller owns the connection the event carries and frees it with
+// `rustls_sockets_connection_free`.
 int rustls_sockets_poller_submit_into_connection(const struct rustls_sockets_poller *poller,
                                                  rustls_accepted *accepted,
                                                  const rustls_server_config *config,
@@ -376,6 +476,9 @@ int rustls_sockets_poller_submit_into_connection(const struct rustls_sockets_pol
 
 // Runs `rustls_root_cert_store_builder_load_roots_from_file(builder, path, false)`
 // on a worker thread (system root bundles are large). Returns 0 or an errno.
+//
+// Borrows `poller` for the call, lends `builder` to the job until its
+// completion event is collected, and copies `path`.
 int rustls_sockets_poller_submit_load_roots(const struct rustls_sockets_poller *poller,
                                             rustls_root_cert_store_builder *builder,
                                             const char *path,
@@ -384,6 +487,11 @@ int rustls_sockets_poller_submit_load_roots(const struct rustls_sockets_poller *
 // Runs `rustls_client_connection_new(config, server_name, …)` (which builds
 // the ClientHello and its key shares) on a worker thread; the completion
 // event carries `[result, conn_low32, conn_high32]`. Returns 0 or an errno.
+//
+// Borrows `poller` for the call, lends `config` to the job until its
+// completion event is collected, and copies `server_name`; the caller owns the
+// connection the event carries and frees it with
+// `rustls_sockets_connection_free`.
 int rustls_sockets_poller_submit_client_connection(const struct rustls_sockets_poller *poller,
                                                    const rustls_client_config *config,
                                                    const char *server_name,
@@ -392,6 +500,9 @@ int rustls_sockets_poller_submit_client_connection(const struct rustls_sockets_p
 // Starts a non-blocking TCP connect (`rustls_sockets_tcp_connect`) on a
 // worker thread (on loopback the kernel runs the TCP handshake inside the
 // call); the completion event carries `[errno, fd, pending]`. Returns 0 or an errno.
+//
+// Borrows `poller` for the call and copies `ip`; the caller owns the socket
+// the event carries.
 int rustls_sockets_poller_submit_connect(const struct rustls_sockets_poller *poller,
                                          const char *ip,
                                          uint16_t port,
@@ -399,6 +510,8 @@ int rustls_sockets_poller_submit_connect(const struct rustls_sockets_poller *pol
 
 // Frees `conn` (NULL is fine) and closes `fd` (negative is fine) on a worker
 // thread. JS gives up both at once. Returns 0 or an errno.
+//
+// Borrows `poller` for the call and takes ownership of `conn` and `fd`.
 int rustls_sockets_poller_submit_close(const struct rustls_sockets_poller *poller,
                                        Conn conn,
                                        int fd,
@@ -407,10 +520,13 @@ int rustls_sockets_poller_submit_close(const struct rustls_sockets_poller *polle
 // A copy of `base` offering only the comma-separated `cipher_suites` and
 // `kx_groups` (rustls names, e.g. `TLS13_AES_256_GCM_SHA384`, `X25519`,
 // `secp256r1`, `X25519MLKEM768`; matched case-insensitively), in the order
-// given; an empty list keeps `base`'s. `out_provider` gets a provider to
-// free with `rustls_crypto_provider_free`. An unknown name gives
-// `RUSTLS_RESULT_INVALID_PARAMETER` with a message in `msg` (capacity
-// `msg_cap`, length in `out_msg_n`).
+// given; an empty list keeps `base`'s; `out_provider` gets the copy. An
+// unknown name gives `RUSTLS_RESULT_INVALID_PARAMETER` with a message in
+// `msg` (capacity `msg_cap`, length in `out_msg_n`).
+//
+// Borrows `base`, `cipher_suites` and `kx_groups` for the call; the caller
+// owns the provider put in `*out_provider` and frees it with
+// `rustls_crypto_provider_free`; `msg` must hold `msg_cap` bytes.
 uint32_t rustls_sockets_crypto_provider_restrict(const rustls_crypto_provider *base,
                                                  const char *cipher_suites,
                                                  const char *kx_groups,
@@ -421,6 +537,8 @@ uint32_t rustls_sockets_crypto_provider_restrict(const rustls_crypto_provider *b
 
 // Copies the name of the crypto provider this library was built with
 // (`aws-lc-rs` or `ring`) into `buf` (capacity `cap`), its length into `out_n`.
+//
+// `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_crypto_provider_name(uint8_t *buf, size_t cap, size_t *out_n);
 
 // Makes connections of this client configuration file their secrets for
@@ -428,10 +546,14 @@ uint32_t rustls_sockets_crypto_provider_name(uint8_t *buf, size_t cap, size_t *o
 // a fatal alert after the handshake (`rustls_sockets_connection_fatal_alert`);
 // bit 4: what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master
 // secret). With no bit set nothing is filed.
+//
+// Borrows `builder` for the call.
 uint32_t rustls_sockets_client_config_builder_capture_secrets(rustls_client_config_builder *builder,
                                                               uint32_t mode);
 
 // The server form of [`rustls_sockets_client_config_builder_capture_secrets`].
+//
+// Borrows `builder` for the call.
 uint32_t rustls_sockets_server_config_builder_capture_secrets(rustls_server_config_builder *builder,
                                                               uint32_t mode);
 
@@ -439,11 +561,15 @@ uint32_t rustls_sockets_server_config_builder_capture_secrets(rustls_server_conf
 // hex, one per line) filed for `conn` and not taken before into `buf`
 // (capacity `cap`, length in `out_n`), and marks them taken.
 // `RUSTLS_RESULT_INSUFFICIENT_SIZE` (nothing taken) when `buf` is too small.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_connection_take_key_log(Conn conn, uint8_t *buf, size_t cap, size_t *out_n);
 
 // Drops the secrets filed for `conn` once its handshake ended (the late
 // alert was sent or is no longer possible); with `keep` bit 1 the
 // exporter's secrets stay (the connection may still export keying material).
+//
+// Borrows `conn` for the call.
 void rustls_sockets_connection_forget_secrets(Conn conn, uint32_t keep);
 
 // Starts a non-blocking TCP connection to `ip` (IPv4 or IPv6 text) and
@@ -451,22 +577,32 @@ void rustls_sockets_connection_forget_secrets(Conn conn, uint32_t keep);
 // connection is still in progress (wait for writability, then call
 // `rustls_sockets_socket_take_error`). Returns 0 or an errno (`EINVAL` for a
 // bad address).
+//
+// Borrows `ip` for the call; the caller owns the socket put in `*out_fd`.
 int rustls_sockets_tcp_connect(const char *ip, uint16_t port, int *out_fd, uint32_t *out_pending);
 
 // Creates a non-blocking listening TCP socket bound to `ip:port` (`port` 0 =
 // ephemeral) with `SO_REUSEADDR`; an IPv6 socket is IPv6-only. Returns 0 or an errno.
+//
+// Borrows `ip` for the call; the caller owns the socket put in `*out_fd`.
 int rustls_sockets_tcp_listen(const char *ip, uint16_t port, int backlog, int *out_fd);
 
 // Starts a non-blocking connection to the Unix-domain stream socket at
 // `path`; like [`rustls_sockets_tcp_connect`] (`EINVAL` for a bad path).
+//
+// Borrows `path` for the call; the caller owns the socket put in `*out_fd`.
 int rustls_sockets_unix_connect(const char *path, int *out_fd, uint32_t *out_pending);
 
 // Creates a non-blocking listening Unix-domain stream socket at `path`
 // (which must not exist yet). Returns 0 or an errno.
+//
+// Borrows `path` for the call; the caller owns the socket put in `*out_fd`.
 int rustls_sockets_unix_listen(const char *path, int backlog, int *out_fd);
 
 // Accepts one connection from the listening socket `fd` as a non-blocking
 // socket with `TCP_NODELAY`. Returns 0 or an errno (`EAGAIN` when none is waiting).
+//
+// `fd` stays the caller's; the caller owns the socket put in `*out_fd`.
 int rustls_sockets_tcp_accept(int fd, int *out_fd);
 
 // The pending error of a socket (`SO_ERROR`), e.g. the outcome of a
@@ -481,6 +617,8 @@ int rustls_sockets_socket_readable(int fd);
 // Copies the local (`peer == 0`) or remote address of `fd` as IP text into
 // `buf` and its port into `out_port`. Returns 0 or an errno (`ENOBUFS` when
 // `cap` is too small).
+//
+// `buf` must hold `cap` bytes.
 int rustls_sockets_socket_address(int fd,
                                   uint32_t peer,
                                   uint8_t *buf,
@@ -492,6 +630,8 @@ int rustls_sockets_socket_address(int fd,
 int rustls_sockets_socket_shutdown(int fd, int how);
 
 // Closes `fd`. Returns 0 or an errno.
+//
+// Takes ownership of `fd`.
 int rustls_sockets_socket_close(int fd);
 
 // Puts `fd` in non-blocking mode (for adopted sockets). Returns 0 or an errno.
@@ -500,23 +640,32 @@ int rustls_sockets_socket_set_nonblocking(int fd);
 // Writes `len` bytes at `buf` to the non-blocking socket `fd` (one
 // `send(2)`, `MSG_NOSIGNAL`); `out_n` gets the count. Returns 0 or an errno
 // (`EAGAIN` when the socket is full).
+//
+// Borrows the `len` bytes at `buf` for the call.
 int rustls_sockets_socket_send(int fd, const uint8_t *buf, size_t len, size_t *out_n);
 
 // Reads up to `cap` bytes from the non-blocking socket `fd` into `buf`;
 // `out_n` gets the count (0 = end of stream). Returns 0 or an errno
 // (`EAGAIN` when nothing is there).
+//
+// `buf` must hold `cap` bytes.
 int rustls_sockets_socket_recv(int fd, uint8_t *buf, size_t cap, size_t *out_n);
 
 // A new server certificate verifier that decides as `inner` does and files
 // the details of its refusals (read them with
-// [`rustls_sockets_connection_verify_failure`]). Free both with
-// `rustls_server_cert_verifier_free`; NULL when `inner` is NULL.
+// [`rustls_sockets_connection_verify_failure`]); NULL when `inner` is NULL.
+//
+// Borrows `inner` (the new verifier keeps its own reference, so the caller
+// still frees `inner`); the caller owns the new verifier and frees it with
+// `rustls_server_cert_verifier_free`.
 rustls_server_cert_verifier *rustls_sockets_server_cert_verifier_recording(const rustls_server_cert_verifier *inner);
 
 // Copies the details of `conn`'s refused certificate chain (JSON: `error`,
 // `time`, `expected`/`presented` for a name mismatch, `chain` of
 // `{subject, notBefore, notAfter}`) into `buf`; `RUSTLS_RESULT_NOT_FOUND`
 // when no recording verifier refused one.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_connection_verify_failure(Conn conn,
                                                   uint8_t *buf,
                                                   size_t cap,
@@ -524,6 +673,8 @@ uint32_t rustls_sockets_connection_verify_failure(Conn conn,
 
 // Makes `builder` accept any server certificate. DANGEROUS: only for
 // `dangerouslyDisableVerification`.
+//
+// Borrows `builder` for the call.
 uint32_t rustls_sockets_client_config_builder_dangerous_disable_verification(rustls_client_config_builder *builder);
 
 #endif  /* RUSTLS_SOCKETS_H */

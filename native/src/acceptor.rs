@@ -82,6 +82,10 @@ fn try_accept(
 /// more (`RUSTLS_RESULT_OK`, `out_accepted` untouched, READ_BLOCKED or
 /// TRANSPORT_EOF in the `u32[4]` state block), or the hello is bad (its
 /// `rustls_result`, after the alert was sent to `fd`).
+///
+/// Borrows `acceptor` for the call; the caller owns the `rustls_accepted` put
+/// in `*out_accepted` and frees it with `rustls_accepted_free`; `state` must
+/// hold four `u32`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_acceptor_recv_fd(
     acceptor: *mut rustls_acceptor,
@@ -132,6 +136,10 @@ pub extern "C" fn rustls_sockets_acceptor_recv_fd(
 /// The buffer form of [`rustls_sockets_acceptor_recv_fd`]: feeds `len` bytes
 /// at `buf` (all are taken) and tries to accept. On a bad hello the alert's
 /// bytes are copied into `alert_buf` (`out_alert_n` gets their count).
+///
+/// Borrows `acceptor` and the `len` bytes at `buf` for the call; the caller
+/// owns the `rustls_accepted` put in `*out_accepted` and frees it with
+/// `rustls_accepted_free`; `alert_buf` must hold `alert_cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_acceptor_feed_tls(
     acceptor: *mut rustls_acceptor,
@@ -188,6 +196,8 @@ fn write_state(state: *mut u32, bytes: usize, errno: c_int, flags: u32) {
 /// Copies what the ClientHello asked for into `buf`: the SNI name (`u16`
 /// little-endian length + bytes; empty when absent), then the ALPN protocols
 /// offered (`u16` count, then each as `u8` length + bytes).
+///
+/// Borrows `accepted` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_accepted_get_info(
     accepted: *const rustls_accepted,
@@ -274,7 +284,13 @@ fn process_held_records(conn: Conn, fd: c_int) -> u32 {
 
 /// `rustls_accepted_into_connection` that, on failure, sends the alert to
 /// the socket `fd` (or, with `fd < 0`, copies it into `alert_buf`, its
-/// length into `out_alert_n`) and frees it. `accepted` must still be freed.
+/// length into `out_alert_n`) and frees it.
+///
+/// Uses up `accepted`'s hello but leaves it to the caller to free with
+/// `rustls_accepted_free`; borrows `config` (the connection keeps its own
+/// reference); the caller owns the connection put in `*out_conn` and frees it
+/// with `rustls_sockets_connection_free`; `alert_buf` must hold `alert_cap`
+/// bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_accepted_into_connection(
     accepted: *mut rustls_accepted,

@@ -210,6 +210,8 @@ fn tls12_alert(
 /// `RUSTLS_RESULT_NOT_FOUND` when the secrets were not captured (no mode bit
 /// 2, or a TLS 1.2 server random the library did not see): send nothing.
 /// `RUSTLS_RESULT_INVALID_PARAMETER` while still handshaking.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_fatal_alert(
     conn: Conn,

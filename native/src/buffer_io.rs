@@ -87,6 +87,8 @@ impl Wire for BufWire<'_> {
 /// them. Stops early when rustls will not buffer more (its received plaintext
 /// is full: read plaintext, then feed the rest). `out_n` gets the number of
 /// bytes consumed. `len == 0` signals end of stream to rustls.
+///
+/// Borrows `conn` and the `len` bytes at `buf` for the call.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_feed_tls(
     conn: Conn,
@@ -129,6 +131,8 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
 /// Copies pending ciphertext (handshake, application data, alerts) into `buf`
 /// of capacity `cap`; `out_n` gets the byte count. Call again while
 /// `rustls_connection_wants_write` is true.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_drain_tls(
     conn: Conn,
@@ -178,6 +182,9 @@ pub(crate) fn store_buf_state(out: *mut u32, state: &State, consumed: usize, pro
 /// (handshake answers, alerts, key updates) go to `output` (capacity
 /// `out_cap`; when it fills the call stops with `WRITE_BLOCKED`). The
 /// `u32[8]` `state` gets `[plaintext bytes, 0, flags, 0, consumed, produced, 0, 0]`.
+///
+/// Borrows `conn` for the call; `input`, `plain` and `output` must hold
+/// `in_len`, `plain_cap` and `out_cap` bytes, `state` eight `u32`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn rustls_sockets_connection_recv_buf(
@@ -217,6 +224,9 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
 /// to `output` (capacity `out_cap`; `WRITE_BLOCKED` when it fills). `len ==
 /// 0` only flushes. The `u32[8]` `state` gets `[plaintext bytes accepted, 0,
 /// flags, 0, 0, produced, 0, 0]`.
+///
+/// Borrows `conn` for the call; `data` and `output` must hold `len` and
+/// `out_cap` bytes, `state` eight `u32`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_send_buf(
     conn: Conn,

@@ -17,6 +17,8 @@ const RESULT_CERTIFICATE_PARSE_ERROR: u32 = 7005;
 /// bytes that are not a certificate; `RUSTLS_RESULT_INSUFFICIENT_SIZE` when
 /// `cap` is too small (`out_n` tells the size needed); `RESULT_NOT_SUPPORTED` (7900)
 /// in a build without the `describe` feature (see `scripts/build-rustls-ffi.sh --minimal`).
+///
+/// Borrows the `len` bytes at `der` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_certificate_describe(
     der: *const u8,
@@ -41,6 +43,8 @@ pub extern "C" fn rustls_sockets_certificate_describe(
 
 /// Copies the DER SubjectPublicKeyInfo of the certificate at `der` into
 /// `buf` (for public-key pins: `sha256//` + base64 of its SHA-256).
+///
+/// Borrows the `len` bytes at `der` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_certificate_spki(
     der: *const u8,

@@ -34,6 +34,9 @@ pub const RESERVED_TLS12_EXPORTER_LABELS: [&str; 5] = [
 /// finished, capture off, or the server random was not seen);
 /// `RUSTLS_RESULT_INVALID_PARAMETER` for a label over 249 bytes, a context
 /// over 65535 bytes, too much output, or (TLS 1.2) a label TLS itself uses.
+///
+/// Borrows `conn` for the call and `label` and `context` (`label_len` and
+/// `context_len` bytes); `out` must hold `len` bytes.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn rustls_sockets_connection_export_keying_material(

@@ -143,6 +143,9 @@ impl Wire for FdWire {
 /// Returns `RUSTLS_RESULT_OK`, a TLS error (any alert is sent before
 /// returning), `RUSTLS_RESULT_UNEXPECTED_EOF`, or `RUSTLS_RESULT_IO` with the
 /// errno in the state block.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes, `state` four
+/// `u32`; `fd` stays the caller's.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_recv_fd(
     conn: Conn,
@@ -172,6 +175,9 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
 /// socket `fd` until everything is sent or the socket blocks. With `len == 0`
 /// it only flushes pending TLS data (handshake, close_notify, key update).
 /// The state block's `bytes` is the number of plaintext bytes accepted.
+///
+/// Borrows `conn` for the call and the `len` bytes at `buf`; `state` must hold
+/// four `u32`; `fd` stays the caller's.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_send_fd(
     conn: Conn,

@@ -25,6 +25,8 @@ fn push_text(record: &mut Vec<u8>, text: &[u8]) {
 /// length and its bytes: cipher suite name, key exchange group name,
 /// ALPN protocol, SNI server name (server connections). `out_n` gets the
 /// record's length; `RUSTLS_RESULT_INSUFFICIENT_SIZE` when `cap` is too small.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_get_info(
     conn: Conn,
@@ -65,6 +67,8 @@ pub extern "C" fn rustls_sockets_connection_get_info(
 /// Copies the DER of the peer's certificate number `index` (0 = leaf) into
 /// `buf`. `RUSTLS_RESULT_NOT_FOUND` past the end of the chain;
 /// `RUSTLS_RESULT_INSUFFICIENT_SIZE` (with the size in `out_n`) when `cap` is too small.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_copy_peer_certificate(
     conn: Conn,
@@ -110,6 +114,8 @@ fn parse_alpn_wire(wire: &[u8]) -> Option<Vec<rustls_slice_bytes<'_>>> {
 
 /// `rustls_client_config_builder_set_alpn_protocols` taking the ALPN list in
 /// wire format (`len`-byte buffer of length-prefixed protocol names).
+///
+/// Borrows `builder` for the call; the `len` bytes at `wire` are copied.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_set_alpn_protocols(
     builder: *mut rustls_client_config_builder,
@@ -130,6 +136,8 @@ pub extern "C" fn rustls_sockets_client_config_builder_set_alpn_protocols(
 
 /// `rustls_server_config_builder_set_alpn_protocols` taking the ALPN list in
 /// wire format (`len`-byte buffer of length-prefixed protocol names).
+///
+/// Borrows `builder` for the call; the `len` bytes at `wire` are copied.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_server_config_builder_set_alpn_protocols(
     builder: *mut rustls_server_config_builder,
@@ -150,6 +158,8 @@ pub extern "C" fn rustls_sockets_server_config_builder_set_alpn_protocols(
 
 /// Copies the error text for `result` (rustls-ffi's, or this library's own
 /// for its own codes) into `buf`; `out_n` gets its length.
+///
+/// `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_error_text(
     result: u32,

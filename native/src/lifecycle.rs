@@ -14,6 +14,8 @@ use crate::side_table;
 use crate::{boundary, RESULT_OK, RESULT_PANIC};
 
 /// `rustls_connection_free`, counted. NULL is ignored.
+///
+/// Takes ownership of `conn`: it must not be used again.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_free(conn: Conn) {
     boundary((), || {
@@ -26,6 +28,10 @@ pub extern "C" fn rustls_sockets_connection_free(conn: Conn) {
 }
 
 /// `rustls_client_config_builder_build`, counted.
+///
+/// Takes ownership of `builder` whatever the result (it must not be used or
+/// freed again); on success the caller owns `*out` and frees it with
+/// `rustls_sockets_client_config_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_build(
     builder: *mut rustls_client_config_builder,
@@ -42,6 +48,9 @@ pub extern "C" fn rustls_sockets_client_config_builder_build(
 }
 
 /// `rustls_client_config_free`, counted. NULL is ignored.
+///
+/// Takes the caller's reference to `config` (connections made from it keep
+/// their own): it must not be used again.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_free(config: *const rustls_client_config) {
     boundary((), || {
@@ -53,6 +62,10 @@ pub extern "C" fn rustls_sockets_client_config_free(config: *const rustls_client
 }
 
 /// `rustls_server_config_builder_build`, counted.
+///
+/// Takes ownership of `builder` whatever the result (it must not be used or
+/// freed again); on success the caller owns `*out` and frees it with
+/// `rustls_sockets_server_config_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_server_config_builder_build(
     builder: *mut rustls_server_config_builder,
@@ -69,6 +82,9 @@ pub extern "C" fn rustls_sockets_server_config_builder_build(
 }
 
 /// `rustls_server_config_free`, counted. NULL is ignored.
+///
+/// Takes the caller's reference to `config` (connections made from it keep
+/// their own): it must not be used again.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_server_config_free(config: *const rustls_server_config) {
     boundary((), || {
@@ -80,6 +96,10 @@ pub extern "C" fn rustls_sockets_server_config_free(config: *const rustls_server
 }
 
 /// `rustls_client_connection_new`, counted.
+///
+/// Borrows `config` (the connection keeps its own reference) and `server_name`;
+/// the caller owns the connection put in `*out` and frees it with
+/// `rustls_sockets_connection_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_connection_new(
     config: *const rustls_client_config,

@@ -32,6 +32,8 @@ pub(crate) fn freed(kind: Kind) {
 /// Writes the live counts `[connections, client configs, server configs,
 /// secrets filed]` into `out` (four `int64_t`; the last counts the TLS
 /// secrets held for connections, see `secrets`).
+///
+/// `out` must hold four `int64_t`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_debug_live_objects(out: *mut i64) {
     boundary((), || {

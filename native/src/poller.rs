@@ -323,6 +323,9 @@ fn submit(poller: *const rustls_sockets_poller, token: u32, work: Work) -> c_int
 }
 
 /// Creates a poller. Returns 0 or an errno.
+///
+/// The caller owns the poller put in `*out` and frees it with
+/// `rustls_sockets_poller_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller) -> c_int {
     boundary(libc::EIO, || {
@@ -370,6 +373,8 @@ pub extern "C" fn rustls_sockets_poller_new(out: *mut *mut rustls_sockets_poller
 
 /// Stops the threads (if any), waits for them, and frees the poller.
 /// NULL is ignored. No call on the poller may be in flight.
+///
+/// Takes ownership of `poller`: it must not be used again.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller) {
     boundary((), || {
@@ -393,6 +398,8 @@ pub extern "C" fn rustls_sockets_poller_free(poller: *mut rustls_sockets_poller)
 /// Asks for one notification when `fd` becomes ready for `interest`
 /// (readiness bits), reported with `token`. Re-arming replaces the previous
 /// interest. Returns 0 or an errno.
+///
+/// Borrows `poller` for the call; `fd` stays the caller's.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_arm(
     poller: *const rustls_sockets_poller,
@@ -428,6 +435,8 @@ pub extern "C" fn rustls_sockets_poller_arm(
 }
 
 /// Forgets `fd` (call before closing it). Returns 0 or an errno.
+///
+/// Borrows `poller` for the call; `fd` stays the caller's.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_disarm(
     poller: *const rustls_sockets_poller,
@@ -488,6 +497,9 @@ fn start_signal_thread(p: &rustls_sockets_poller, notify: Notify) -> c_int {
 /// thread) whenever the queue turns non-empty; JS then collects the events
 /// with [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if
 /// a signal thread was started before).
+///
+/// Borrows `poller` for the call; `signal` must stay callable until the poller
+/// is freed.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_start_signal_thread(
     poller: *const rustls_sockets_poller,
@@ -503,10 +515,12 @@ pub extern "C" fn rustls_sockets_poller_start_signal_thread(
 
 /// Deno: starts the signal thread, which writes one byte to a socket pair
 /// whenever the queue turns non-empty, and stores the pair's other end (a
-/// non-blocking `AF_UNIX` stream socket, owned by the caller from now on) in
-/// `*out_fd`: when it is readable, read what it holds and collect the events
-/// with [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if
-/// a signal thread was started before).
+/// non-blocking `AF_UNIX` stream socket) in `*out_fd`: when it is readable,
+/// read what it holds and collect the events with
+/// [`rustls_sockets_poller_take`]. Returns 0 or an errno (`EALREADY` if a
+/// signal thread was started before).
+///
+/// Borrows `poller` for the call; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_start_signal_socket(
     poller: *const rustls_sockets_poller,
@@ -537,6 +551,9 @@ pub extern "C" fn rustls_sockets_poller_start_signal_socket(
 /// Moves up to `max_events` queued events (6 `u32` each) into `out`;
 /// returns how many. Fewer than `max_events` means the queue is empty and
 /// the next event will signal again.
+///
+/// Borrows `poller` for the call; `out` must hold `max_events` events of six
+/// `u32`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_take(
     poller: *const rustls_sockets_poller,
@@ -555,7 +572,10 @@ pub extern "C" fn rustls_sockets_poller_take(
 
 /// Runs the handshake step `rustls_sockets_connection_recv_fd(conn, fd, NULL, 0, …)`
 /// on a worker thread; its completion event carries `[result, bytes, errno, flags]`.
-/// JS must not touch `conn` until then. Returns 0 or an errno.
+/// Returns 0 or an errno.
+///
+/// Borrows `poller` for the call and lends `conn` and `fd` to the job until its
+/// completion event is collected.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_recv(
     poller: *const rustls_sockets_poller,
@@ -572,8 +592,10 @@ pub extern "C" fn rustls_sockets_poller_submit_recv(
 /// len, eof, NULL, 0, NULL, 0, …)` on a worker thread over a copy of the
 /// `len` bytes at `input` (the caller's memory is free again on return).
 /// Records to send stay queued in `conn`. The completion event carries
-/// `[result, consumed, errno, flags]`. JS must not touch `conn` until then.
-/// Returns 0 or an errno.
+/// `[result, consumed, errno, flags]`. Returns 0 or an errno.
+///
+/// Borrows `poller` for the call, lends `conn` to the job until its completion
+/// event is collected, and copies the `len` bytes at `input`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_recv_buf(
     poller: *const rustls_sockets_poller,
@@ -591,8 +613,13 @@ pub extern "C" fn rustls_sockets_poller_submit_recv_buf(
 
 /// Runs `rustls_accepted_into_connection` (the server's first flight, with
 /// its signature) on a worker thread, sending the alert to `fd` on failure.
-/// The completion event carries `[result, conn_low32, conn_high32]`. JS must
-/// not touch `accepted` until then. Returns 0 or an errno.
+/// The completion event carries `[result, conn_low32, conn_high32]`. Returns
+/// 0 or an errno.
+///
+/// Borrows `poller` for the call and lends `accepted` and `config` to the job
+/// until its completion event is collected (the caller frees `accepted` then);
+/// the caller owns the connection the event carries and frees it with
+/// `rustls_sockets_connection_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_into_connection(
     poller: *const rustls_sockets_poller,
@@ -609,6 +636,9 @@ pub extern "C" fn rustls_sockets_poller_submit_into_connection(
 
 /// Runs `rustls_root_cert_store_builder_load_roots_from_file(builder, path, false)`
 /// on a worker thread (system root bundles are large). Returns 0 or an errno.
+///
+/// Borrows `poller` for the call, lends `builder` to the job until its
+/// completion event is collected, and copies `path`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_load_roots(
     poller: *const rustls_sockets_poller,
@@ -627,6 +657,11 @@ pub extern "C" fn rustls_sockets_poller_submit_load_roots(
 /// Runs `rustls_client_connection_new(config, server_name, …)` (which builds
 /// the ClientHello and its key shares) on a worker thread; the completion
 /// event carries `[result, conn_low32, conn_high32]`. Returns 0 or an errno.
+///
+/// Borrows `poller` for the call, lends `config` to the job until its
+/// completion event is collected, and copies `server_name`; the caller owns the
+/// connection the event carries and frees it with
+/// `rustls_sockets_connection_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_client_connection(
     poller: *const rustls_sockets_poller,
@@ -650,6 +685,9 @@ pub extern "C" fn rustls_sockets_poller_submit_client_connection(
 /// Starts a non-blocking TCP connect (`rustls_sockets_tcp_connect`) on a
 /// worker thread (on loopback the kernel runs the TCP handshake inside the
 /// call); the completion event carries `[errno, fd, pending]`. Returns 0 or an errno.
+///
+/// Borrows `poller` for the call and copies `ip`; the caller owns the socket
+/// the event carries.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_connect(
     poller: *const rustls_sockets_poller,
@@ -667,6 +705,8 @@ pub extern "C" fn rustls_sockets_poller_submit_connect(
 
 /// Frees `conn` (NULL is fine) and closes `fd` (negative is fine) on a worker
 /// thread. JS gives up both at once. Returns 0 or an errno.
+///
+/// Borrows `poller` for the call and takes ownership of `conn` and `fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_poller_submit_close(
     poller: *const rustls_sockets_poller,

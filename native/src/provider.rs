@@ -49,10 +49,13 @@ fn pick<T: Copy>(
 /// A copy of `base` offering only the comma-separated `cipher_suites` and
 /// `kx_groups` (rustls names, e.g. `TLS13_AES_256_GCM_SHA384`, `X25519`,
 /// `secp256r1`, `X25519MLKEM768`; matched case-insensitively), in the order
-/// given; an empty list keeps `base`'s. `out_provider` gets a provider to
-/// free with `rustls_crypto_provider_free`. An unknown name gives
-/// `RUSTLS_RESULT_INVALID_PARAMETER` with a message in `msg` (capacity
-/// `msg_cap`, length in `out_msg_n`).
+/// given; an empty list keeps `base`'s; `out_provider` gets the copy. An
+/// unknown name gives `RUSTLS_RESULT_INVALID_PARAMETER` with a message in
+/// `msg` (capacity `msg_cap`, length in `out_msg_n`).
+///
+/// Borrows `base`, `cipher_suites` and `kx_groups` for the call; the caller
+/// owns the provider put in `*out_provider` and frees it with
+/// `rustls_crypto_provider_free`; `msg` must hold `msg_cap` bytes.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn rustls_sockets_crypto_provider_restrict(
@@ -113,6 +116,8 @@ fn restrict(
 
 /// Copies the name of the crypto provider this library was built with
 /// (`aws-lc-rs` or `ring`) into `buf` (capacity `cap`), its length into `out_n`.
+///
+/// `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_crypto_provider_name(
     buf: *mut u8,

@@ -132,6 +132,8 @@ fn callbacks(
 /// a fatal alert after the handshake (`rustls_sockets_connection_fatal_alert`);
 /// bit 4: what the exporter needs (TLS 1.3 exporter secret, TLS 1.2 master
 /// secret). With no bit set nothing is filed.
+///
+/// Borrows `builder` for the call.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_capture_secrets(
     builder: *mut rustls_client_config_builder,
@@ -145,6 +147,8 @@ pub extern "C" fn rustls_sockets_client_config_builder_capture_secrets(
 }
 
 /// The server form of [`rustls_sockets_client_config_builder_capture_secrets`].
+///
+/// Borrows `builder` for the call.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_server_config_builder_capture_secrets(
     builder: *mut rustls_server_config_builder,
@@ -169,6 +173,8 @@ fn hex(bytes: &[u8], out: &mut String) {
 /// hex, one per line) filed for `conn` and not taken before into `buf`
 /// (capacity `cap`, length in `out_n`), and marks them taken.
 /// `RUSTLS_RESULT_INSUFFICIENT_SIZE` (nothing taken) when `buf` is too small.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_take_key_log(
     conn: Conn,
@@ -216,6 +222,8 @@ pub extern "C" fn rustls_sockets_connection_take_key_log(
 /// Drops the secrets filed for `conn` once its handshake ended (the late
 /// alert was sent or is no longer possible); with `keep` bit 1 the
 /// exporter's secrets stay (the connection may still export keying material).
+///
+/// Borrows `conn` for the call.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_forget_secrets(conn: Conn, keep: u32) {
     boundary((), || {

@@ -107,6 +107,8 @@ fn start_connect(
 /// connection is still in progress (wait for writability, then call
 /// `rustls_sockets_socket_take_error`). Returns 0 or an errno (`EINVAL` for a
 /// bad address).
+///
+/// Borrows `ip` for the call; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_tcp_connect(
     ip: *const c_char,
@@ -130,6 +132,8 @@ pub extern "C" fn rustls_sockets_tcp_connect(
 
 /// Creates a non-blocking listening TCP socket bound to `ip:port` (`port` 0 =
 /// ephemeral) with `SO_REUSEADDR`; an IPv6 socket is IPv6-only. Returns 0 or an errno.
+///
+/// Borrows `ip` for the call; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_tcp_listen(
     ip: *const c_char,
@@ -191,6 +195,8 @@ fn unix_socket(
 
 /// Starts a non-blocking connection to the Unix-domain stream socket at
 /// `path`; like [`rustls_sockets_tcp_connect`] (`EINVAL` for a bad path).
+///
+/// Borrows `path` for the call; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_unix_connect(
     path: *const c_char,
@@ -205,6 +211,8 @@ pub extern "C" fn rustls_sockets_unix_connect(
 
 /// Creates a non-blocking listening Unix-domain stream socket at `path`
 /// (which must not exist yet). Returns 0 or an errno.
+///
+/// Borrows `path` for the call; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_unix_listen(
     path: *const c_char,
@@ -228,6 +236,8 @@ pub extern "C" fn rustls_sockets_unix_listen(
 
 /// Accepts one connection from the listening socket `fd` as a non-blocking
 /// socket with `TCP_NODELAY`. Returns 0 or an errno (`EAGAIN` when none is waiting).
+///
+/// `fd` stays the caller's; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_tcp_accept(fd: c_int, out_fd: *mut c_int) -> c_int {
     boundary(libc::EIO, || {
@@ -259,6 +269,8 @@ pub extern "C" fn rustls_sockets_socket_readable(fd: c_int) -> c_int {
 /// Copies the local (`peer == 0`) or remote address of `fd` as IP text into
 /// `buf` and its port into `out_port`. Returns 0 or an errno (`ENOBUFS` when
 /// `cap` is too small).
+///
+/// `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_socket_address(
     fd: c_int,
@@ -318,6 +330,8 @@ pub extern "C" fn rustls_sockets_socket_shutdown(fd: c_int, how: c_int) -> c_int
 }
 
 /// Closes `fd`. Returns 0 or an errno.
+///
+/// Takes ownership of `fd`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_socket_close(fd: c_int) -> c_int {
     boundary(
@@ -341,6 +355,8 @@ pub extern "C" fn rustls_sockets_socket_set_nonblocking(fd: c_int) -> c_int {
 /// Writes `len` bytes at `buf` to the non-blocking socket `fd` (one
 /// `send(2)`, `MSG_NOSIGNAL`); `out_n` gets the count. Returns 0 or an errno
 /// (`EAGAIN` when the socket is full).
+///
+/// Borrows the `len` bytes at `buf` for the call.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_socket_send(
     fd: c_int,
@@ -361,6 +377,8 @@ pub extern "C" fn rustls_sockets_socket_send(
 /// Reads up to `cap` bytes from the non-blocking socket `fd` into `buf`;
 /// `out_n` gets the count (0 = end of stream). Returns 0 or an errno
 /// (`EAGAIN` when nothing is there).
+///
+/// `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_socket_recv(
     fd: c_int,

@@ -141,8 +141,11 @@ impl ServerCertVerifier for Recording {
 
 /// A new server certificate verifier that decides as `inner` does and files
 /// the details of its refusals (read them with
-/// [`rustls_sockets_connection_verify_failure`]). Free both with
-/// `rustls_server_cert_verifier_free`; NULL when `inner` is NULL.
+/// [`rustls_sockets_connection_verify_failure`]); NULL when `inner` is NULL.
+///
+/// Borrows `inner` (the new verifier keeps its own reference, so the caller
+/// still frees `inner`); the caller owns the new verifier and frees it with
+/// `rustls_server_cert_verifier_free`.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_server_cert_verifier_recording(
     inner: *const rustls_server_cert_verifier,
@@ -162,6 +165,8 @@ pub extern "C" fn rustls_sockets_server_cert_verifier_recording(
 /// `time`, `expected`/`presented` for a name mismatch, `chain` of
 /// `{subject, notBefore, notAfter}`) into `buf`; `RUSTLS_RESULT_NOT_FOUND`
 /// when no recording verifier refused one.
+///
+/// Borrows `conn` for the call; `buf` must hold `cap` bytes.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_connection_verify_failure(
     conn: Conn,
@@ -191,6 +196,8 @@ unsafe extern "C" fn accept_any_server_certificate(
 
 /// Makes `builder` accept any server certificate. DANGEROUS: only for
 /// `dangerouslyDisableVerification`.
+///
+/// Borrows `builder` for the call.
 #[no_mangle]
 pub extern "C" fn rustls_sockets_client_config_builder_dangerous_disable_verification(
     builder: *mut rustls_ffi::client::rustls_client_config_builder,
