@@ -1,5 +1,6 @@
-//! `describeCertificate`'s parsing, with x509-parser (the `describe`
-//! feature, on by default; `--minimal` builds leave it out).
+//! Certificate parsing with x509-parser, for `describeCertificate`'s summary
+//! and for the subjects and validity dates that verification messages name
+//! (the `describe` feature, on by default; `--minimal` builds leave it out).
 
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};

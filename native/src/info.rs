@@ -1,6 +1,7 @@
 //! Accessors that copy into caller buffers what rustls-ffi returns by value
-//! (`rustls_str`, `rustls_slice_bytes`) or through borrowed pointers, and
-//! ALPN setters that take the wire format instead of an array of structs.
+//! (`rustls_str`, `rustls_slice_bytes`) or through borrowed pointers, ALPN
+//! setters that take the wire format instead of an array of structs, and the
+//! text of any result code.
 
 use rustls_ffi::client::rustls_client_config_builder;
 use rustls_ffi::connection::rustls_connection as conn_api;
