@@ -67,6 +67,20 @@
 // The connection still has TLS data to send after the call.
 #define RUSTLS_SOCKETS_IO_WANTS_WRITE 32
 
+// Capture mode bit: every label, for a key log.
+#define RUSTLS_SOCKETS_CAPTURE_ALL 1
+
+// Capture mode bit: the secrets of a late fatal alert.
+#define RUSTLS_SOCKETS_CAPTURE_ALERT 2
+
+// Capture mode bit: what exporter keying material needs.
+#define RUSTLS_SOCKETS_CAPTURE_EXPORTER 4
+
+// `rustls_sockets_tcp_listen` flag: set `SO_REUSEPORT`, so that several
+// sockets (in several processes or threads) listen on one port and the
+// kernel spreads new connections among them.
+#define RUSTLS_SOCKETS_LISTEN_REUSE_PORT 1
+
 // The poller handle given to JS.
 struct rustls_sockets_poller;
 
@@ -375,6 +389,28 @@ uint32_t rustls_sockets_client_connection_new(const rustls_client_config *config
 // `out` must hold four `int64_t`.
 void rustls_sockets_debug_live_objects(int64_t *out);
 
+// A copy of `key` that staples the DER OCSP response at `der` (`len`
+// bytes, not empty) to every handshake presenting it.
+//
+// Borrows `key` and the `len` bytes at `der` for the call (the response is
+// copied); the caller owns the new key in `*out` and frees it with
+// `rustls_certified_key_free`.
+uint32_t rustls_sockets_certified_key_with_ocsp(const rustls_certified_key *key,
+                                                const uint8_t *der,
+                                                size_t len,
+                                                const rustls_certified_key **out);
+
+// Moves the OCSP response the server stapled on `conn` into `buf` (`out_n`
+// gets its length; the library keeps no copy once it was taken);
+// `RUSTLS_RESULT_NOT_FOUND` when none was stapled (or it was taken),
+// `RUSTLS_RESULT_INSUFFICIENT_SIZE` (keeping it) when `cap` is too small.
+//
+// Borrows `conn` for the call; `buf` must hold `cap` bytes.
+uint32_t rustls_sockets_connection_take_ocsp_response(Conn conn,
+                                                      uint8_t *buf,
+                                                      size_t cap,
+                                                      size_t *out_n);
+
 // Creates a poller. Returns 0 or an errno.
 //
 // The caller owns the poller put in `*out` and frees it with
@@ -582,10 +618,16 @@ void rustls_sockets_connection_forget_secrets(Conn conn, uint32_t keep);
 int rustls_sockets_tcp_connect(const char *ip, uint16_t port, int *out_fd, uint32_t *out_pending);
 
 // Creates a non-blocking listening TCP socket bound to `ip:port` (`port` 0 =
-// ephemeral) with `SO_REUSEADDR`; an IPv6 socket is IPv6-only. Returns 0 or an errno.
+// ephemeral) with `SO_REUSEADDR`, and `SO_REUSEPORT` with
+// [`RUSTLS_SOCKETS_LISTEN_REUSE_PORT`] in `flags`; an IPv6 socket is
+// IPv6-only. Returns 0 or an errno (`EINVAL` for unknown flags).
 //
 // Borrows `ip` for the call; the caller owns the socket put in `*out_fd`.
-int rustls_sockets_tcp_listen(const char *ip, uint16_t port, int backlog, int *out_fd);
+int rustls_sockets_tcp_listen(const char *ip,
+                              uint16_t port,
+                              int backlog,
+                              uint32_t flags,
+                              int *out_fd);
 
 // Starts a non-blocking connection to the Unix-domain stream socket at
 // `path`; like [`rustls_sockets_tcp_connect`] (`EINVAL` for a bad path).

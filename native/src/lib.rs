@@ -26,6 +26,8 @@
 //!   cipher suites and key exchange groups a user names;
 //! - [`verify`]: the accept-any verifier of `dangerouslyDisableVerification`,
 //!   and a verifier that files the details of refused chains for messages;
+//! - [`ocsp`]: a certified key that staples an OCSP response, and the
+//!   response a server stapled, as a client's verifier saw it;
 //! - [`certificate`]: `describeCertificate` and the SubjectPublicKeyInfo for
 //!   pins; `describe`: its x509-parser parsing (feature `describe`); `json`:
 //!   the JSON text writers the summary and `verify` share.
@@ -76,6 +78,7 @@ mod json;
 mod key_schedule;
 pub mod lifecycle;
 pub mod live_objects;
+pub mod ocsp;
 mod pointers;
 pub mod poller;
 pub mod provider;

@@ -32,11 +32,11 @@ pub(crate) const ALERT_LABELS: [&str; 3] = [
     "SERVER_TRAFFIC_SECRET_0",
 ];
 /// Capture mode bit: every label, for a key log.
-const CAPTURE_ALL: u32 = 1;
+pub const RUSTLS_SOCKETS_CAPTURE_ALL: u32 = 1;
 /// Capture mode bit: the secrets of a late fatal alert.
-const CAPTURE_ALERT: u32 = 2;
+pub const RUSTLS_SOCKETS_CAPTURE_ALERT: u32 = 2;
 /// Capture mode bit: what exporter keying material needs.
-const CAPTURE_EXPORTER: u32 = 4;
+pub const RUSTLS_SOCKETS_CAPTURE_EXPORTER: u32 = 4;
 /// `rustls_sockets_connection_forget_secrets` bit: keep the exporter's secrets.
 const KEEP_EXPORTER: u32 = 1;
 
@@ -111,19 +111,20 @@ fn callbacks(
     rustls_ffi::keylog::rustls_keylog_log_callback,
     rustls_ffi::keylog::rustls_keylog_will_log_callback,
 ) {
-    let exporter = mode & CAPTURE_EXPORTER != 0;
-    let alert = mode & CAPTURE_ALERT != 0;
-    let will: unsafe extern "C" fn(rustls_str) -> libc::c_int = if mode & CAPTURE_ALL != 0 {
-        log_everything
-    } else if exporter && alert {
-        log_exporter_and_alert
-    } else if exporter {
-        log_exporter_only
-    } else if alert {
-        log_alert_only
-    } else {
-        log_nothing
-    };
+    let exporter = mode & RUSTLS_SOCKETS_CAPTURE_EXPORTER != 0;
+    let alert = mode & RUSTLS_SOCKETS_CAPTURE_ALERT != 0;
+    let will: unsafe extern "C" fn(rustls_str) -> libc::c_int =
+        if mode & RUSTLS_SOCKETS_CAPTURE_ALL != 0 {
+            log_everything
+        } else if exporter && alert {
+            log_exporter_and_alert
+        } else if exporter {
+            log_exporter_only
+        } else if alert {
+            log_alert_only
+        } else {
+            log_nothing
+        };
     (Some(log_secret), Some(will))
 }
 

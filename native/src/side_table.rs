@@ -1,8 +1,8 @@
 //! The state this library keeps beside a rustls connection, which
 //! rustls-ffi has no room for: what the ServerHello taps saw, the server
 //! random, the secrets filed for the key log, the exporter and a late alert,
-//! the details of a refused certificate chain, and ciphertext read ahead but
-//! not yet handed to rustls.
+//! the details of a refused certificate chain, the OCSP response a server
+//! stapled, and ciphertext read ahead but not yet handed to rustls.
 //!
 //! One table, keyed by the connection's address, or by its
 //! `rustls_accepted`'s until the accepted hello becomes a connection
@@ -39,6 +39,8 @@ pub(crate) struct Side {
     pub(crate) secrets: Vec<Secret>,
     /// What the recording verifier filed about a refused chain (JSON).
     pub(crate) failure: Option<String>,
+    /// The OCSP response the server stapled, filed by the recording verifier.
+    pub(crate) ocsp_response: Option<Vec<u8>>,
     /// Ciphertext a receive call read ahead and could not hand to rustls.
     pub(crate) parked: Option<Vec<u8>>,
 }
@@ -49,6 +51,7 @@ impl Side {
             && self.server_random.is_none()
             && self.secrets.is_empty()
             && self.failure.is_none()
+            && self.ocsp_response.is_none()
             && self.parked.is_none()
     }
 }

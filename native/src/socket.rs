@@ -130,8 +130,15 @@ pub extern "C" fn rustls_sockets_tcp_connect(
     })
 }
 
+/// `rustls_sockets_tcp_listen` flag: set `SO_REUSEPORT`, so that several
+/// sockets (in several processes or threads) listen on one port and the
+/// kernel spreads new connections among them.
+pub const RUSTLS_SOCKETS_LISTEN_REUSE_PORT: u32 = 1;
+
 /// Creates a non-blocking listening TCP socket bound to `ip:port` (`port` 0 =
-/// ephemeral) with `SO_REUSEADDR`; an IPv6 socket is IPv6-only. Returns 0 or an errno.
+/// ephemeral) with `SO_REUSEADDR`, and `SO_REUSEPORT` with
+/// [`RUSTLS_SOCKETS_LISTEN_REUSE_PORT`] in `flags`; an IPv6 socket is
+/// IPv6-only. Returns 0 or an errno (`EINVAL` for unknown flags).
 ///
 /// Borrows `ip` for the call; the caller owns the socket put in `*out_fd`.
 #[no_mangle]
@@ -139,9 +146,13 @@ pub extern "C" fn rustls_sockets_tcp_listen(
     ip: *const c_char,
     port: u16,
     backlog: c_int,
+    flags: u32,
     out_fd: *mut c_int,
 ) -> c_int {
     boundary(libc::EIO, || {
+        if flags & !RUSTLS_SOCKETS_LISTEN_REUSE_PORT != 0 {
+            return libc::EINVAL;
+        }
         let Some(addr) = parse(ip, port) else {
             return libc::EINVAL;
         };
@@ -150,6 +161,13 @@ pub extern "C" fn rustls_sockets_tcp_listen(
             Err(errno) => return errno,
         };
         sys::set_int_option(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+        if flags & RUSTLS_SOCKETS_LISTEN_REUSE_PORT != 0
+            && sys::set_int_option(fd, libc::SOL_SOCKET, libc::SO_REUSEPORT, 1) < 0
+        {
+            let errno = sys::errno();
+            sys::close(fd);
+            return errno;
+        }
         if addr.is_ipv6() {
             sys::set_int_option(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1);
         }

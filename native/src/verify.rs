@@ -102,6 +102,7 @@ impl ServerCertVerifier for Recording {
             ocsp_response,
             now,
         );
+        crate::ocsp::note_stapled(ocsp_response);
         if let Err(error) = &verdict {
             note_failure(failure_json(error, end_entity, intermediates, now));
         }

@@ -595,7 +595,7 @@ fn sockets_and_the_poller() {
     let ip = CString::new("127.0.0.1").unwrap();
     let mut listen_fd = -1;
     assert_eq!(
-        socket::rustls_sockets_tcp_listen(ip.as_ptr(), 0, 16, &mut listen_fd),
+        socket::rustls_sockets_tcp_listen(ip.as_ptr(), 0, 16, 0, &mut listen_fd),
         0
     );
     let mut port = 0u16;
