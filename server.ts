@@ -29,6 +29,7 @@ export type {
   HandshakeInfo,
   ListenTlsOptions,
   NetAddr,
+  ServerCertificates,
   TlsServerOptions,
   TlsVersion,
   UnixAddr,

@@ -104,6 +104,12 @@ export const INTEREST = {
 /** The event kind of a finished worker job (`RUSTLS_SOCKETS_EVENT_DONE`). */
 export const EVENT_DONE = 0x100;
 
+/** `rustls_sockets_tcp_listen` flags (`RUSTLS_SOCKETS_LISTEN_<NAME>`). */
+export const LISTEN = {
+  /** Set `SO_REUSEPORT`: several sockets listen on one port, the kernel spreads connections. */
+  REUSE_PORT: 1,
+} as const;
+
 /** `u32`s per poller event: `[token, kind, result, a, b, c]`. */
 export const EVENT_WORDS = 6;
 

@@ -54,6 +54,12 @@ export const SYMBOLS = {
     parameters: ["buffer", "usize", "buffer", "usize", "buffer"],
     result: "u32",
   },
+  // u32 rustls_sockets_certified_key_with_ocsp(const rustls_certified_key *key, const u8 *der,
+  //                                            size_t len, const rustls_certified_key **out)
+  rustls_sockets_certified_key_with_ocsp: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
   // rustls_result rustls_certified_key_keys_match(const rustls_certified_key *key)
   rustls_certified_key_keys_match: { parameters: ["pointer"], result: "u32" },
   // void rustls_certified_key_free(const rustls_certified_key *key)
@@ -307,6 +313,11 @@ export const SYMBOLS = {
 
   // rustls_server_cert_verifier *rustls_sockets_server_cert_verifier_recording(const rustls_server_cert_verifier *)
   rustls_sockets_server_cert_verifier_recording: { parameters: ["pointer"], result: "pointer" },
+  // u32 rustls_sockets_connection_take_ocsp_response(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_connection_take_ocsp_response: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
   // u32 rustls_sockets_connection_verify_failure(rustls_connection *, u8 *buf, size_t cap, size_t *out_n)
   rustls_sockets_connection_verify_failure: {
     parameters: ["pointer", "buffer", "usize", "buffer"],
@@ -314,8 +325,11 @@ export const SYMBOLS = {
   },
 
   // --- sockets ------------------------------------------------------------
-  // int rustls_sockets_tcp_listen(const char *ip, u16 port, int backlog, int *out_fd)
-  rustls_sockets_tcp_listen: { parameters: ["buffer", "u16", "i32", "buffer"], result: "i32" },
+  // int rustls_sockets_tcp_listen(const char *ip, u16 port, int backlog, u32 flags, int *out_fd)
+  rustls_sockets_tcp_listen: {
+    parameters: ["buffer", "u16", "i32", "u32", "buffer"],
+    result: "i32",
+  },
   // int rustls_sockets_unix_connect(const char *path, int *out_fd, u32 *out_pending)
   rustls_sockets_unix_connect: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   // int rustls_sockets_unix_listen(const char *path, int backlog, int *out_fd)

@@ -12,6 +12,7 @@ import { abortError, raceAbort } from "../core/abort.ts";
 import { TlsSession } from "../tls/session.ts";
 import { LONGEST_TIMER_MS } from "../core/timeout.ts";
 import { TurnBudget } from "../runtime/fairness.ts";
+import { IdleTimer } from "../runtime/idle_timer.ts";
 import type { TlsTransport } from "../transports/transport.ts";
 import type { Addr, HandshakeInfo } from "../core/types.ts";
 
@@ -28,7 +29,7 @@ const RESERVED_TLS12_EXPORTER_LABELS = [
   "key expansion",
 ];
 
-/** Options that govern one handshake. */
+/** Options that govern one connection: its handshake, its idle time, its end. */
 export interface HandshakeLimits {
   /** Aborts the handshake. */
   signal?: AbortSignal;
@@ -44,6 +45,13 @@ export interface HandshakeLimits {
   keyLog?: (line: string) => void;
   /** The `exportKeyingMaterial` option: the exporter's secrets outlive the handshake. */
   exporter?: boolean;
+  /** The `idleTimeout` option, checked (`checkIdleTimeout`). */
+  idleTimeout?: number;
+  /**
+   * Called once when the connection closes, also when it is garbage
+   * collected unclosed (its listener counts it as gone then).
+   */
+  onClose?: () => void;
 }
 
 /**
@@ -71,6 +79,19 @@ interface HeldNative {
   session?: TlsSession;
   /** A server connection whose handshake never started: it holds its listener's setup. */
   starter?: SessionStarter;
+  /** The idle timer, stopped with the connection. */
+  idle?: IdleTimer;
+  /** `HandshakeLimits.onClose`, not yet called. */
+  onClose?: () => void;
+}
+
+/** Runs what ends with a connection, once: the idle timer stops, `onClose` is told. */
+function ended(held: HeldNative): void {
+  held.idle?.stop();
+  held.idle = undefined;
+  const onClose = held.onClose;
+  held.onClose = undefined;
+  onClose?.();
 }
 
 /**
@@ -82,6 +103,7 @@ const dropped = new FinalizationRegistry<{ transport: TlsTransport; conn: HeldNa
   (held) => {
     held.transport.close(held.conn.session);
     held.conn.starter?.abandon();
+    ended(held.conn);
   },
 );
 
@@ -138,7 +160,30 @@ export class TlsConn implements AsyncDisposable {
     else this.#starter = this.#held.starter = session;
     this.#transport = transport;
     this.#limits = limits;
+    this.#held.onClose = limits.onClose;
+    if (limits.idleTimeout !== undefined) {
+      // The callback holds the connection weakly: an idle timer must not keep a dropped one alive.
+      const ref = new WeakRef(this);
+      const ms = limits.idleTimeout;
+      this.#idle = this.#held.idle = new IdleTimer(ms, () => {
+        const conn = ref.deref();
+        if (conn) conn.#idled(ms);
+      });
+    }
     dropped.register(this, { transport, conn: this.#held }, this);
+  }
+
+  /** The idle timer, when `idleTimeout` is set: progress touches it. */
+  #idle: IdleTimer | undefined;
+
+  /** `idleTimeout` ran out: the connection fails with `TIMED_OUT` and closes. */
+  #idled(ms: number): void {
+    if (this.#closed) return;
+    this.#failure ??= new TlsError(
+      "TIMED_OUT",
+      `no read or write made progress for ${ms} ms (idleTimeout)`,
+    );
+    this.close();
   }
 
   /** What the finalizer frees; shares no reference to `this`. */
@@ -256,6 +301,7 @@ export class TlsConn implements AsyncDisposable {
         else if (flags & IO.READ_BLOCKED) await transport.waitReadable(signal);
       }
       this.#info = info ?? session.info();
+      this.#idle?.touch();
       return this.#info;
     } catch (error) {
       throw this.#fail(error, signal);
@@ -456,9 +502,13 @@ export class TlsConn implements AsyncDisposable {
         this.#check(transport.recv(this.#live, buf));
         const [bytes, , flags] = transport.state;
         if (flags & IO.WANTS_WRITE) this.#flushInBackground();
-        if (bytes > 0) return bytes;
+        if (bytes > 0) {
+          this.#idle?.touch();
+          return bytes;
+        }
         if (flags & IO.PEER_CLOSED) {
           this.#peerClosed = true;
+          this.#idle?.touch();
           return null;
         }
         if (flags & IO.TRANSPORT_EOF) {
@@ -501,6 +551,7 @@ export class TlsConn implements AsyncDisposable {
         this.#check(transport.send(this.#live, sent < data.length ? data.subarray(sent) : null));
         const [accepted, , flags] = transport.state;
         sent += accepted;
+        if (accepted > 0) this.#idle?.touch();
         if (sent >= data.length && !(flags & IO.WANTS_WRITE)) return data.length;
         if (flags & IO.WRITE_BLOCKED) await transport.waitWritable(signal);
       }
@@ -582,6 +633,7 @@ export class TlsConn implements AsyncDisposable {
     this.#handshakeAbort?.abort(closedError());
     this.#starter?.abandon();
     this.#starter = undefined;
+    ended(this.#held);
   }
 
   /** Graceful close: close_notify (best effort), then {@link close}. */

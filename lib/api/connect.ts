@@ -11,7 +11,7 @@ import { FdTransport } from "../transports/fd_transport.ts";
 import { checkPort, connectTcpSocket, connectUnixSocket } from "../sockets/socket.ts";
 import { native, type NativeLibrary } from "../core/native.ts";
 import { raceAbort } from "../core/abort.ts";
-import { checkTimeout, LONGEST_TIMER_MS } from "../core/timeout.ts";
+import { checkIdleTimeout, checkTimeout, LONGEST_TIMER_MS } from "../core/timeout.ts";
 import { isIpLiteral, resolveHost } from "../sockets/resolve.ts";
 import { TlsSession } from "../tls/session.ts";
 import type { ConnectTlsOptions, ConnectUnixTlsOptions } from "../core/types.ts";
@@ -55,6 +55,7 @@ export async function connectTls(
     port = checkPort(tcp.port);
   }
   const timeout = checkTimeout(options.handshakeTimeout);
+  const idleTimeout = checkIdleTimeout(options.idleTimeout);
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
   const lib = await native();
   const { config, verify, keyLog, exporter } = await clientPlan(
@@ -96,6 +97,7 @@ export async function connectTls(
     exporter,
     signal: options.signal,
     timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
+    idleTimeout,
   });
   return await handshaken(conn);
 }

@@ -26,7 +26,7 @@ import {
 import { releaseConfig } from "../config/client_config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { clientPlan } from "./client_plan.ts";
-import { checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../core/timeout.ts";
+import { checkIdleTimeout, checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../core/timeout.ts";
 import { errnoError, TlsError } from "../core/errors.ts";
 import { FdTransport } from "../transports/fd_transport.ts";
 import { keyLogSink } from "../config/keylog.ts";
@@ -127,6 +127,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     throw new TlsError("INVALID_CONFIG", "startTls needs serverName (the name to verify)");
   }
   const timeout = checkTimeout(options.handshakeTimeout);
+  const idleTimeout = checkIdleTimeout(options.idleTimeout);
   const lib = await native();
   const { config, verify, keyLog, exporter } = await clientPlan(
     lib,
@@ -152,6 +153,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     exporter,
     signal: options.signal,
     timeout,
+    idleTimeout,
   });
   return await handshaken(conn);
 }
@@ -175,6 +177,7 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
     throw new TlsError("INVALID_CONFIG", "acceptTls needs an options object");
   }
   const timeout = checkTimeout(options.handshakeTimeout, SERVER_HANDSHAKE_TIMEOUT_MS);
+  const idleTimeout = checkIdleTimeout(options.idleTimeout);
   if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {
     throw new TlsError("INVALID_CONFIG", "verifyPeer must be a function");
   }
@@ -189,6 +192,7 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
       verify: options.verifyPeer,
       keyLog: keyLogSink(options.keyLog),
       exporter: setup.exporter,
+      idleTimeout,
     });
   } finally {
     // The starter holds the configurations until the session exists.

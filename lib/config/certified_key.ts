@@ -23,7 +23,17 @@ export function certifiedKey(
   cert: string,
   key: string,
   what: string,
+  ocspResponse?: Uint8Array,
 ): CertifiedKey {
+  if (
+    ocspResponse !== undefined &&
+    (!(ocspResponse instanceof Uint8Array) || ocspResponse.length === 0)
+  ) {
+    throw new TlsError(
+      "INVALID_CONFIG",
+      `${what}: ocspResponse must be a non-empty Uint8Array (DER)`,
+    );
+  }
   const s = lib.symbols;
   if (typeof cert !== "string" || !cert.includes("-----BEGIN CERTIFICATE-----")) {
     throw new TlsError("INVALID_CONFIG", `${what}: cert is not a PEM certificate chain`);
@@ -47,5 +57,15 @@ export function certifiedKey(
       { rustlsResult: match },
     );
   }
-  return { pointer, list: cell };
+  if (ocspResponse === undefined) return { pointer, list: cell };
+  const stapling = outCell();
+  const stapled = s.rustls_sockets_certified_key_with_ocsp(
+    pointer,
+    ocspResponse,
+    ocspResponse.length,
+    stapling,
+  );
+  s.rustls_certified_key_free(pointer); // the copy holds its own reference to the chain and key
+  check(lib, stapled, `${what}: ocspResponse`);
+  return { pointer: lib.pointerFrom(stapling), list: stapling };
 }

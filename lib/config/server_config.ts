@@ -13,7 +13,12 @@ import { cryptoProvider } from "./provider.ts";
 import { addCrls, rootStore } from "./trust.ts";
 import { TlsError } from "../core/errors.ts";
 import { check, type NativeLibrary, outCell, type Pointer } from "../core/native.ts";
-import type { CertificateAndKey, ClientHelloInfo, TlsServerOptions } from "../core/types.ts";
+import type {
+  CertificateAndKey,
+  ClientHelloInfo,
+  ServerCertificates,
+  TlsServerOptions,
+} from "../core/types.ts";
 
 const RESOLVED_CACHE_SIZE = 64;
 
@@ -29,22 +34,31 @@ export interface ConfigLease {
   release(): void;
 }
 
-/** A configuration built from a `resolveCertificate` result, with its loans. */
-interface ResolvedConfig {
+/** A configuration with its loans: the default, an `sni` entry, or a `resolveCertificate` result. */
+interface LentConfig {
   readonly config: Pointer;
   /** Handshakes holding a lease. */
   users: number;
-  /** Left the cache (or the listener was freed): freed by the last lease's release. */
+  /**
+   * Replaced (`setCertificates`), left the cache, or the listener was freed:
+   * freed by the last lease's release.
+   */
   evicted: boolean;
 }
 
-/** The lease of a configuration the setup owns until it is freed (default, `sni`). */
-function ownedLease(config: Pointer): ConfigLease {
-  return { config, release: () => {} };
+function lentConfig(config: Pointer): LentConfig {
+  return { config, users: 0, evicted: false };
+}
+
+/** The default pair of the options or of `setCertificates`, with its OCSP response. */
+function defaultPair(from: ServerCertificates | TlsServerOptions): CertificateAndKey {
+  return { cert: from.cert!, key: from.key!, ocspResponse: from.ocspResponse };
 }
 
 function digest(pair: CertificateAndKey): string {
-  return createHash("sha256").update(pair.cert).update("\0").update(pair.key).digest("base64");
+  const hash = createHash("sha256").update(pair.cert).update("\0").update(pair.key);
+  if (pair.ocspResponse instanceof Uint8Array) hash.update("\0").update(pair.ocspResponse);
+  return hash.digest("base64");
 }
 
 /** Everything a listener needs to pick and build server configurations. */
@@ -54,9 +68,9 @@ export class ServerSetup {
   readonly #versions: Uint16Array;
   readonly #alpn: Uint8Array | undefined;
   #clientVerifier: Pointer | undefined;
-  #default: Pointer | undefined;
-  readonly #byName = new Map<string, Pointer>();
-  readonly #resolved = new Map<string, ResolvedConfig>();
+  #default: LentConfig | undefined;
+  #byName = new Map<string, LentConfig>();
+  readonly #resolved = new Map<string, LentConfig>();
   #freed = false;
   #closing = false;
   #users = 0;
@@ -76,6 +90,9 @@ export class ServerSetup {
     if ((options.cert === undefined) !== (options.key === undefined)) {
       throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
     }
+    if (options.ocspResponse !== undefined && options.cert === undefined) {
+      throw new TlsError("INVALID_CONFIG", "ocspResponse belongs to a cert/key pair");
+    }
     cryptoProvider(lib, options); // validates cipherSuites / keyExchangeGroups up front
     this.exporter = exporterWanted(options);
     this.#capture = captureMode(options.keyLog, options.verifyPeer !== undefined, this.exporter);
@@ -91,17 +108,85 @@ export class ServerSetup {
     try {
       if (options.clientAuth !== undefined) this.#clientVerifier = this.#buildClientVerifier();
       if (options.cert !== undefined && options.key !== undefined) {
-        this.#default = this.#build({ cert: options.cert, key: options.key }, "cert/key");
+        this.#default = lentConfig(this.#build(defaultPair(options), "cert/key"));
       }
+      this.#byName = this.#buildSni(sni);
+    } catch (error) {
+      this.free();
+      throw error;
+    }
+  }
+
+  /** The configurations of an `sni` table; on a bad entry none is left built. */
+  #buildSni(sni: Record<string, CertificateAndKey>): Map<string, LentConfig> {
+    if (sni === null || typeof sni !== "object") {
+      throw new TlsError("INVALID_CONFIG", "sni must map server names to cert and key");
+    }
+    const built = new Map<string, LentConfig>();
+    try {
       for (const [name, pair] of Object.entries(sni)) {
         if (!pair || typeof pair !== "object") {
           throw new TlsError("INVALID_CONFIG", `sni[${JSON.stringify(name)}] needs cert and key`);
         }
-        this.#byName.set(name.toLowerCase(), this.#build(pair, `sni[${JSON.stringify(name)}]`));
+        const entry = lentConfig(this.#build(pair, `sni[${JSON.stringify(name)}]`));
+        const replaced = built.get(name.toLowerCase());
+        if (replaced) this.#evict(replaced);
+        built.set(name.toLowerCase(), entry);
       }
     } catch (error) {
-      this.free();
+      for (const entry of built.values()) this.#evict(entry);
       throw error;
+    }
+    return built;
+  }
+
+  /**
+   * Replaces the default certificate and/or the `sni` table for handshakes
+   * that start from now on. Everything new is built first: a failure
+   * changes nothing. Replaced configurations are freed once the handshakes
+   * holding them are done.
+   */
+  setCertificates(certificates: ServerCertificates): void {
+    if (certificates === null || typeof certificates !== "object") {
+      throw new TlsError("INVALID_CONFIG", "setCertificates needs { cert, key } and/or { sni }");
+    }
+    if (this.#freed || this.#closing) throw new TlsError("CLOSED", "the listener is closed");
+    const { cert, key, sni } = certificates;
+    if ((cert === undefined) !== (key === undefined)) {
+      throw new TlsError("INVALID_CONFIG", "cert and key must be given together");
+    }
+    if (certificates.ocspResponse !== undefined && cert === undefined) {
+      throw new TlsError("INVALID_CONFIG", "ocspResponse belongs to a cert/key pair");
+    }
+    if (cert === undefined && sni === undefined) {
+      throw new TlsError("INVALID_CONFIG", "setCertificates needs cert/key, sni or both");
+    }
+    const fallback = cert !== undefined ? true : this.#default !== undefined;
+    if (!fallback && Object.keys(sni ?? {}).length === 0 && !this.#options.resolveCertificate) {
+      throw new TlsError(
+        "INVALID_CONFIG",
+        "the listener would be left without a certificate: give cert/key or sni entries",
+      );
+    }
+    const fresh = cert === undefined
+      ? undefined
+      : lentConfig(this.#build(defaultPair(certificates), "cert/key"));
+    let names: Map<string, LentConfig> | undefined;
+    try {
+      names = sni === undefined ? undefined : this.#buildSni(sni);
+    } catch (error) {
+      if (fresh) this.#evict(fresh);
+      throw error;
+    }
+    if (fresh) {
+      const old = this.#default;
+      this.#default = fresh;
+      if (old) this.#evict(old);
+    }
+    if (names) {
+      const old = this.#byName;
+      this.#byName = names;
+      for (const entry of old.values()) this.#evict(entry);
     }
   }
 
@@ -154,7 +239,7 @@ export class ServerSetup {
   #build(pair: CertificateAndKey, what: string): Pointer {
     const lib = this.#lib;
     const s = lib.symbols;
-    const key: CertifiedKey = certifiedKey(lib, pair.cert, pair.key, what);
+    const key: CertifiedKey = certifiedKey(lib, pair.cert, pair.key, what, pair.ocspResponse);
     const cell = outCell();
     try {
       check(
@@ -205,7 +290,7 @@ export class ServerSetup {
     }
   }
 
-  #byServerName(name: string): Pointer | undefined {
+  #byServerName(name: string): LentConfig | undefined {
     const lower = name.toLowerCase();
     const exact = this.#byName.get(lower);
     if (exact !== undefined) return exact;
@@ -223,7 +308,7 @@ export class ServerSetup {
   async configFor(hello: ClientHelloInfo): Promise<ConfigLease | undefined> {
     if (hello.serverName !== null) {
       const named = this.#byServerName(hello.serverName);
-      if (named !== undefined) return ownedLease(named);
+      if (named !== undefined) return this.#lend(named);
     }
     const resolve = this.#options.resolveCertificate;
     if (resolve) {
@@ -238,7 +323,7 @@ export class ServerSetup {
       if (this.#freed) throw new TlsError("CLOSED", "the listener is closed");
       if (pair !== undefined) return this.#resolvedLease(pair);
     }
-    return this.#default === undefined ? undefined : ownedLease(this.#default);
+    return this.#default === undefined ? undefined : this.#lend(this.#default);
   }
 
   #resolvedLease(pair: CertificateAndKey): ConfigLease {
@@ -247,14 +332,14 @@ export class ServerSetup {
     if (entry !== undefined) {
       this.#resolved.delete(key); // re-inserted below: most recently used last
     } else {
-      entry = { config: this.#build(pair, "resolveCertificate result"), users: 0, evicted: false };
+      entry = lentConfig(this.#build(pair, "resolveCertificate result"));
     }
     this.#resolved.set(key, entry);
     const lease = this.#lend(entry);
     if (this.#resolved.size > RESOLVED_CACHE_SIZE) {
       const [oldestKey, oldest] = this.#resolved.entries().next().value as [
         string,
-        ResolvedConfig,
+        LentConfig,
       ];
       this.#resolved.delete(oldestKey);
       this.#evict(oldest);
@@ -262,7 +347,7 @@ export class ServerSetup {
     return lease;
   }
 
-  #lend(entry: ResolvedConfig): ConfigLease {
+  #lend(entry: LentConfig): ConfigLease {
     entry.users++;
     let held = true;
     return {
@@ -279,7 +364,7 @@ export class ServerSetup {
   }
 
   /** Frees `entry` now, or at its last lease's release (connections hold their own reference). */
-  #evict(entry: ResolvedConfig): void {
+  #evict(entry: LentConfig): void {
     if (entry.evicted) return;
     entry.evicted = true;
     if (entry.users === 0) this.#lib.symbols.rustls_sockets_server_config_free(entry.config);
@@ -310,10 +395,9 @@ export class ServerSetup {
     if (this.#freed) return;
     this.#freed = true;
     const s = this.#lib.symbols;
-    for (const config of [this.#default, ...this.#byName.values()]) {
-      if (config !== undefined) s.rustls_sockets_server_config_free(config);
+    for (const entry of [this.#default, ...this.#byName.values(), ...this.#resolved.values()]) {
+      if (entry !== undefined) this.#evict(entry);
     }
-    for (const entry of this.#resolved.values()) this.#evict(entry);
     this.#byName.clear();
     this.#resolved.clear();
     this.#default = undefined;

@@ -20,12 +20,23 @@ export const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Throws `INVALID_CONFIG` unless `timeout` is absent or a positive number of
- * ms (`Infinity`: none); returns it, or `fallback` when absent.
+ * ms (`Infinity`: none); returns it, or `fallback` when absent. `name` is the
+ * option's.
  */
-export function checkTimeout(timeout: unknown, fallback?: number): number | undefined {
+export function checkTimeout(
+  timeout: unknown,
+  fallback?: number,
+  name = "handshakeTimeout",
+): number | undefined {
   if (timeout === undefined) return fallback;
   if (typeof timeout !== "number" || !(timeout > 0)) {
-    throw new TlsError("INVALID_CONFIG", "handshakeTimeout must be a positive number of ms");
+    throw new TlsError("INVALID_CONFIG", `${name} must be a positive number of ms`);
   }
   return timeout;
+}
+
+/** The `idleTimeout` option, checked: its ms, or `undefined` for none (`Infinity` included). */
+export function checkIdleTimeout(timeout: unknown): number | undefined {
+  const ms = checkTimeout(timeout, undefined, "idleTimeout");
+  return ms === undefined || ms > LONGEST_TIMER_MS ? undefined : ms;
 }

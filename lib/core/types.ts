@@ -50,6 +50,12 @@ export interface HandshakeInfo {
   resumed: boolean;
   /** The peer's certificate chain as DER, leaf first (empty when it sent none). */
   peerCertificates: Uint8Array[];
+  /**
+   * Client side: the OCSP response (DER) the server stapled, passed on
+   * unchecked; `null` when it stapled none (always `null` on a resumed
+   * session and on the server side).
+   */
+  ocspResponse: Uint8Array | null;
 }
 
 /** Options shared by every TLS client entry point. */
@@ -151,6 +157,12 @@ export interface TlsClientOptions {
   signal?: AbortSignal;
   /** Milliseconds the TCP connect plus TLS handshake may take (rejects with `TIMED_OUT`). */
   handshakeTimeout?: number;
+  /**
+   * Milliseconds the connection may go without a read or write making
+   * progress (bytes delivered or accepted); then it is closed and pending
+   * operations reject with `TIMED_OUT`. Default: none.
+   */
+  idleTimeout?: number;
 }
 
 /** Options of {@link connectTls} over TCP. */
@@ -173,6 +185,8 @@ export interface CertificateAndKey {
   cert: string;
   /** PEM private key of the leaf. */
   key: string;
+  /** An OCSP response (DER) for the leaf, stapled to the handshakes that present it. */
+  ocspResponse?: Uint8Array;
 }
 
 /** What the client asked for in its ClientHello. */
@@ -206,6 +220,11 @@ export interface TlsServerOptions {
   cert?: string;
   /** The default certificate's private key (PEM). */
   key?: string;
+  /**
+   * An OCSP response (DER) for the default certificate, stapled to every
+   * handshake that presents it (clients see it as `HandshakeInfo.ocspResponse`).
+   */
+  ocspResponse?: Uint8Array;
   /**
    * Certificates chosen by the SNI name the client sent. Keys are DNS names,
    * or `*.example.com` for one label of wildcard; matched case-insensitively.
@@ -260,6 +279,12 @@ export interface TlsServerOptions {
    * `Infinity` removes the deadline.
    */
   handshakeTimeout?: number;
+  /**
+   * Milliseconds a connection may go without a read or write making
+   * progress (bytes delivered or accepted); then it is closed and pending
+   * operations reject with `TIMED_OUT`. Default: none.
+   */
+  idleTimeout?: number;
   /** Ask clients for certificates and verify them. */
   clientAuth?: ClientAuthOptions;
   /**
@@ -284,6 +309,30 @@ export interface ListenTlsOptions extends TlsServerOptions {
   path?: string;
   /** An already-listening socket to adopt instead of `hostname`/`port` (e.g. inherited). */
   fd?: number;
+  /**
+   * At most this many accepted connections open at once: beyond it a new
+   * TCP connection is closed at once, without a handshake (as `node:tls`
+   * does); accepting resumes when one closes. Default: no limit.
+   */
+  maxConnections?: number;
+  /**
+   * Sets `SO_REUSEPORT` (Linux) so that several processes or Workers can
+   * listen on one port, the kernel spreading new connections among them.
+   * Each listener must set it. TCP only.
+   */
+  reusePort?: boolean;
+}
+
+/** The certificates `TlsListener.setCertificates` replaces. */
+export interface ServerCertificates {
+  /** The new default chain (PEM, leaf first); with `key`. */
+  cert?: string;
+  /** The new default chain's private key (PEM); with `cert`. */
+  key?: string;
+  /** The new default certificate's stapled OCSP response (DER); with `cert`. */
+  ocspResponse?: Uint8Array;
+  /** The new SNI table, replacing the whole old one. */
+  sni?: Record<string, CertificateAndKey>;
 }
 
 /** What `describeCertificate` tells about a DER certificate. */

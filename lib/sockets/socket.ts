@@ -8,7 +8,7 @@
 import { errnoError, TlsError } from "../core/errors.ts";
 import { abortError } from "../core/abort.ts";
 import { cString, fromUtf8, type NativeLibrary, outCell } from "../core/native.ts";
-import { INTEREST } from "../../ffi/constants.ts";
+import { INTEREST, LISTEN } from "../../ffi/constants.ts";
 import { readiness } from "../runtime/readiness.ts";
 import { isIpLiteral } from "./resolve.ts";
 import type { Addr } from "../core/types.ts";
@@ -78,7 +78,7 @@ async function connected(
 /** A listening socket (TCP, or Unix-domain with `path`): its fd. */
 export function listenSocket(
   lib: NativeLibrary,
-  options: { path: string } | { hostname?: string; port?: number },
+  options: { path: string } | { hostname?: string; port?: number; reusePort?: boolean },
 ): number {
   const fdCell = new Int32Array(1);
   if ("path" in options && options.path !== undefined) {
@@ -89,14 +89,15 @@ export function listenSocket(
     if (errno !== 0) throw errnoError(errno, `listening on ${options.path}`);
     return fdCell[0];
   }
-  const tcp = options as { hostname?: string; port?: number };
+  const tcp = options as { hostname?: string; port?: number; reusePort?: boolean };
   const hostname = (tcp.hostname ?? "0.0.0.0").replace(/^\[(.*)\]$/, "$1");
   const host = hostname === "localhost" ? "127.0.0.1" : hostname;
   if (!isIpLiteral(host)) {
     throw new TlsError("INVALID_CONFIG", `hostname must be an IP address, not ${hostname}`);
   }
   const port = checkPort(tcp.port ?? 0, true);
-  const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, fdCell);
+  const flags = tcp.reusePort === true ? LISTEN.REUSE_PORT : 0;
+  const errno = lib.symbols.rustls_sockets_tcp_listen(cString(host), port, BACKLOG, flags, fdCell);
   if (errno !== 0) throw errnoError(errno, `listening on ${formatHost(host)}:${port}`);
   return fdCell[0];
 }

@@ -61,13 +61,25 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
   /** Frees what the subclass holds; called once by `close()`. */
   protected onClose(): void {}
 
+  /**
+   * Whether a new connection may be accepted now; when not, the accepted
+   * socket is closed at once (a connection limit).
+   */
+  protected admits(): boolean {
+    return true;
+  }
+
   /** The next connection; rejects with `CLOSED` once the listener is closed. */
   async accept(): Promise<C> {
     const fdCell = new Int32Array(1);
     for (;;) {
       if (this.#closed) throw closedError("listener");
       const errno = this.#lib.symbols.rustls_sockets_tcp_accept(this.#fd, fdCell);
-      if (errno === 0) return this.wrap(fdCell[0]);
+      if (errno === 0) {
+        if (this.admits()) return this.wrap(fdCell[0]);
+        this.#lib.symbols.rustls_sockets_socket_close(fdCell[0]);
+        continue;
+      }
       if (errno === ERRNO.EAGAIN) {
         await this.#watch.wait(INTEREST.READABLE);
         continue;

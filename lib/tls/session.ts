@@ -401,7 +401,25 @@ export class TlsSession {
       serverName,
       resumed: kind === HANDSHAKE_KIND_RESUMED,
       peerCertificates: this.peerCertificates(),
+      ocspResponse: this.peer.serverName === undefined ? null : this.#stapledOcspResponse(),
     };
+  }
+
+  /** Client: the OCSP response the server stapled (taken from the library), or `null`. */
+  #stapledOcspResponse(): Uint8Array | null {
+    const { result, bytes } = copyGrowing(
+      (buf, n) =>
+        this.lib.symbols.rustls_sockets_connection_take_ocsp_response(
+          this.#conn,
+          buf,
+          buf.length,
+          n,
+        ),
+      4096,
+    );
+    if (result === RESULT.NOT_FOUND) return null;
+    check(this.lib, result, "OCSP response");
+    return bytes.slice();
   }
 
   /** The peer's certificate chain as DER, leaf first. */
