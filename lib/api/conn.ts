@@ -123,7 +123,7 @@ export async function handshaken(conn: TlsConn): Promise<TlsConn> {
 }
 
 /** An established (or establishing) TLS connection. */
-export class TlsConn implements AsyncDisposable {
+export class TlsConn implements AsyncDisposable, Disposable {
   #session: TlsSession | undefined;
   #starter: SessionStarter | undefined;
   readonly #transport: TlsTransport;
@@ -636,6 +636,26 @@ export class TlsConn implements AsyncDisposable {
     ended(this.#held);
   }
 
+  /** Same as {@link close}, for `using`: synchronous, never throws (no close_notify). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Lets the process exit while this connection's reads, writes or handshake
+   * wait for the socket (undone by {@link ref}). On carriers other than the
+   * module's own sockets (streams, `node:net`, `Deno.Conn`) the carrier's own
+   * setting decides.
+   */
+  unref(): void {
+    if (!this.#closed) this.#transport.setRef(false);
+  }
+
+  /** Makes this connection's waits keep the process alive again (the default). */
+  ref(): void {
+    if (!this.#closed) this.#transport.setRef(true);
+  }
+
   /** Graceful close: close_notify (best effort), then {@link close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#closed) return;
@@ -648,21 +668,32 @@ export class TlsConn implements AsyncDisposable {
     }
   }
 
-  /** The decrypted bytes as a Web stream (created on first access). */
+  /**
+   * The decrypted bytes as a Web byte stream (created on first access):
+   * `getReader({ mode: "byob" })` reads into your buffers, as on
+   * `Deno.TlsConn`; a default reader gets chunks of up to 64 KiB.
+   */
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream<Uint8Array>({
+    this.#readable ??= new ReadableStream({
+      type: "bytes",
+      autoAllocateChunkSize: STREAM_CHUNK,
       pull: async (controller) => {
-        const buf = new Uint8Array(STREAM_CHUNK);
+        const request = controller.byobRequest!;
+        const view = request.view!;
         try {
-          const n = await this.read(buf);
-          if (n === null) controller.close();
-          else controller.enqueue(buf.subarray(0, n));
+          const n = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+          if (n === null) {
+            controller.close();
+            request.respond(0);
+          } else {
+            request.respond(n);
+          }
         } catch (error) {
           controller.error(error);
         }
       },
       cancel: () => this.close(),
-    });
+    }) as ReadableStream<Uint8Array>;
     return this.#readable;
   }
 

@@ -5,6 +5,7 @@
  */
 import { releaseConfig } from "../config/client_config.ts";
 import { clientPlan } from "./client_plan.ts";
+import { checkOptionKeys } from "../config/option_keys.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { TlsError } from "../core/errors.ts";
 import { FdTransport } from "../transports/fd_transport.ts";
@@ -36,6 +37,7 @@ export async function connectTls(
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "connectTls needs an options object");
   }
+  checkOptionKeys(options, "connectTls");
   const path = "path" in options ? options.path : undefined;
   let hostname = "";
   let port = 0;

@@ -11,6 +11,7 @@ import { FdTransport } from "../transports/fd_transport.ts";
 import { listenSocket } from "../sockets/socket.ts";
 import { SocketListener } from "../sockets/socket_listener.ts";
 import { keyLogSink } from "../config/keylog.ts";
+import { checkOptionKeys } from "../config/option_keys.ts";
 import { native, type NativeLibrary } from "../core/native.ts";
 import { ServerSetup } from "../config/server_config.ts";
 import {
@@ -183,6 +184,7 @@ export async function listenTls(
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "listenTls needs an options object");
   }
+  checkOptionKeys(options, "listenTls");
   const timeout = checkTimeout(options.handshakeTimeout, SERVER_HANDSHAKE_TIMEOUT_MS);
   const idleTimeout = checkIdleTimeout(options.idleTimeout);
   const maxConnections = checkMaxConnections(options.maxConnections);

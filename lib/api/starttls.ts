@@ -30,6 +30,7 @@ import { checkIdleTimeout, checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../
 import { errnoError, TlsError } from "../core/errors.ts";
 import { FdTransport } from "../transports/fd_transport.ts";
 import { keyLogSink } from "../config/keylog.ts";
+import { checkOptionKeys } from "../config/option_keys.ts";
 import { native, type NativeLibrary } from "../core/native.ts";
 import { PlainConn } from "../sockets/plain.ts";
 import { isIpLiteral } from "../sockets/resolve.ts";
@@ -58,10 +59,12 @@ export type TlsCarrier =
 export interface StartTlsOptions extends TlsClientOptions {
   /**
    * The name sent as SNI and verified against the server's certificate (an
-   * IP address is verified against IP SANs). Required: the carrier does not
-   * say whom it reaches.
+   * IP address is verified against IP SANs). This or `hostname` is
+   * required: the carrier does not say whom it reaches.
    */
-  serverName: string;
+  serverName?: string;
+  /** The name to verify when `serverName` is absent (`Deno.startTls`' spelling). */
+  hostname?: string;
 }
 
 /** Options of {@link acceptTls}: those of `listenTls` without the address. */
@@ -122,16 +125,20 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "startTls needs an options object");
   }
-  const serverName = options.serverName;
+  checkOptionKeys(options, "startTls");
+  const serverName = options.serverName ?? options.hostname;
   if (typeof serverName !== "string" || serverName === "") {
-    throw new TlsError("INVALID_CONFIG", "startTls needs serverName (the name to verify)");
+    throw new TlsError(
+      "INVALID_CONFIG",
+      "startTls needs serverName (or hostname): the name to verify",
+    );
   }
   const timeout = checkTimeout(options.handshakeTimeout);
   const idleTimeout = checkIdleTimeout(options.idleTimeout);
   const lib = await native();
   const { config, verify, keyLog, exporter } = await clientPlan(
     lib,
-    options,
+    { ...options, serverName },
     `starttls:${serverName}`,
   );
   let session: TlsSession;
@@ -176,6 +183,7 @@ export async function acceptTls(carrier: TlsCarrier, options: AcceptTlsOptions):
   if (options === null || typeof options !== "object") {
     throw new TlsError("INVALID_CONFIG", "acceptTls needs an options object");
   }
+  checkOptionKeys(options, "acceptTls");
   const timeout = checkTimeout(options.handshakeTimeout, SERVER_HANDSHAKE_TIMEOUT_MS);
   const idleTimeout = checkIdleTimeout(options.idleTimeout);
   if (options.verifyPeer !== undefined && typeof options.verifyPeer !== "function") {

@@ -41,6 +41,8 @@ export type JobResult = [number, number, number, number];
 
 interface Waiter {
   interest: number;
+  /** Whether this wait keeps the process alive (its watch was ref'd when it began or since). */
+  held: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
   signal?: AbortSignal;
@@ -57,6 +59,8 @@ export class Watch {
   waiters: Waiter[] = [];
   /** @internal */
   closed = false;
+  /** @internal Whether waits on this socket keep the process alive (`ref()`, the default). */
+  refed = true;
   readonly #owner: Readiness;
 
   /** @internal */
@@ -74,6 +78,14 @@ export class Watch {
   /** Stops watching (call before closing the fd); pending waits reject with `CLOSED`. */
   forget(): void {
     this.#owner.forget(this);
+  }
+
+  /**
+   * Whether waits on this socket keep the process alive: `true` (the
+   * default) or `false`, also for the waits already pending.
+   */
+  setRef(refed: boolean): void {
+    this.#owner.setRef(this, refed);
   }
 }
 
@@ -125,7 +137,7 @@ export class Readiness {
     if (watch.closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { interest, resolve, reject, signal };
+      const waiter: Waiter = { interest, held: watch.refed, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
           const at = watch.waiters.indexOf(waiter);
@@ -138,7 +150,7 @@ export class Readiness {
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
       watch.waiters.push(waiter);
-      this.#acquired();
+      if (waiter.held) this.#acquired();
       this.#arm(watch);
     });
   }
@@ -179,6 +191,17 @@ export class Readiness {
     }
   }
 
+  /** @internal See {@link Watch.setRef}. */
+  setRef(watch: Watch, refed: boolean): void {
+    watch.refed = refed;
+    for (const waiter of watch.waiters) {
+      if (waiter.held === refed) continue;
+      waiter.held = refed;
+      if (refed) this.#acquired();
+      else this.#released();
+    }
+  }
+
   #arm(watch: Watch): void {
     let interest = 0;
     for (const waiter of watch.waiters) interest |= waiter.interest;
@@ -201,7 +224,7 @@ export class Readiness {
 
   #settled(waiter: Waiter): void {
     if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-    this.#released();
+    if (waiter.held) this.#released();
   }
 
   /** Something began to wait: keep the process alive (neither signal does by itself). */

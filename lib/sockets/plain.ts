@@ -61,7 +61,7 @@ const droppedSockets = new FinalizationRegistry<() => void>((close) => close());
  * or `acceptTls` (server): the socket moves into the `TlsConn`, together
  * with any bytes given back with {@link unread}.
  */
-export class PlainConn implements AsyncDisposable {
+export class PlainConn implements AsyncDisposable, Disposable {
   readonly #lib: NativeLibrary;
   #fd: number;
   #watch: Watch | undefined;
@@ -191,6 +191,21 @@ export class PlainConn implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
+  }
+
+  /** Same as {@link close} (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Lets the process exit while this connection's reads or writes wait (undone by {@link ref}). */
+  unref(): void {
+    this.#watch?.setRef(false);
+  }
+
+  /** Makes this connection's waits keep the process alive again (the default). */
+  ref(): void {
+    this.#watch?.setRef(true);
   }
 
   #detach(): void {

@@ -27,7 +27,7 @@ export function removeSocketFile(path: string): void {
 
 /** A listening socket yielding connections of type `C`. */
 export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
-  implements AsyncIterable<C>, AsyncDisposable {
+  implements AsyncIterable<C>, AsyncDisposable, Disposable {
   /** The address it listens on (with the real port when `0` was asked for). */
   readonly addr: A;
   readonly #lib: NativeLibrary;
@@ -120,5 +120,24 @@ export abstract class SocketListener<C, A extends NetAddr | UnixAddr>
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
+  }
+
+  /** Same as {@link close} (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Lets the process exit while `accept()` waits here (an idle listener no
+   * longer keeps it alive); undone by {@link ref}. Accepted connections keep
+   * their own setting.
+   */
+  unref(): void {
+    this.#watch.setRef(false);
+  }
+
+  /** Makes a waiting `accept()` keep the process alive again (the default). */
+  ref(): void {
+    this.#watch.setRef(true);
   }
 }

@@ -170,6 +170,11 @@ export class FdTransport implements TlsTransport {
     return this.#watch.wait(INTEREST.WRITABLE, signal);
   }
 
+  /** See {@link TlsTransport.setRef}. */
+  setRef(refed: boolean): void {
+    this.#watch.setRef(refed);
+  }
+
   /** See {@link TlsTransport.shutdownWrite}. */
   shutdownWrite(): void {
     if (this.#closed) throw closedError();

@@ -341,6 +341,9 @@ export class StreamTransport implements TlsTransport {
     });
   }
 
+  /** See {@link TlsTransport.setRef}: the carrier keeps its own setting. */
+  setRef(_refed: boolean): void {}
+
   /** See {@link TlsTransport.shutdownWrite}: after the queued records. */
   shutdownWrite(): void {
     this.#throwIfBroken();

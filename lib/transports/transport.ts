@@ -63,6 +63,12 @@ export interface TlsTransport {
   waitReadable(signal?: AbortSignal): Promise<void>;
   /** Resolves when writing may make progress. */
   waitWritable(signal?: AbortSignal): Promise<void>;
+  /**
+   * Whether this transport's waits keep the process alive (`true`, the
+   * default). Carriers other than the module's own sockets keep their own
+   * setting: there it changes nothing.
+   */
+  setRef(refed: boolean): void;
   /** Shuts down the sending direction (after close_notify was flushed). */
   shutdownWrite(): void;
   /**
