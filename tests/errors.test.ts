@@ -5,6 +5,7 @@ import { test } from "./helpers/harness.ts";
 import { rejectsWithCode, text } from "./helpers/io.ts";
 import { closedPort, goServer, silentServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
+import { until } from "./helpers/wait.ts";
 
 const p = pki();
 
@@ -18,7 +19,7 @@ test("connection refused: CONNECTION_REFUSED with the errno", async () => {
   assert.equal(error.errno, 111);
 });
 
-test("handshake timeout against a silent server: TIMED_OUT, promptly", async () => {
+test("handshake timeout against a silent server: TIMED_OUT, promptly; the socket is closed", async () => {
   const server = await silentServer();
   try {
     const started = Date.now();
@@ -33,9 +34,10 @@ test("handshake timeout against a silent server: TIMED_OUT, promptly", async () 
     );
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 250 && elapsed < 5000, `took ${elapsed} ms`);
-    // the socket was closed: the server sees EOF
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.ok(server.sockets.length >= 1);
+    // the socket was closed: the server sees EOF on the one connection it accepted
+    await until(() => server.eofs() >= 1, "the silent server to see EOF", 2_000);
+    assert.equal(server.accepted(), 1);
+    assert.equal(server.eofs(), 1);
   } finally {
     await server.stop();
   }

@@ -198,17 +198,38 @@ export function echConfigList(peer: Peer): Uint8Array {
 }
 
 /** A TCP server that accepts connections and never says anything. */
-export async function silentServer(): Promise<Peer & { sockets: Socket[] }> {
-  const sockets: Socket[] = [];
+export interface SilentServer extends Peer {
+  /** Connections accepted so far. */
+  accepted(): number;
+  /** Accepted connections whose client end closed cleanly (EOF seen here) so far. */
+  eofs(): number;
+}
+
+/**
+ * Starts a {@link SilentServer} on 127.0.0.1: it reads and ignores whatever
+ * arrives, and closes its side of a connection once the client's EOF came.
+ */
+export async function silentServer(): Promise<SilentServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  let eofs = 0;
   const server: Server = createServer((socket) => {
-    sockets.push(socket);
+    accepted++;
+    sockets.add(socket);
     socket.on("error", () => {});
+    socket.on("end", () => {
+      eofs++;
+      socket.destroy();
+    });
+    socket.on("close", () => sockets.delete(socket));
+    socket.resume(); // read and drop: the client's EOF is seen after its bytes
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
-    sockets,
+    accepted: () => accepted,
+    eofs: () => eofs,
     output: () => "",
     stop: async () => {
       for (const socket of sockets) socket.destroy();
