@@ -4,37 +4,69 @@
 // wait until the run ends (measured without the turn budget: round trips of
 // waiting connections delayed by 10-110 ms while 64 others kept going).
 import assert from "node:assert/strict";
-import { acceptTls, connectTls, startTls } from "../mod.ts";
+import { setImmediate } from "node:timers";
+import { acceptTls, connectTls, listenTls, startTls } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { readExactly, streamPipe, text } from "./helpers/io.ts";
+import { tcpPort, tcpSocketState } from "./helpers/net.ts";
 import { goServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
+import { until } from "./helpers/wait.ts";
 
 const p = pki();
 const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
-const BLOB = 256 * 1024;
+const serverIdentity = { cert: p.server.cert, key: p.server.key };
+/** What the busy connection reads: small enough to sit whole in a socket's receive buffer. */
+const BLOB = 64 * 1024;
+/** The size of its reads: 4,096 of them. */
+const READ_CHUNK = 16;
+/** The size of the writes in the write test. */
 const CHUNK = 64;
 
 test("a long run of reads that never wait lets other sockets' readiness through", async () => {
+  // The busy connection's peer sends BLOB bytes, then close_notify and its FIN.
+  const sender = await listenTls({ hostname: "127.0.0.1", port: 0, ...serverIdentity });
+  const sent = sender.accept().then(async (conn) => {
+    await conn.write(new Uint8Array(BLOB).fill(0x61));
+    await conn.closeWrite();
+    conn.close();
+  });
   const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
   try {
-    const busy = await connectTls({ ...client, port: peer.port });
+    const busy = await connectTls({ ...client, port: sender.addr.port });
     const other = await connectTls({ ...client, port: peer.port });
-    // The echo of 256 KiB sits in the socket and in rustls before the run starts,
-    // so every one of the 4,096 reads below finds data without waiting.
-    await busy.write(new Uint8Array(BLOB).fill(0x61));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sent;
+    // Every byte must sit in the socket before the run starts, so that each
+    // of the 4,096 reads below finds data without waiting: once the peer's
+    // FIN is in (CLOSE_WAIT), every byte sent before it is.
+    const busyPort = tcpPort(busy.localAddr);
+    await until(
+      () => tcpSocketState(busyPort, sender.addr.port)?.state === "CLOSE_WAIT",
+      "all of the busy connection's data (then the peer's FIN) to arrive",
+    );
+    const unread = tcpSocketState(busyPort, sender.addr.port)!.receiveQueue;
+    assert.ok(unread >= BLOB, `the data waits unread in the socket (${unread} bytes)`);
 
     let reads = 0;
     let otherAt = -1;
     // The other connection's read is parked on readiness before its echo can
-    // arrive, so it completes only through a readiness batch.
-    const otherRead = readExactly(other, 4).then(() => otherAt = reads);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // arrive, so it completes only through a readiness batch: it starts before
+    // "ping" is sent, and a turn of the event loop lets its first look at the
+    // socket (a microtask) happen before the write.
+    let otherState = "pending";
+    const otherRead = readExactly(other, 4).then(() => {
+      otherState = "done";
+      otherAt = reads;
+    }, (error) => {
+      otherState = "failed";
+      throw error;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(otherState, "pending", "the other connection's read waits for its echo");
     await other.write(text("ping"));
-    // (No timer in this test: in Deno a pending timer makes the loop poll, which
-    // would hide a yield that lets only timers through.)
-    const buf = new Uint8Array(CHUNK);
+    // (No timer is pending during the run: in Deno a pending timer makes the
+    // loop poll, which would hide a yield that lets only timers through.)
+    const buf = new Uint8Array(READ_CHUNK);
     for (let have = 0; have < BLOB; reads++) {
       const n = await busy.read(buf);
       assert.ok(n !== null && n > 0);
@@ -48,6 +80,7 @@ test("a long run of reads that never wait lets other sockets' readiness through"
     busy.close();
     other.close();
   } finally {
+    sender.close();
     await peer.stop();
   }
 });

@@ -1,0 +1,51 @@
+/** TCP helpers: what the kernel says about a TCP socket. */
+import { readFileSync } from "node:fs";
+import type { Addr } from "../../mod.ts";
+
+/** A TCP socket's state as Linux reports it in /proc/net/tcp. */
+export interface TcpSocketState {
+  /** The connection state, e.g. "ESTABLISHED", or "CLOSE_WAIT" once the peer's FIN arrived. */
+  state: string;
+  /** Bytes received and not yet read by the application. */
+  receiveQueue: number;
+  /** Bytes sent and not yet acknowledged by the peer. */
+  sendQueue: number;
+}
+
+const STATES: Record<string, string> = {
+  "01": "ESTABLISHED",
+  "02": "SYN_SENT",
+  "03": "SYN_RECV",
+  "04": "FIN_WAIT1",
+  "05": "FIN_WAIT2",
+  "06": "TIME_WAIT",
+  "07": "CLOSE",
+  "08": "CLOSE_WAIT",
+  "09": "LAST_ACK",
+  "0A": "LISTEN",
+  "0B": "CLOSING",
+};
+
+/**
+ * The state of the IPv4 TCP socket on 127.0.0.1 whose local port is
+ * `localPort` and remote port `remotePort` (Linux only: /proc/net/tcp);
+ * `undefined` when there is none.
+ */
+export function tcpSocketState(localPort: number, remotePort: number): TcpSocketState | undefined {
+  const hexPort = (port: number): string => port.toString(16).toUpperCase().padStart(4, "0");
+  const local = `0100007F:${hexPort(localPort)}`;
+  const remote = `0100007F:${hexPort(remotePort)}`;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] !== local || fields[2] !== remote) continue;
+    const [send, receive] = fields[4].split(":").map((hex) => parseInt(hex, 16));
+    return { state: STATES[fields[3]] ?? fields[3], receiveQueue: receive, sendQueue: send };
+  }
+  return undefined;
+}
+
+/** The port of a TCP address (a connection's `localAddr` or `remoteAddr`). */
+export function tcpPort(addr: Addr): number {
+  if (addr.transport !== "tcp") throw new Error(`not a TCP address: ${JSON.stringify(addr)}`);
+  return addr.port;
+}
