@@ -10,6 +10,10 @@ import { readAll, str, text } from "./helpers/io.ts";
 import { pki } from "./helpers/pki.ts";
 
 const p = pki();
+/** How long each exchange first waits, to see whether the process stayed up meanwhile. */
+const WINDOW_MS = 1_000;
+/** The fixture's pause after each answer, in which only its timer holds the process. */
+const FIXTURE_PAUSE_MS = 200;
 
 test("a waiting listener keeps the process alive; closed, the process exits by itself", async () => {
   const fixture = decodeURIComponent(
@@ -41,8 +45,9 @@ test("a waiting listener keeps the process alive; closed, the process exits by i
   child.stdout.on("data", (chunk: Uint8Array) => stdout += str(chunk));
   const port = Number((await seen(/LISTENING (\d+)/))[1]);
   const exchange = async (message: string): Promise<void> => {
-    // Long enough for a process with nothing holding its loop to have exited.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Long enough for a process with nothing holding its loop to have exited
+    // (checked at the end: the fixture's pause plus its time to exit fit in it).
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
     assert.equal(child.exitCode, null, `the process exited while waiting: ${stderr}`);
     const conn = await connectTls({
       hostname: "127.0.0.1",
@@ -58,8 +63,15 @@ test("a waiting listener keeps the process alive; closed, the process exits by i
     await exchange("one");
     await seen(/SERVED 1/);
     await exchange("two"); // the listener waits again after a pause in which nothing waited
+    await seen(/DONE/);
+    const doneAt = Date.now();
     assert.equal(await exited, 0, stderr);
+    const exitMs = Date.now() - doneAt;
     assert.match(stdout, /SERVED 2\nDONE/);
+    assert.ok(
+      FIXTURE_PAUSE_MS + exitMs < WINDOW_MS,
+      `the process took ${exitMs} ms to exit: a ${WINDOW_MS} ms wait cannot tell it stayed up`,
+    );
   } finally {
     child.kill();
   }
