@@ -1,14 +1,28 @@
 // Bad input, faults, deadlines, lifecycle, load and a soak: typed errors, no crash, hang or leak.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdirSync } from "node:fs";
 import { connect as netConnect, createServer, type Socket } from "node:net";
-import { connectTls, listenTls, liveNativeObjects, type TlsConn, TlsError } from "../mod.ts";
+import {
+  connectTls,
+  listenTls,
+  liveNativeObjects,
+  type LiveObjects,
+  type TlsConn,
+  TlsError,
+} from "../mod.ts";
 import { runtime, test } from "./helpers/harness.ts";
 import { readExactly, rejectsWithCode, str, text } from "./helpers/io.ts";
+import {
+  collectGarbage,
+  fdCount,
+  liveObjectsWhen,
+  steadyFdCount,
+  steadyLiveObjects,
+} from "./helpers/live.ts";
 import { goServer, openSslServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
 import { answerServer } from "./helpers/server.ts";
+import { pollUntil } from "./helpers/wait.ts";
 
 const p = pki();
 const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
@@ -246,23 +260,8 @@ async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
   while (have < buf.length) have += (await conn.read(buf.subarray(have)))!;
 }
 
-function fdCount(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
 function rss(): number {
   return process.memoryUsage().rss;
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-/** Collects garbage where the runtime lets us (deno --v8-flags=--expose-gc, Bun.gc). */
-function collectGarbage(): void {
-  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
-  if (g.gc) g.gc();
-  else g.Bun?.gc(true);
 }
 
 test("1,000 concurrent connections echoing, 0 errors", async () => {
@@ -311,18 +310,19 @@ test(
       // cycles (how far depends on the tests that ran before); a leak keeps
       // growing after that. So: warm up, then compare two equal halves.
       await run(2_000);
-      collectGarbage();
-      await settle();
-      const before = { fds: fdCount(), objects: await liveNativeObjects(), rss: rss() };
+      const objects = await steadyLiveObjects();
+      const before = { fds: await steadyFdCount(), objects, rss: rss() };
       const cycles = 10_000;
+      const back = (now: LiveObjects): boolean =>
+        now.connections === before.objects.connections &&
+        now.clientConfigs === before.objects.clientConfigs;
       await run(cycles / 2);
-      collectGarbage();
-      await settle();
+      await liveObjectsWhen(back);
       const middle = rss();
       await run(cycles / 2);
-      collectGarbage();
-      await settle();
-      const after = { fds: fdCount(), objects: await liveNativeObjects(), rss: rss() };
+      const afterObjects = await liveObjectsWhen(back);
+      const afterFds = await pollUntil(fdCount, (fds) => fds <= before.fds + 2);
+      const after = { fds: afterFds, objects: afterObjects, rss: rss() };
       console.log(
         `soak (${runtime}): ${cycles} cycles; fds ${before.fds} -> ${after.fds}; ` +
           `connections ${before.objects.connections} -> ${after.objects.connections}; ` +
@@ -348,8 +348,7 @@ test(
 );
 
 test("every native object is freed: live counts return to their baseline; close() is idempotent", async () => {
-  await settle();
-  const before = await liveNativeObjects();
+  const before = await steadyLiveObjects();
   const listener = await listenTls({
     hostname: "127.0.0.1",
     port: 0,
@@ -367,8 +366,9 @@ test("every native object is freed: live counts return to their baseline; close(
   serverConn.close();
   listener.close();
   listener.close();
-  await settle();
-  const after = await liveNativeObjects();
+  const after = await liveObjectsWhen((now) =>
+    now.connections === before.connections && now.serverConfigs === before.serverConfigs
+  );
   assert.equal(after.connections, before.connections);
   assert.equal(after.serverConfigs, before.serverConfigs);
 });
@@ -376,13 +376,12 @@ test("every native object is freed: live counts return to their baseline; close(
 test(
   "a connection and a listener dropped without close() are freed by the GC backstop",
   async () => {
-    const gc = (globalThis as { gc?: () => void }).gc ??
-      ((globalThis as { Bun?: { gc(force: boolean): void } }).Bun
-        ? () => (globalThis as unknown as { Bun: { gc(force: boolean): void } }).Bun.gc(true)
-        : undefined);
-    assert.ok(gc, "tests run with a callable GC (deno --v8-flags=--expose-gc, Bun.gc)");
-    await settle();
-    const before = { objects: await liveNativeObjects(), fds: fdCount() };
+    assert.ok(
+      collectGarbage(),
+      "tests run with a callable GC (deno --v8-flags=--expose-gc, Bun.gc)",
+    );
+    const objects = await steadyLiveObjects();
+    const before = { objects, fds: await steadyFdCount() };
     await (async () => {
       const listener = await listenTls({
         hostname: "127.0.0.1",
@@ -396,19 +395,15 @@ test(
       await accepted;
       void conn;
     })();
-    for (let i = 0; i < 20; i++) {
-      gc!();
-      await settle();
-      const now = await liveNativeObjects();
-      if (
-        now.connections === before.objects.connections &&
-        now.serverConfigs === before.objects.serverConfigs
-      ) break;
-    }
-    const after = await liveNativeObjects();
+    // liveObjectsWhen collects garbage before each reading
+    const after = await liveObjectsWhen((now) =>
+      now.connections === before.objects.connections &&
+      now.serverConfigs === before.objects.serverConfigs
+    );
     assert.equal(after.connections, before.objects.connections);
     assert.equal(after.serverConfigs, before.objects.serverConfigs);
-    assert.ok(fdCount() <= before.fds + 1, `fds ${before.fds} -> ${fdCount()}`);
+    const fds = await pollUntil(fdCount, (n) => n <= before.fds + 1);
+    assert.ok(fds <= before.fds + 1, `fds ${before.fds} -> ${fds}`);
   },
   60_000,
 );

@@ -20,3 +20,22 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Takes `read()` until `done` holds of the reading, every `intervalMs`, for
+ * at most `timeoutMs`; returns the last reading either way, for the
+ * assertion that follows to name what it saw.
+ */
+export async function pollUntil<T>(
+  read: () => T | Promise<T>,
+  done: (reading: T) => boolean,
+  timeoutMs = 5_000,
+  intervalMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reading = await read();
+    if (done(reading) || Date.now() > deadline) return reading;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
