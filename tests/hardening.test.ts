@@ -10,8 +10,6 @@ import {
   type CertificateAndKey,
   connectTls,
   listenTls,
-  liveNativeObjects,
-  type LiveObjects,
   startTls,
   type StreamPair,
   type TlsConn,
@@ -20,6 +18,7 @@ import {
 } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { rejectsWithCode } from "./helpers/io.ts";
+import { liveObjectsWhen, steadyLiveObjects } from "./helpers/live.ts";
 import { pki } from "./helpers/pki.ts";
 
 const p = pki();
@@ -37,38 +36,6 @@ const DEFAULT_SERVER_HANDSHAKE_TIMEOUT_MS = 10_000;
  */
 function tenantPair(tenant: number): CertificateAndKey {
   return { cert: `tenant ${tenant}\n${p.server.cert}`, key: p.server.key };
-}
-
-/** Polls `liveNativeObjects()` until `done` holds or 10 s passed; returns the last reading. */
-async function settle(done: (now: LiveObjects) => boolean): Promise<LiveObjects> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    collectGarbage();
-    const now = await liveNativeObjects();
-    if (done(now) || Date.now() > deadline) return now;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
- * The live objects once earlier tests' closes have landed (their native
- * frees run on a worker after the close): two equal readings 50 ms apart.
- */
-async function baseline(): Promise<LiveObjects> {
-  let last = await settle(() => true);
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const now = await settle(() => true);
-    if (JSON.stringify(now) === JSON.stringify(last) || Date.now() > deadline) return now;
-    last = now;
-  }
-}
-
-function collectGarbage(): void {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  if (bun) bun.gc(true);
-  else (globalThis as { gc?: () => void }).gc?.();
 }
 
 /** Accepts connections, finishing each handshake; collects the outcomes. */
@@ -89,7 +56,7 @@ function serve(listener: TlsListener): { outcomes: Promise<unknown>[]; done: Pro
 test(
   `resolveCertificate: ${TENANTS} tenants resolved at once, then a long rotation; no crash, no error`,
   async () => {
-    const before = await baseline();
+    const before = await steadyLiveObjects();
     let arrived = 0;
     let release: () => void = () => {};
     const allArrived = new Promise<void>((resolve) => (release = resolve));
@@ -133,7 +100,7 @@ test(
       listener.close();
       await served.done;
     }
-    const after = await settle((now) =>
+    const after = await liveObjectsWhen((now) =>
       now.serverConfigs === before.serverConfigs && now.connections === before.connections
     );
     assert.equal(after.serverConfigs, before.serverConfigs, "every resolved configuration freed");
@@ -171,7 +138,7 @@ test("serverName with a NUL byte is INVALID_CONFIG, never a shorter name verifie
 });
 
 test("verifyPeer that never settles: TIMED_OUT at the handshake deadline, on both sides, all freed", async () => {
-  const before = await baseline();
+  const before = await steadyLiveObjects();
   const never = (): Promise<void> => new Promise<void>(() => {});
   const listener = await listenTls({
     hostname: "127.0.0.1",
@@ -207,12 +174,12 @@ test("verifyPeer that never settles: TIMED_OUT at the handshake deadline, on bot
     other.close();
     await otherServed.done;
   }
-  const after = await settle((now) => now.connections === before.connections);
+  const after = await liveObjectsWhen((now) => now.connections === before.connections);
   assert.equal(after.connections, before.connections, "no connection outlives its deadline");
 });
 
 test("resolveCertificate that never settles: TIMED_OUT at the deadline, the listener's setup freed", async () => {
-  const before = await baseline();
+  const before = await steadyLiveObjects();
   const listener = await listenTls({
     hostname: "127.0.0.1",
     port: 0,
@@ -233,7 +200,7 @@ test("resolveCertificate that never settles: TIMED_OUT at the deadline, the list
     listener.close();
     await served.done;
   }
-  const after = await settle((now) =>
+  const after = await liveObjectsWhen((now) =>
     now.connections === before.connections && now.serverConfigs === before.serverConfigs
   );
   assert.equal(after.connections, before.connections);
@@ -279,7 +246,7 @@ test(
 );
 
 test("a dropped, never-handshaken server connection lets its closed listener free its keys", async () => {
-  const before = await baseline();
+  const before = await steadyLiveObjects();
   const listener = await listenTls({
     hostname: "127.0.0.1",
     port: 0,
@@ -297,7 +264,7 @@ test("a dropped, never-handshaken server connection lets its closed listener fre
       conn = undefined;
     })();
     listener.close();
-    const after = await settle((now) => now.serverConfigs === before.serverConfigs);
+    const after = await liveObjectsWhen((now) => now.serverConfigs === before.serverConfigs);
     assert.equal(after.serverConfigs, before.serverConfigs, "the listener's configuration freed");
   } finally {
     socket.destroy();
@@ -319,7 +286,7 @@ test('minVersion/maxVersion: "toString" and other non-versions are INVALID_CONFI
 });
 
 test("close() ends a handshake waiting on resolveCertificate or verifyPeer, even without a deadline", async () => {
-  const before = await baseline();
+  const before = await steadyLiveObjects();
   for (const hook of ["resolveCertificate", "verifyPeer"] as const) {
     let reached: () => void = () => {};
     const waiting = new Promise<void>((resolve) => (reached = resolve));
@@ -348,7 +315,7 @@ test("close() ends a handshake waiting on resolveCertificate or verifyPeer, even
       (await dialing.catch(() => undefined))?.close();
     }
   }
-  const after = await settle((now) =>
+  const after = await liveObjectsWhen((now) =>
     now.connections === before.connections && now.serverConfigs === before.serverConfigs
   );
   assert.equal(after.connections, before.connections);
@@ -388,7 +355,7 @@ test("client configurations: racing first connections and a full rotation leave 
   // Fill this module's cache with configurations of this test's own (other test
   // files may hold their own caches: Deno gives each file its own module instance).
   await Promise.all(Array.from({ length: 70 }, (_, i) => dial(1000 + i)));
-  const full = await baseline();
+  const full = await steadyLiveObjects();
   // Pairs with the same new options, the second 0-19 microtasks after the first.
   for (let gap = 0; gap < 20; gap++) {
     const first = dial(gap);
@@ -400,6 +367,6 @@ test("client configurations: racing first connections and a full rotation leave 
   }
   // 70 more option sets push every earlier configuration out of the cache again.
   await Promise.all(Array.from({ length: 70 }, (_, i) => dial(100 + i)));
-  const after = await settle((now) => now.clientConfigs === full.clientConfigs);
+  const after = await liveObjectsWhen((now) => now.clientConfigs === full.clientConfigs);
   assert.equal(after.clientConfigs, full.clientConfigs, "a full cache, and nothing more");
 });

@@ -34,8 +34,7 @@
  * `--v8-flags=--expose-gc` for the GC backstop part.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
-import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
+import { connect as netConnect } from "node:net";
 import process from "node:process";
 import {
   type CertificateAndKey,
@@ -52,7 +51,10 @@ import {
   type TlsListener,
 } from "../mod.ts";
 import { runtime, test } from "./helpers/harness.ts";
+import { equalBytes } from "./helpers/io.ts";
+import { collectGarbage, fdCount } from "./helpers/live.ts";
 import { type ManyCerts, manyCerts, type StressLeaf } from "./helpers/many_certs.ts";
+import { type SilentServer, silentServer } from "./helpers/peers.ts";
 
 // ---------------------------------------------------------------------------
 // Parameters
@@ -214,19 +216,6 @@ function payload(size: number, salt: number): Uint8Array {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function fdCount(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
-/** Collects garbage (deno --v8-flags=--expose-gc, Bun.gc); false when the runtime cannot. */
-function collectGarbage(): boolean {
-  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
-  if (g.gc) g.gc();
-  else if (g.Bun) g.Bun.gc(true);
-  else return false;
-  return true;
-}
-
 function codeOf(error: unknown): string {
   if (error instanceof TlsError) return error.code;
   return `non-TlsError(${error instanceof Error ? `${error.name}: ${error.message}` : error})`;
@@ -248,12 +237,6 @@ async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   } catch (error) {
     return { ok: false, error, code: codeOf(error), ms: performance.now() - start };
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Reads `count` bytes, or fewer when the peer closed cleanly first. */
@@ -360,30 +343,6 @@ interface Generation {
   /** handshakeTimeout SHORT_TIMEOUT; names starting with `slow` resolve in SLOW_CALLBACK ms. */
   short: TlsListener;
   closed: boolean;
-}
-
-/** A TCP server that accepts and never says a word. */
-interface SilentServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function silentServer(): Promise<SilentServer> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    socket.on("end", () => socket.destroy());
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    stop: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import {
   acceptTls,
   connectTls,
   listenTls,
-  liveNativeObjects,
   startTls,
   type StreamPair,
   type TlsClientOptions,
@@ -19,6 +18,7 @@ import {
 } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { readAll, rejectsWithCode, text } from "./helpers/io.ts";
+import { liveObjectsWhen, steadyLiveObjects } from "./helpers/live.ts";
 import { openSslServer, runTool } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
 import { answerServer } from "./helpers/server.ts";
@@ -321,25 +321,14 @@ async function pair(
   return [a, b];
 }
 
-/** Waits (with a deadline) until no secret is held natively any more. */
+/** The natively held secrets once they reach `expected` (or after 5 s). */
 async function secretsHeld(expected: number): Promise<number> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const { secrets } = await liveNativeObjects();
-    if (secrets === expected || Date.now() > deadline) return secrets;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return (await liveObjectsWhen((now) => now.secrets === expected, 5_000)).secrets;
 }
 
 test("secrets: none is kept after the handshake unless exportKeyingMaterial asks (then only the exporter's)", async () => {
   // Earlier tests' connections are freed on a worker after their close: wait for a steady count.
-  let base = (await liveNativeObjects()).secrets;
-  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const now = (await liveNativeObjects()).secrets;
-    if (now === base) break;
-    base = now;
-  }
+  const base = (await steadyLiveObjects()).secrets;
   for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
     // verifyPeer and a key log both make the handshake capture secrets: neither keeps them.
     const lines: string[] = [];

@@ -9,8 +9,6 @@ import {
   acceptTls,
   connectTls,
   listenTls,
-  liveNativeObjects,
-  type LiveObjects,
   startTls,
   type StreamPair,
   type TlsConn,
@@ -25,6 +23,7 @@ import {
   streamPipe,
   text,
 } from "./helpers/io.ts";
+import { liveObjectsWhen, steadyLiveObjects } from "./helpers/live.ts";
 import { openSslServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
 
@@ -203,20 +202,8 @@ test(`a ${runtime === "deno" ? "Deno.Conn" : "TlsConn"} carries TLS; TLS inside 
   }
 });
 
-/** Live native objects once earlier tests' closes (worker jobs) have landed. */
-async function settledCounts(): Promise<LiveObjects> {
-  let last = await liveNativeObjects();
-  for (let i = 0; i < 40; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    const now = await liveNativeObjects();
-    if (now.connections === last.connections) return now;
-    last = now;
-  }
-  return last;
-}
-
 test("stream transports free every native object", async () => {
-  const before = await settledCounts();
+  const before = await steadyLiveObjects();
   for (let i = 0; i < 5; i++) {
     const [clientSide, serverSide] = streamPipe();
     const [client, server] = await Promise.all([
@@ -228,7 +215,7 @@ test("stream transports free every native object", async () => {
     client.close();
     server.close();
   }
-  const after = await settledCounts();
+  const after = await liveObjectsWhen((now) => now.connections === before.connections);
   assert.equal(after.connections, before.connections);
 });
 
