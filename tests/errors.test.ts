@@ -3,14 +3,15 @@ import assert from "node:assert/strict";
 import { connectTls, TlsError } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { rejectsWithCode, text } from "./helpers/io.ts";
-import { closedPort, goServer, silentServer } from "./helpers/peers.ts";
+import { goServer, silentServer } from "./helpers/peers.ts";
+import { freePort } from "./helpers/net.ts";
 import { pki } from "./helpers/pki.ts";
 import { until } from "./helpers/wait.ts";
 
 const p = pki();
 
 test("connection refused: CONNECTION_REFUSED with the errno", async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const error = await rejectsWithCode(
     connectTls({ hostname: "127.0.0.1", port, caCerts: [p.ca.cert] }),
     "CONNECTION_REFUSED",
@@ -95,7 +96,7 @@ test("use after close: CLOSED; close() is idempotent", async () => {
 });
 
 test("bad options are INVALID_CONFIG before any connection is made", async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const base = { hostname: "127.0.0.1", port };
   await rejectsWithCode(connectTls({ ...base, caCerts: ["not a certificate"] }), "INVALID_CONFIG");
   await rejectsWithCode(connectTls({ ...base, caCerts: [] }), "INVALID_CONFIG");

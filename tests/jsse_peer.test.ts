@@ -4,13 +4,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type { TlsVersion } from "../mod.ts";
-import {
-  assertSameBytes,
-  BULK_BYTES,
-  echoThroughPeerServer,
-  peerClientThroughEcho,
-} from "./helpers/bulk.ts";
+import { BULK_BYTES, echoThroughPeerServer, peerClientThroughEcho } from "./helpers/bulk.ts";
 import { test } from "./helpers/harness.ts";
+import { assertSameBytes } from "./helpers/io.ts";
 import { jsseClient, jsseServer } from "./helpers/jvm_nss_peers.ts";
 import { pki } from "./helpers/pki.ts";
 

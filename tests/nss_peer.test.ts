@@ -4,8 +4,9 @@
 // version checked on both sides.
 import assert from "node:assert/strict";
 import type { TlsVersion } from "../mod.ts";
-import { assertSameBytes, echoThroughPeerServer, peerClientThroughEcho } from "./helpers/bulk.ts";
+import { echoThroughPeerServer, peerClientThroughEcho } from "./helpers/bulk.ts";
 import { test } from "./helpers/harness.ts";
+import { assertSameBytes } from "./helpers/io.ts";
 import { nssEchoServer, tstclnt, tstclntVersion } from "./helpers/jvm_nss_peers.ts";
 import { pki } from "./helpers/pki.ts";
 

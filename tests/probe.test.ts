@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { runtime, test } from "./helpers/harness.ts";
-import { closedPort, openSslServer, runTool, type ToolResult } from "./helpers/peers.ts";
+import { openSslServer, runTool, type ToolResult } from "./helpers/peers.ts";
+import { freePort } from "./helpers/net.ts";
 import { pki } from "./helpers/pki.ts";
 
 const p = pki();
@@ -97,7 +98,7 @@ test(
 );
 
 test("probe: nobody listening exits 2; bad arguments exit 2 with the usage", async () => {
-  const refused = await runProbe([`127.0.0.1:${await closedPort()}`]);
+  const refused = await runProbe([`127.0.0.1:${await freePort()}`]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /CONNECTION_REFUSED/);
   const usage = await runProbe(["no-port-here"]);

@@ -16,7 +16,7 @@ import {
   type TlsConn,
   type TlsVersion,
 } from "../../mod.ts";
-import { readExactly } from "./io.ts";
+import { assertSameBytes, readExactly } from "./io.ts";
 
 /** The payload size of the bulk tests. */
 export const BULK_BYTES = 16 * 1024 * 1024;
@@ -28,18 +28,6 @@ export function randomBytes(size: number): Uint8Array {
     crypto.getRandomValues(data.subarray(at, Math.min(size, at + 65536)));
   }
   return data;
-}
-
-/** Fails unless `actual` equals `expected`, naming the first differing offset. */
-export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  assert.equal(
-    actual.length,
-    expected.length,
-    `${what}: ${actual.length} bytes, not ${expected.length}`,
-  );
-  for (let i = 0; i < expected.length; i++) {
-    if (actual[i] !== expected[i]) assert.fail(`${what}: the bytes differ from offset ${i}`);
-  }
 }
 
 /** A temp dir with `send` (holding `data`) and a path for `receive`; `remove()` deletes it. */

@@ -1,4 +1,5 @@
-/** Small I/O helpers for tests. */
+/** Small I/O helpers for tests: reads, bytes and text, expected errors, stream pipes. */
+import assert from "node:assert/strict";
 import type { StreamPair, TlsConn } from "../../mod.ts";
 
 /** Reads until `count` bytes arrived (or the stream ended). */
@@ -64,9 +65,25 @@ export async function rejectsWithCode(
 
 /** Whether two byte arrays are equal. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return firstDifference(a, b) === -1;
+}
+
+/** The first offset at which `a` and `b` differ (a length counts), or -1 when they are equal. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const common = Math.min(a.length, b.length);
+  for (let i = 0; i < common; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : common;
+}
+
+/** Fails unless `actual` equals `expected`, naming the first differing offset. */
+export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  assert.equal(
+    actual.length,
+    expected.length,
+    `${what}: ${actual.length} bytes, not ${expected.length}`,
+  );
+  const at = firstDifference(actual, expected);
+  if (at >= 0) assert.fail(`${what}: the bytes differ from offset ${at}`);
 }
 
 /** Two Web Streams pairs joined crosswise: what one writes, the other reads. */

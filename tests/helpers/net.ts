@@ -1,6 +1,23 @@
-/** TCP helpers: what the kernel says about a TCP socket. */
+/** TCP helpers: a free port, and what the kernel says about a TCP socket. */
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import type { Addr } from "../../mod.ts";
+
+/**
+ * A port on 127.0.0.1 that was free a moment ago (bound, then released):
+ * nothing listens on it, so a connection to it is refused, and a server
+ * started next can usually take it.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** A TCP socket's state as Linux reports it in /proc/net/tcp. */
 export interface TcpSocketState {

@@ -10,10 +10,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { freePort } from "./net.ts";
 
 const NGINX = "/usr/sbin/nginx";
 const READY_TIMEOUT_MS = 10_000;
@@ -74,18 +75,6 @@ function atLeast(version: [number, number, number], wanted: [number, number, num
 /** A string as an nginx config token (double-quoted, `"` and `\` escaped). */
 function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
-
-/** A port that was free a moment ago (bound on 127.0.0.1, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done, fail) => {
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => done());
-  });
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */

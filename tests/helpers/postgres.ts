@@ -20,9 +20,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { equalBytes } from "./io.ts";
+import { freePort } from "./net.ts";
 
 // ---------------------------------------------------------------------------
 // The server
@@ -134,19 +135,6 @@ function run(
       (error) => reject(new Error(`cannot run ${command}: ${error.message}`, { cause: error })),
     );
     child.once("close", (code) => resolve({ code, output }));
-  });
-}
-
-/** A port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no free port"))));
-    });
   });
 }
 
@@ -704,14 +692,6 @@ function scramAttributes(message: string): Map<string, string> {
   return attributes;
 }
 
-/** Constant-time comparison of two byte strings. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
 /** The state of one SCRAM-SHA-256(-PLUS) exchange (RFC 5802, RFC 7677). */
 class Scram {
   readonly mechanism: string;
@@ -789,7 +769,7 @@ class Scram {
     if (!this.#serverSignature || v === undefined) {
       throw new Error(`SCRAM: unexpected server-final-message: ${serverFinal}`);
     }
-    if (!sameBytes(fromBase64(v), this.#serverSignature)) {
+    if (!equalBytes(fromBase64(v), this.#serverSignature)) {
       throw new Error("SCRAM: wrong server signature (the server does not know the password)");
     }
   }
