@@ -53,8 +53,8 @@ import {
 import { runtime, test } from "./helpers/harness.ts";
 import { equalBytes } from "./helpers/io.ts";
 import { collectGarbage, fdCount } from "./helpers/live.ts";
-import { type ManyCerts, manyCerts, type StressLeaf } from "./helpers/many_certs.ts";
 import { type SilentServer, silentServer } from "./helpers/peers.ts";
+import { type ManyCerts, manyCerts, type StressLeaf } from "./helpers/pki.ts";
 
 // ---------------------------------------------------------------------------
 // Parameters

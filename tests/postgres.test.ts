@@ -3,8 +3,6 @@
 // then mTLS with clientcert=verify-full; then SCRAM-SHA-256-PLUS with
 // tls-server-end-point channel binding computed from the peer certificate.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { connect, startTls, type StartTlsOptions, type TlsConn } from "../mod.ts";
 import { test } from "./helpers/harness.ts";
 import { makeLeaf, pki } from "./helpers/pki.ts";
@@ -20,17 +18,14 @@ const p = pki();
 
 /** A client certificate for the role `certuser` (PostgreSQL matches CN to the role). */
 function certUserIdentity(): { cert: string; key: string } {
-  makeLeaf(p.dir, {
+  const { cert, key } = makeLeaf(p.dir, {
     name: "certuser",
     ca: "ca",
     cn: "certuser",
     san: "DNS:certuser.test",
     eku: "clientAuth",
   });
-  return {
-    cert: readFileSync(join(p.dir, "certuser.crt"), "utf8"),
-    key: readFileSync(join(p.dir, "certuser.key"), "utf8"),
-  };
+  return { cert, key };
 }
 
 let server: Promise<PostgresServer> | undefined;

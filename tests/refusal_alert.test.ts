@@ -17,10 +17,10 @@ import {
   type TlsListener,
   type TlsVersion,
 } from "../mod.ts";
-import { chainPki } from "./helpers/chain_pki.ts";
 import { test } from "./helpers/harness.ts";
 import { rejectsWithCode, str, streamPipe, text } from "./helpers/io.ts";
 import { goClient, goServer, openSslServer, runTool } from "./helpers/peers.ts";
+import { chainPki } from "./helpers/pki.ts";
 
 const c = chainPki();
 const leaf = c.leaves.ecdsaP256;

@@ -11,17 +11,16 @@ import {
   type TlsConn,
   TlsError,
 } from "../mod.ts";
-import { chainPki, type Leaf } from "./helpers/chain_pki.ts";
 import { runtime, test } from "./helpers/harness.ts";
 import { pemToDer, rejectsWithCode, str, text } from "./helpers/io.ts";
 import { goServer } from "./helpers/peers.ts";
-import { pki } from "./helpers/pki.ts";
+import { chainPki, type Identity, pki } from "./helpers/pki.ts";
 import { until } from "./helpers/wait.ts";
 
 const c = chainPki();
 
 async function withGo(
-  leaf: Leaf,
+  leaf: Identity,
   body: (port: number) => Promise<void>,
   serveChain = true,
 ): Promise<void> {
