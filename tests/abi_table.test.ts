@@ -9,10 +9,11 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type NativeType, SYMBOLS } from "../ffi/symbols.ts";
 import { test } from "./helpers/harness.ts";
+import { repoPath } from "./helpers/scripts.ts";
 
 /** What a function-pointer parameter's type reads as after parsing. */
 const FUNCTION_POINTER = "function_pointer";
-const root = decodeURIComponent(new URL("../", import.meta.url).pathname);
+const root = repoPath("");
 
 /** The directory of the pinned rustls-ffi crate's sources, from cargo. */
 function rustlsFfiSources(): string {

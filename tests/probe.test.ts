@@ -1,17 +1,17 @@
 // cli/probe.ts run as a command (deno run / bun) against local peers.
 import assert from "node:assert/strict";
 import process from "node:process";
-import { runtime, test } from "./helpers/harness.ts";
+import { test } from "./helpers/harness.ts";
 import { openSslServer, runTool, type ToolResult } from "./helpers/peers.ts";
 import { freePort } from "./helpers/net.ts";
 import { pki } from "./helpers/pki.ts";
+import { repoPath, scriptArgs } from "./helpers/scripts.ts";
 
 const p = pki();
-const probe = decodeURIComponent(new URL("../cli/probe.ts", import.meta.url).pathname);
+const probe = repoPath("cli/probe.ts");
 
 function runProbe(args: string[]): Promise<ToolResult> {
-  const runtimeArgs = runtime === "deno" ? ["run", "-A", probe] : [probe];
-  return runTool(process.execPath, [...runtimeArgs, ...args], "", 60_000);
+  return runTool(process.execPath, scriptArgs(probe, args), "", 60_000);
 }
 
 test("probe: a verified TLS 1.3 server, in text", async () => {

@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { connectTls } from "../mod.ts";
-import { runtime, test } from "./helpers/harness.ts";
+import { test } from "./helpers/harness.ts";
 import { readAll, str, text } from "./helpers/io.ts";
 import { pki } from "./helpers/pki.ts";
+import { fixture, scriptArgs } from "./helpers/scripts.ts";
 
 const p = pki();
 /** How long each exchange first waits, to see whether the process stayed up meanwhile. */
@@ -16,11 +17,8 @@ const WINDOW_MS = 1_000;
 const FIXTURE_PAUSE_MS = 200;
 
 test("a waiting listener keeps the process alive; closed, the process exits by itself", async () => {
-  const fixture = decodeURIComponent(
-    new URL("./fixtures/waits_then_exits.ts", import.meta.url).pathname,
-  );
-  const runtimeArgs = runtime === "deno" ? ["run", "-A", fixture] : [fixture];
-  const child = spawn(process.execPath, [...runtimeArgs, p.server.certPath, p.server.keyPath], {
+  const args = scriptArgs(fixture("waits_then_exits.ts"), [p.server.certPath, p.server.keyPath]);
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

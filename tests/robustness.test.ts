@@ -21,6 +21,7 @@ import {
 } from "./helpers/live.ts";
 import { goServer, openSslServer } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
+import { fixture, scriptArgs } from "./helpers/scripts.ts";
 import { answerServer } from "./helpers/server.ts";
 import { pollUntil } from "./helpers/wait.ts";
 
@@ -419,12 +420,7 @@ test("security defaults: no key material in errors, no key log unless asked", as
   const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
   try {
     const keylog = `${p.dir}/keylog-${runtime}.txt`;
-    const script = decodeURIComponent(
-      new URL("./fixtures/platform_connect.ts", import.meta.url).pathname,
-    );
-    const args = runtime === "deno"
-      ? ["run", "-A", script, String(peer.port)]
-      : [script, String(peer.port)];
+    const args = scriptArgs(fixture("platform_connect.ts"), [String(peer.port)]);
     const stdout = await new Promise<string>((resolve) => {
       execFile(
         process.execPath,

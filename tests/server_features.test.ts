@@ -7,6 +7,7 @@ import { runtime, test } from "./helpers/harness.ts";
 import { pemToDer, readAll, rejectsWithCode, str, text } from "./helpers/io.ts";
 import { runTool } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
+import { fixture, scriptArgs } from "./helpers/scripts.ts";
 import { answerServer } from "./helpers/server.ts";
 
 const p = pki();
@@ -280,10 +281,7 @@ test("listening on IPv6 ::1", async () => {
 });
 
 test("an adopted, already-listening fd (inherited from a supervisor)", async () => {
-  const fixture = decodeURIComponent(
-    new URL("./fixtures/adopted_listener.ts", import.meta.url).pathname,
-  );
-  const runtimeArgs = runtime === "deno" ? ["run", "-A", fixture] : [fixture];
+  const runtimeArgs = scriptArgs(fixture("adopted_listener.ts"));
   const supervisor = `
 import os, socket, subprocess, sys
 s = socket.socket()

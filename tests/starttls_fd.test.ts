@@ -2,10 +2,11 @@
 // Python supervisor that did the plaintext part) is adopted and upgraded.
 import assert from "node:assert/strict";
 import { acceptTls, listen, type PlainConn } from "../mod.ts";
-import { runtime, test } from "./helpers/harness.ts";
+import { test } from "./helpers/harness.ts";
 import { str, text } from "./helpers/io.ts";
 import { runTool } from "./helpers/peers.ts";
 import { pki } from "./helpers/pki.ts";
+import { fixture, scriptArgs } from "./helpers/scripts.ts";
 
 const p = pki();
 
@@ -33,10 +34,7 @@ test("startTls({ fd }) upgrades a connected socket inherited from a supervisor",
     await conn.closeWrite();
     conn.close();
   })();
-  const fixture = decodeURIComponent(
-    new URL("./fixtures/adopted_client.ts", import.meta.url).pathname,
-  );
-  const runtimeArgs = runtime === "deno" ? ["run", "-A", fixture] : [fixture];
+  const runtimeArgs = scriptArgs(fixture("adopted_client.ts"));
   const supervisor = `
 import socket, subprocess, sys
 port, ca, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]

@@ -11,10 +11,11 @@ import {
   type TlsConn,
   TlsError,
 } from "../mod.ts";
-import { runtime, test } from "./helpers/harness.ts";
+import { test } from "./helpers/harness.ts";
 import { pemToDer, rejectsWithCode, str, text } from "./helpers/io.ts";
 import { goServer } from "./helpers/peers.ts";
 import { chainPki, type Identity, pki } from "./helpers/pki.ts";
+import { fixture, scriptArgs } from "./helpers/scripts.ts";
 import { until } from "./helpers/wait.ts";
 
 const c = chainPki();
@@ -300,20 +301,16 @@ test(
       key: basic.untrusted.keyPath,
     });
     try {
-      const script = decodeURIComponent(
-        new URL("./fixtures/extra_roots_connect.ts", import.meta.url).pathname,
-      );
-      const args = [
-        script,
+      const args = scriptArgs(fixture("extra_roots_connect.ts"), [
         c.rootPath,
         String(systemSigned.port),
         String(extraSigned.port),
         String(untrusted.port),
-      ];
+      ]);
       const stdout = await new Promise<string>((resolve, reject) => {
         execFile(
           process.execPath,
-          runtime === "deno" ? ["run", "-A", ...args] : args,
+          args,
           { env: { ...process.env, SSL_CERT_FILE: basic.ca.certPath } },
           (error, out, err) => (error ? reject(new Error(`${error} ${err}`)) : resolve(out)),
         );

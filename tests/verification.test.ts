@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { connectTls, describeCertificate } from "../mod.ts";
-import { runtime, test } from "./helpers/harness.ts";
+import { test } from "./helpers/harness.ts";
 import { pemToDer, rejectsWithCode } from "./helpers/io.ts";
 import { goServer } from "./helpers/peers.ts";
 import { type Identity, pki } from "./helpers/pki.ts";
+import { fixture, scriptArgs } from "./helpers/scripts.ts";
 
 const p = pki();
 
@@ -114,10 +115,7 @@ function runPlatformClient(
   port: number,
   env: Record<string, string>,
 ): Promise<{ ok: boolean; code?: string }> {
-  const script = decodeURIComponent(
-    new URL("./fixtures/platform_connect.ts", import.meta.url).pathname,
-  );
-  const args = runtime === "deno" ? ["run", "-A", script, String(port)] : [script, String(port)];
+  const args = scriptArgs(fixture("platform_connect.ts"), [String(port)]);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
