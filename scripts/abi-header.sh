@@ -3,7 +3,7 @@
 # native/include/rustls_sockets.h, with cbindgen (config: native/cbindgen.toml),
 # and checks that it compiles against rustls-ffi's rustls.h. With --check it
 # writes nothing and fails when the committed header is stale (CI runs that);
-# tests/abi_table.test.ts then checks ffi/symbols.ts against both headers.
+# tests/abi/abi_table.test.ts then checks ffi/symbols.ts against both headers.
 #
 #   scripts/abi-header.sh [--check]
 #

@@ -5,7 +5,7 @@
 #
 #   scripts/asan.sh [--crate DIR] [--runtime deno|bun] [test files...]
 #
-# Test files default to every tests/*.test.ts; --runtime runs one runtime
+# Test files default to every tests/*/*.test.ts; --runtime runs one runtime
 # only (default: Deno, then Bun).
 # --crate builds another copy of the crate (DIR/Cargo.toml, target in
 # DIR/target/asan) instead of native/, e.g. one with a deliberate bug.
@@ -78,7 +78,7 @@ case "${runtimes[0]}" in
   *) echo "asan: --runtime must be deno or bun, not '${runtimes[0]}'" >&2; exit 2 ;;
 esac
 if [ ${#files[@]} -eq 0 ]; then
-  files=(tests/*.test.ts)
+  files=(tests/*/*.test.ts)
 fi
 
 rustup run nightly rustc --version >/dev/null 2>&1 ||

@@ -1,6 +1,6 @@
 /**
- * Bulk transfers for the interop tests (tests/jsse_peer.test.ts,
- * tests/nss_peer.test.ts): random payloads, an echo server on listenTls that
+ * Bulk transfers for the interop tests (tests/interop/jsse.test.ts,
+ * tests/interop/nss.test.ts): random payloads, an echo server on listenTls that
  * keeps what it received, the client's send-and-read-back over connectTls, and
  * a deadline for anything awaited.
  */

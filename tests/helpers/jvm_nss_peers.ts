@@ -1,6 +1,6 @@
 /**
  * Java's JSSE and Mozilla's NSS as real TLS peers on 127.0.0.1, for
- * tests/jsse_peer.test.ts and tests/nss_peer.test.ts:
+ * tests/interop/jsse.test.ts and tests/interop/nss.test.ts:
  *
  * - JSSE: tests/peers/jsse/JssePeer.java, compiled with javac once per process
  *   (server: echo; client: sends a file, writes what comes back to a file).

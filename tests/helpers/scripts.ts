@@ -15,7 +15,7 @@ export function repoPath(path: string): string {
   return decodeURIComponent(new URL(`../../${path}`, import.meta.url).pathname);
 }
 
-/** The runtime's arguments that run `script` with `args` (`deno run -A` in Deno; for process.execPath). */
+/** The arguments with which process.execPath runs `script` with `args` (Deno: `run -A`). */
 export function scriptArgs(script: string, args: string[] = []): string[] {
   return runtime === "deno" ? ["run", "-A", script, ...args] : [script, ...args];
 }

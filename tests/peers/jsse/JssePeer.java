@@ -1,4 +1,4 @@
-// A JSSE (Java's own TLS stack) peer for tests/jsse_peer.test.ts, started by
+// A JSSE (Java's own TLS stack) peer for tests/interop/jsse.test.ts, started by
 // tests/helpers/jvm_nss_peers.ts. It reads the PEM files of tests/helpers/pki.ts
 // directly (certificates through CertificateFactory, PKCS#8 keys through
 // KeyFactory) and speaks exactly one TLS version.

@@ -1,5 +1,5 @@
 /*
- * An NSS (libssl3) TLS echo server for tests/nss_peer.test.ts, compiled and
+ * An NSS (libssl3) TLS echo server for tests/interop/nss.test.ts, compiled and
  * started by tests/helpers/jvm_nss_peers.ts. NSS's own selfserv cannot echo a
  * large upload (it reads one HTTP-like request of at most 10 KiB), hence this
  * program.

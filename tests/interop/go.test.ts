@@ -1,0 +1,133 @@
+// connectTls against a Go crypto/tls server: bulk data, IPv6, close semantics, many connections.
+import assert from "node:assert/strict";
+import { connectTls } from "../../mod.ts";
+import { randomBytes } from "../helpers/bulk.ts";
+import { test } from "../helpers/harness.ts";
+import {
+  assertSameBytes,
+  readAll,
+  readExactly,
+  rejectsWithCode,
+  str,
+  text,
+} from "../helpers/io.ts";
+import { goServer } from "../helpers/peers.ts";
+import { pki } from "../helpers/pki.ts";
+
+const { ca, server } = pki();
+const goOptions = { cert: server.certPath, key: server.keyPath };
+
+test("Go crypto/tls: 16 MiB echoed byte-exact", async () => {
+  const peer = await goServer(goOptions);
+  try {
+    const conn = await connectTls({ hostname: "127.0.0.1", port: peer.port, caCerts: [ca.cert] });
+    const size = 16 * 1024 * 1024;
+    const data = randomBytes(size);
+    const writing = (async () => {
+      for (let at = 0; at < size; at += 256 * 1024) {
+        await conn.write(data.subarray(at, Math.min(size, at + 256 * 1024)));
+      }
+    })();
+    const echoed = await readExactly(conn, size);
+    await writing;
+    assertSameBytes(echoed, data, "echoed by Go");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+}, 120_000);
+
+test("Go crypto/tls: closeWrite sends close_notify, the peer answers with its own: read() === null", async () => {
+  const peer = await goServer(goOptions);
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+    await conn.write(text("half-close"));
+    await conn.closeWrite();
+    await rejectsWithCode(conn.write(text("more")), "CLOSED");
+    assert.equal(str(await readAll(conn)), "half-close");
+    assert.equal(await conn.read(new Uint8Array(8)), null, "EOF stays EOF");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("Go crypto/tls: a close without close_notify is UNEXPECTED_EOF, after the data", async () => {
+  const peer = await goServer({ ...goOptions, mode: "abrupt" });
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+    assert.equal(str(await readExactly(conn, 3)), "bye");
+    await rejectsWithCode(conn.read(new Uint8Array(8)), "UNEXPECTED_EOF");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("Go crypto/tls over IPv6 (::1), with the IP verified against the certificate's IP SAN", async () => {
+  const peer = await goServer({ ...goOptions, addr: "[::1]:0" });
+  try {
+    const conn = await connectTls({ hostname: "::1", port: peer.port, caCerts: [ca.cert] });
+    const info = await conn.handshake();
+    assert.equal(info.serverName, null, "no SNI for an IP address");
+    assert.deepEqual(conn.remoteAddr, { transport: "tcp", hostname: "::1", port: peer.port });
+    assert.equal(conn.localAddr.transport === "tcp" && conn.localAddr.hostname, "::1");
+    await conn.write(text("v6"));
+    assert.equal(str(await readExactly(conn, 2)), "v6");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("Go crypto/tls: TLS 1.2-only server and ALPN choice", async () => {
+  const peer = await goServer({ ...goOptions, max: "1.2", alpn: ["http/1.1", "h2"] });
+  try {
+    const conn = await connectTls({
+      hostname: "localhost",
+      port: peer.port,
+      caCerts: [ca.cert],
+      alpnProtocols: ["h2", "http/1.1"],
+    });
+    const info = await conn.handshake();
+    assert.equal(info.protocol, "TLSv1.2");
+    assert.equal(info.alpnProtocol, "http/1.1", "Go picks by its own preference");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("Go crypto/tls: 100 concurrent connections, each echoing its own bytes", async () => {
+  const peer = await goServer(goOptions);
+  try {
+    const results = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
+      const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+      const message = `connection ${i} `.repeat(100);
+      await conn.write(text(message));
+      const echoed = str(await readExactly(conn, message.length));
+      conn.close();
+      return echoed === message;
+    }));
+    assert.equal(results.filter(Boolean).length, 100);
+  } finally {
+    await peer.stop();
+  }
+}, 60_000);
+
+test("readable / writable Web streams carry the data and close with close_notify", async () => {
+  const peer = await goServer(goOptions);
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+    const writer = conn.writable.getWriter();
+    await writer.write(text("streams "));
+    await writer.write(text("work"));
+    await writer.close();
+    let received = "";
+    for await (const chunk of conn.readable) received += str(chunk);
+    assert.equal(received, "streams work");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});

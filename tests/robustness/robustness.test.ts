@@ -1,0 +1,479 @@
+// Bad input, faults, deadlines, lifecycle, load and a soak: typed errors, no crash, hang or leak.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { connect as netConnect, createServer, type Socket } from "node:net";
+import {
+  connectTls,
+  listenTls,
+  liveNativeObjects,
+  type LiveObjects,
+  type TlsConn,
+  TlsError,
+} from "../../mod.ts";
+import { runtime, test } from "../helpers/harness.ts";
+import { readExactly, rejectsWithCode, str, text } from "../helpers/io.ts";
+import {
+  collectGarbage,
+  fdCount,
+  liveObjectsWhen,
+  steadyFdCount,
+  steadyLiveObjects,
+} from "../helpers/live.ts";
+import { goServer, openSslServer } from "../helpers/peers.ts";
+import { pki } from "../helpers/pki.ts";
+import { fixture, scriptArgs } from "../helpers/scripts.ts";
+import { answerServer } from "../helpers/server.ts";
+import { pollUntil } from "../helpers/wait.ts";
+
+const p = pki();
+const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
+
+/** A TCP server that sends `reply` to each client, then closes. */
+async function rawServer(reply: Uint8Array): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on("error", () => {});
+    socket.once("data", () => socket.end(reply));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Connects a raw TCP client to `port`, sends `data`, and closes. */
+async function rawClient(port: number, data: Uint8Array, end = true): Promise<Socket> {
+  const socket = netConnect(port, "127.0.0.1");
+  socket.on("error", () => {});
+  await new Promise((resolve) => socket.once("connect", resolve));
+  if (end) socket.end(data);
+  else socket.write(data);
+  return socket;
+}
+
+const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+const CLIENT_HELLO_START = Uint8Array.of(
+  0x16,
+  0x03,
+  0x01,
+  0x02,
+  0x00,
+  0x01,
+  0x00,
+  0x01,
+  0xfc,
+  0x03,
+  0x03,
+);
+
+test("client: a peer speaking plain HTTP or random bytes is PEER_MISBEHAVED", async () => {
+  for (
+    const reply of [text("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"), random(4096)]
+  ) {
+    const server = await rawServer(reply);
+    try {
+      const error = await connectTls({ ...client, port: server.port }).catch((e: TlsError) => e);
+      assert.ok(error instanceof TlsError, String(error));
+      assert.ok(
+        ["PEER_MISBEHAVED", "UNEXPECTED_EOF"].includes(error.code),
+        error.code + " " + error.message,
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
+test("client: an oversized record is PEER_MISBEHAVED", async () => {
+  // A handshake record header announcing 2^14 + 2048 + 1 bytes: over TLS's limit.
+  const header = Uint8Array.of(0x16, 0x03, 0x03, 0x48, 0x01);
+  const server = await rawServer(new Uint8Array([...header, ...random(100)]));
+  try {
+    await rejectsWithCode(connectTls({ ...client, port: server.port }), "PEER_MISBEHAVED");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("server: plain HTTP, random bytes, a truncated ClientHello and a flood of empty records fail typed", async () => {
+  const server = await answerServer({ cert: p.server.cert, key: p.server.key });
+  try {
+    await rawClient(server.port, text("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    await rawClient(server.port, random(2048));
+    await rawClient(server.port, CLIENT_HELLO_START); // then EOF
+    const empties = new Uint8Array(5 * 10_000);
+    for (let i = 0; i < 10_000; i++) empties.set([0x16, 0x03, 0x01, 0x00, 0x00], i * 5);
+    await rawClient(server.port, empties);
+    await server.finished(4);
+    const codes = server.errors.map((e) => e.code).sort();
+    assert.equal(codes.length, 4, JSON.stringify(server.errors.map((e) => e.message)));
+    for (const code of codes) assert.ok(["PEER_MISBEHAVED", "UNEXPECTED_EOF"].includes(code), code);
+    assert.ok(codes.includes("UNEXPECTED_EOF"), "the truncated hello ends in UNEXPECTED_EOF");
+    // and it still serves a real client afterwards
+    const conn = await connectTls({ ...client, port: server.port });
+    await conn.write(text("still here"));
+    assert.equal(str(await readExactly(conn, 15)), "echo:still here");
+    conn.close();
+  } finally {
+    server.close();
+  }
+});
+
+test("a TLS 1.1-only peer is refused (TLS 1.0/1.1 are never negotiated)", async () => {
+  const peer = await openSslServer(p.server.certPath, p.server.keyPath, [
+    "-tls1_1",
+    "-cipher",
+    "DEFAULT@SECLEVEL=0",
+  ]);
+  try {
+    const error = await connectTls({ ...client, port: peer.port }).catch((e: TlsError) => e);
+    assert.ok(error instanceof TlsError);
+    assert.ok(
+      ["PEER_INCOMPATIBLE", "ALERT_RECEIVED"].includes(error.code),
+      `${error.code}: ${error.message}`,
+    );
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("a reset during the handshake and during the transfer is CONNECTION_RESET", async () => {
+  const early = await goServer({
+    cert: p.server.certPath,
+    key: p.server.keyPath,
+    mode: "reset-early",
+  });
+  const late = await goServer({
+    cert: p.server.certPath,
+    key: p.server.keyPath,
+    mode: "reset-late",
+  });
+  try {
+    await rejectsWithCode(connectTls({ ...client, port: early.port }), "CONNECTION_RESET");
+    const conn = await connectTls({ ...client, port: late.port });
+    assert.equal(str(await readExactly(conn, 4)), "data");
+    await conn.write(text("go!!"));
+    await rejectsWithCode(conn.read(new Uint8Array(16)), "CONNECTION_RESET");
+    conn.close();
+  } finally {
+    await early.stop();
+    await late.stop();
+  }
+});
+
+test("a slowloris client (a byte every 100 ms) blocks nobody and dies at handshakeTimeout", async () => {
+  const server = await answerServer({
+    cert: p.server.cert,
+    key: p.server.key,
+    handshakeTimeout: 400,
+  });
+  const slow = await rawClient(server.port, new Uint8Array(0), false);
+  let sent = 0;
+  const drip = setInterval(
+    () => slow.write(CLIENT_HELLO_START.subarray(sent % 11, (sent++ % 11) + 1)),
+    100,
+  );
+  try {
+    const conn = await connectTls({ ...client, port: server.port });
+    await conn.write(text("fast"));
+    assert.equal(str(await readExactly(conn, 9)), "echo:fast");
+    conn.close();
+    await server.finished(2);
+    assert.deepEqual(server.errors.map((e) => e.code), ["TIMED_OUT"]);
+  } finally {
+    clearInterval(drip);
+    slow.destroy();
+    server.close();
+  }
+});
+
+test("AbortSignal on handshake, read and write: ABORTED, then the connection is closed", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  const silent = await goServer({ cert: p.server.certPath, key: p.server.keyPath, mode: "silent" });
+  try {
+    // read: nothing arrives
+    const conn = await connectTls({ ...client, port: peer.port });
+    await rejectsWithCode(
+      conn.read(new Uint8Array(8), { signal: abortAfter(50) }),
+      "ABORTED",
+    );
+    await rejectsWithCode(conn.read(new Uint8Array(8)), "CLOSED");
+    // write: the peer does not read (the Go echo writes back into a full socket)
+    const writer = await connectTls({ ...client, port: peer.port });
+    const big = new Uint8Array(64 * 1024 * 1024);
+    await rejectsWithCode(writer.write(big, { signal: abortAfter(200) }), "ABORTED");
+    await rejectsWithCode(writer.write(text("x")), "CLOSED");
+    // an already-aborted signal
+    const third = await connectTls({ ...client, port: peer.port });
+    await rejectsWithCode(
+      third.read(new Uint8Array(8), { signal: AbortSignal.abort() }),
+      "ABORTED",
+    );
+    // handshake of an accepted connection that never speaks
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: p.server.cert,
+      key: p.server.key,
+    });
+    const accepting = listener.accept();
+    const idle = await rawClient(listener.addr.port, new Uint8Array(0), false);
+    const accepted = await accepting;
+    // a deadline (AbortSignal.timeout) reads as TIMED_OUT
+    await rejectsWithCode(accepted.handshake({ signal: AbortSignal.timeout(50) }), "TIMED_OUT");
+    idle.destroy();
+    listener.close();
+  } finally {
+    await peer.stop();
+    await silent.stop();
+  }
+});
+
+test("two concurrent reads are served in call order; a read and a write run together", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const conn = await connectTls({ ...client, port: peer.port });
+    const first = new Uint8Array(3);
+    const second = new Uint8Array(3);
+    const reads = Promise.all([readInto(conn, first), readInto(conn, second)]);
+    await conn.write(text("abcdef"));
+    await reads;
+    assert.equal(str(first) + str(second), "abcdef");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+function abortAfter(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), ms);
+  return controller.signal;
+}
+
+async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
+  let have = 0;
+  while (have < buf.length) have += (await conn.read(buf.subarray(have)))!;
+}
+
+function rss(): number {
+  return process.memoryUsage().rss;
+}
+
+test("1,000 concurrent connections echoing, 0 errors", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const results = await Promise.allSettled(Array.from({ length: 1000 }, async (_, i) => {
+      const conn = await connectTls({ ...client, port: peer.port });
+      const message = `#${i}`.padEnd(64, ".");
+      await conn.write(text(message));
+      const echoed = str(await readExactly(conn, 64));
+      conn.close();
+      if (echoed !== message) throw new Error(`connection ${i} got ${echoed}`);
+    }));
+    const failed = results.filter((r) => r.status === "rejected");
+    assert.equal(failed.length, 0, JSON.stringify(failed.slice(0, 3)));
+  } finally {
+    await peer.stop();
+  }
+}, 120_000);
+
+test(
+  "soak: 10,000 connect/handshake/close cycles; fds, native objects and RSS return to baseline",
+  async () => {
+    const server = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: p.server.cert,
+      key: p.server.key,
+    });
+    const serving = (async () => {
+      for await (const conn of server) conn.handshake().catch(() => {}).finally(() => conn.close());
+    })();
+    try {
+      const run = async (cycles: number): Promise<void> => {
+        const lanes = 8;
+        let next = 0;
+        await Promise.all(Array.from({ length: lanes }, async () => {
+          while (next++ < cycles) {
+            const conn = await connectTls({ ...client, port: server.addr.port });
+            await conn.handshake();
+            conn.close();
+          }
+        }));
+      };
+      // The JS heap grows to a working size over the first thousands of
+      // cycles (how far depends on the tests that ran before); a leak keeps
+      // growing after that. So: warm up, then compare two equal halves.
+      await run(2_000);
+      const objects = await steadyLiveObjects();
+      const before = { fds: await steadyFdCount(), objects, rss: rss() };
+      const cycles = 10_000;
+      const back = (now: LiveObjects): boolean =>
+        now.connections === before.objects.connections &&
+        now.clientConfigs === before.objects.clientConfigs;
+      await run(cycles / 2);
+      await liveObjectsWhen(back);
+      const middle = rss();
+      await run(cycles / 2);
+      const afterObjects = await liveObjectsWhen(back);
+      const afterFds = await pollUntil(fdCount, (fds) => fds <= before.fds + 2);
+      const after = { fds: afterFds, objects: afterObjects, rss: rss() };
+      console.log(
+        `soak (${runtime}): ${cycles} cycles; fds ${before.fds} -> ${after.fds}; ` +
+          `connections ${before.objects.connections} -> ${after.objects.connections}; ` +
+          `client configs ${before.objects.clientConfigs} -> ${after.objects.clientConfigs}; ` +
+          `RSS ${(before.rss / 2 ** 20).toFixed(1)} -> ${(middle / 2 ** 20).toFixed(1)} -> ${
+            (after.rss / 2 ** 20).toFixed(1)
+          } MiB`,
+      );
+      assert.ok(after.fds <= before.fds + 2, `fds ${before.fds} -> ${after.fds}`);
+      assert.equal(after.objects.connections, before.objects.connections);
+      assert.equal(after.objects.clientConfigs, before.objects.clientConfigs);
+      // 5,000 cycles leaking even 4 KiB each would add 20 MiB.
+      assert.ok(
+        after.rss - middle < 16 * 2 ** 20,
+        "RSS grew by 16 MiB or more over the second 5,000 cycles",
+      );
+    } finally {
+      server.close();
+      await serving;
+    }
+  },
+  180_000,
+);
+
+test("every native object is freed: live counts return to their baseline; close() is idempotent", async () => {
+  const before = await steadyLiveObjects();
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  const accepted = listener.accept().then(async (c) => (await c.handshake(), c));
+  const conn = await connectTls({ ...client, port: listener.addr.port });
+  const serverConn = await accepted;
+  const during = await liveNativeObjects();
+  assert.equal(during.connections, before.connections + 2);
+  assert.equal(during.serverConfigs, before.serverConfigs + 1);
+  conn.close();
+  conn.close();
+  serverConn.close();
+  listener.close();
+  listener.close();
+  const after = await liveObjectsWhen((now) =>
+    now.connections === before.connections && now.serverConfigs === before.serverConfigs
+  );
+  assert.equal(after.connections, before.connections);
+  assert.equal(after.serverConfigs, before.serverConfigs);
+});
+
+test(
+  "a connection and a listener dropped without close() are freed by the GC backstop",
+  async () => {
+    assert.ok(
+      collectGarbage(),
+      "tests run with a callable GC (deno --v8-flags=--expose-gc, Bun.gc)",
+    );
+    const objects = await steadyLiveObjects();
+    const before = { objects, fds: await steadyFdCount() };
+    await (async () => {
+      const listener = await listenTls({
+        hostname: "127.0.0.1",
+        port: 0,
+        cert: p.server.cert,
+        key: p.server.key,
+      });
+      // the server side handshakes while the client connects
+      const accepted = listener.accept().then((c) => c.handshake());
+      const conn = await connectTls({ ...client, port: listener.addr.port });
+      await accepted;
+      void conn;
+    })();
+    // liveObjectsWhen collects garbage before each reading
+    const after = await liveObjectsWhen((now) =>
+      now.connections === before.objects.connections &&
+      now.serverConfigs === before.objects.serverConfigs
+    );
+    assert.equal(after.connections, before.objects.connections);
+    assert.equal(after.serverConfigs, before.objects.serverConfigs);
+    const fds = await pollUntil(fdCount, (n) => n <= before.fds + 1);
+    assert.ok(fds <= before.fds + 1, `fds ${before.fds} -> ${fds}`);
+  },
+  60_000,
+);
+
+test("security defaults: no key material in errors, no key log unless asked", async () => {
+  // a key that does not match its certificate: the error names the problem, never the key
+  const error = await connectTls({ ...client, port: 1, cert: p.client.cert, key: p.server.key })
+    .catch((e: TlsError) => e);
+  assert.ok(error instanceof TlsError && error.code === "INVALID_CONFIG");
+  const keyBody = p.server.key.split("\n")[1];
+  assert.ok(!error.message.includes("PRIVATE KEY") && !error.message.includes(keyBody));
+  // SSLKEYLOGFILE in the environment is ignored: the module never logs keys unless asked
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const keylog = `${p.dir}/keylog-${runtime}.txt`;
+    const args = scriptArgs(fixture("platform_connect.ts"), [String(peer.port)]);
+    const stdout = await new Promise<string>((resolve) => {
+      execFile(
+        process.execPath,
+        args,
+        { env: { ...process.env, SSLKEYLOGFILE: keylog, SSL_CERT_FILE: p.ca.certPath } },
+        (_error, out) => resolve(out),
+      );
+    });
+    assert.match(stdout, /"ok":true/, "the child completed a handshake");
+    // (Deno itself may create the file at start-up; no key line may be in it.)
+    const { existsSync, readFileSync } = await import("node:fs");
+    const logged = existsSync(keylog) ? readFileSync(keylog, "utf8") : "";
+    assert.equal(logged, "", "no key log line was written");
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  const served = (async () => {
+    const conn = await listener.accept();
+    let request = "";
+    const buf = new Uint8Array(64);
+    for (;;) {
+      const n = await conn.read(buf); // until the client's close_notify
+      if (n === null) break;
+      request += str(buf.subarray(0, n));
+    }
+    await conn.write(text(`got ${request} after your close`));
+    await conn.closeWrite();
+    conn.close();
+  })();
+  try {
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    await conn.write(text("ping"));
+    await conn.closeWrite();
+    let answer = "";
+    const buf = new Uint8Array(64);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      answer += str(buf.subarray(0, n));
+    }
+    assert.equal(answer, "got ping after your close");
+    conn.close();
+    await served;
+  } finally {
+    listener.close();
+  }
+});
