@@ -1,12 +1,16 @@
-/** A test server made with the module's own listenTls. */
+/** A test server made with the module's own listenTls, and a client's one request to it. */
 import {
+  connectTls,
   type HandshakeInfo,
   listenTls,
   type ListenTlsOptions,
+  type TlsClientOptions,
   type TlsConn,
   type TlsError,
+  type TlsListener,
 } from "../../mod.ts";
-import type { TlsListener } from "../../mod.ts";
+import { readAll } from "./io.ts";
+import { pki } from "./pki.ts";
 
 /** What the test server saw. */
 export interface TestServer {
@@ -67,4 +71,28 @@ export async function answerServer(options: Partial<ListenTlsOptions>): Promise<
         : new Promise((resolve) => waiters.push({ count, resolve })),
     close: () => listener.close(),
   };
+}
+
+/**
+ * One request to a test server on 127.0.0.1: connect as "localhost" trusting
+ * the basic PKI's CA (unless `options` say otherwise), send `message`, read
+ * the answer until the server's close_notify.
+ */
+export async function ask(
+  port: number,
+  options: Partial<TlsClientOptions> & { hostname?: string } = {},
+  message = "hi",
+): Promise<{ info: HandshakeInfo; answer: string }> {
+  const conn = await connectTls({
+    hostname: "127.0.0.1",
+    port,
+    caCerts: [pki().ca.cert],
+    serverName: "localhost",
+    ...options,
+  });
+  const info = await conn.handshake();
+  await conn.write(new TextEncoder().encode(message));
+  const answer = new TextDecoder().decode(await readAll(conn));
+  conn.close();
+  return { info, answer };
 }
