@@ -1,11 +1,10 @@
-// listenTls features: SNI, resolveCertificate, resumption, concurrency, slow clients, close, IPv6, adopted fd.
+// listenTls features: SNI, resolveCertificate, concurrency, slow clients, close, IPv6, adopted fd.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";
 import { connectTls, listenTls } from "../../mod.ts";
-import { runtime, test } from "../helpers/harness.ts";
+import { test } from "../helpers/harness.ts";
 import { pemToDer, rejectsWithCode, str, text } from "../helpers/io.ts";
-import { runTool } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 import { fixture, scriptArgs } from "../helpers/scripts.ts";
 import { answerServer, ask } from "../helpers/server.ts";
@@ -92,49 +91,6 @@ test("a slow resolveCertificate does not hold up other connections", async () =>
     assert.equal(fast.answer, "echo:fast");
     release();
     assert.equal((await slow).answer, "echo:slow");
-  } finally {
-    server.close();
-  }
-});
-
-for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
-  test(`resumption (${maxVersion}): the module's client resumes across connectTls calls`, async () => {
-    const server = await answerServer(serverIdentity);
-    try {
-      const options = { maxVersion, alpnProtocols: [`resume-${maxVersion}`] };
-      const first = await ask(server.port, options);
-      assert.equal(first.info.resumed, false);
-      const second = await ask(server.port, options);
-      assert.equal(second.info.resumed, true);
-      assert.equal(second.info.protocol, maxVersion);
-      await server.finished(2);
-      assert.deepEqual(server.infos.map((i) => i.resumed), [false, true]);
-    } finally {
-      server.close();
-    }
-  });
-}
-
-test("resumption with openssl s_client -sess_out / -sess_in", async () => {
-  const server = await answerServer(serverIdentity);
-  try {
-    const session = `${p.dir}/openssl-session-${runtime}.pem`;
-    const common = [
-      "s_client",
-      "-connect",
-      `127.0.0.1:${server.port}`,
-      "-servername",
-      "localhost",
-      "-CAfile",
-      p.ca.certPath,
-      "-ign_eof",
-    ];
-    const first = await runTool("openssl", [...common, "-sess_out", session], "one\n");
-    assert.match(first.stdout, /^New, TLSv1\.3/m, first.stdout);
-    const second = await runTool("openssl", [...common, "-sess_in", session], "two\n");
-    assert.match(second.stdout, /^Reused, TLSv1\.3/m, second.stdout);
-    await server.finished(2);
-    assert.deepEqual(server.infos.map((i) => i.resumed), [false, true]);
   } finally {
     server.close();
   }
@@ -253,25 +209,3 @@ cmd = [sys.argv[1], *sys.argv[2:], str(fd), sys.argv[-2], sys.argv[-1]]
   assert.equal(result.answer, "adopted:fd");
   assert.equal(await exited, 0, output);
 }, 60_000);
-
-test("two servers sharing a name (Go, then listenTls, both 'localhost'): tickets do not cross", async () => {
-  // rustls keys client sessions by name; the module keys its client
-  // configurations by endpoint too, so the Go server's ticket is never offered
-  // to ours (rustls 0.23.46 would fail that handshake after a HelloRetryRequest).
-  const { goServer } = await import("../helpers/peers.ts");
-  const go = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
-  const server = await answerServer(serverIdentity);
-  try {
-    const options = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
-    const first = await connectTls({ ...options, port: go.port });
-    await first.write(text("ticket please"));
-    await first.read(new Uint8Array(64)); // the Go server's tickets arrive with the echo
-    first.close();
-    const result = await ask(server.port, {});
-    assert.equal(result.answer, "echo:hi");
-    assert.equal(result.info.resumed, false);
-  } finally {
-    server.close();
-    await go.stop();
-  }
-});
