@@ -80,24 +80,6 @@ test("Go crypto/tls over IPv6 (::1), with the IP verified against the certificat
   }
 });
 
-test("Go crypto/tls: TLS 1.2-only server and ALPN choice", async () => {
-  const peer = await goServer({ ...goOptions, max: "1.2", alpn: ["http/1.1", "h2"] });
-  try {
-    const conn = await connectTls({
-      hostname: "localhost",
-      port: peer.port,
-      caCerts: [ca.cert],
-      alpnProtocols: ["h2", "http/1.1"],
-    });
-    const info = await conn.handshake();
-    assert.equal(info.protocol, "TLSv1.2");
-    assert.equal(info.alpnProtocol, "http/1.1", "Go picks by its own preference");
-    conn.close();
-  } finally {
-    await peer.stop();
-  }
-});
-
 test("Go crypto/tls: 100 concurrent connections, each echoing its own bytes", async () => {
   const peer = await goServer(goOptions);
   try {

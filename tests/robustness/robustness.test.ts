@@ -19,7 +19,7 @@ import {
   steadyFdCount,
   steadyLiveObjects,
 } from "../helpers/live.ts";
-import { goServer, openSslServer } from "../helpers/peers.ts";
+import { goServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 import { fixture, scriptArgs } from "../helpers/scripts.ts";
 import { answerServer } from "../helpers/server.ts";
@@ -121,24 +121,6 @@ test("server: plain HTTP, random bytes, a truncated ClientHello and a flood of e
     conn.close();
   } finally {
     server.close();
-  }
-});
-
-test("a TLS 1.1-only peer is refused (TLS 1.0/1.1 are never negotiated)", async () => {
-  const peer = await openSslServer(p.server.certPath, p.server.keyPath, [
-    "-tls1_1",
-    "-cipher",
-    "DEFAULT@SECLEVEL=0",
-  ]);
-  try {
-    const error = await connectTls({ ...client, port: peer.port }).catch((e: TlsError) => e);
-    assert.ok(error instanceof TlsError);
-    assert.ok(
-      ["PEER_INCOMPATIBLE", "ALERT_RECEIVED"].includes(error.code),
-      `${error.code}: ${error.message}`,
-    );
-  } finally {
-    await peer.stop();
   }
 });
 
