@@ -1,4 +1,5 @@
-// connectTls against a Go crypto/tls server: bulk data, IPv6, close semantics, many connections.
+// Go crypto/tls as a peer: its server for connectTls (bulk data, IPv6, close semantics, many
+// connections) and its client for listenTls.
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { randomBytes } from "../helpers/bulk.ts";
@@ -11,10 +12,13 @@ import {
   str,
   text,
 } from "../helpers/io.ts";
-import { goServer } from "../helpers/peers.ts";
+import { goClient, goServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
+import { answerServer } from "../helpers/server.ts";
 
-const { ca, server } = pki();
+const p = pki();
+const { ca, server } = p;
+const serverIdentity = { cert: p.server.cert, key: p.server.key };
 const goOptions = { cert: server.certPath, key: server.keyPath };
 
 test("Go crypto/tls: 16 MiB echoed byte-exact", async () => {
@@ -111,5 +115,22 @@ test("readable / writable Web streams carry the data and close with close_notify
     conn.close();
   } finally {
     await peer.stop();
+  }
+});
+
+test("Go crypto/tls client: TLS 1.3 and 1.2 talk to listenTls", async () => {
+  const server = await answerServer(serverIdentity);
+  try {
+    const tls13 = await goClient({ port: server.port, ca: p.ca.certPath, send: "go" });
+    assert.deepEqual(tls13, { version: "TLS 1.3", alpn: "", answer: "echo:go" });
+    const tls12 = await goClient({
+      port: server.port,
+      ca: p.ca.certPath,
+      max: "1.2",
+      send: "go12",
+    });
+    assert.deepEqual(tls12, { version: "TLS 1.2", alpn: "", answer: "echo:go12" });
+  } finally {
+    server.close();
   }
 });

@@ -1,12 +1,16 @@
-// connectTls against `openssl s_server` (OpenSSL 3): versions, suites, data, client certificates.
+// OpenSSL as a peer: openssl s_server for connectTls, and openssl s_client, curl and Python's
+// ssl (both on OpenSSL's libssl) for listenTls.
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
 import { pemToDer, readExactly, str, text } from "../helpers/io.ts";
-import { openSslServer } from "../helpers/peers.ts";
+import { openSslServer, runTool } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
+import { answerServer } from "../helpers/server.ts";
 
-const { ca, server } = pki();
+const p = pki();
+const { ca, server } = p;
+const serverIdentity = { cert: p.server.cert, key: p.server.key };
 
 test("openssl s_server TLS 1.3: handshake info and echo (-rev)", async () => {
   const peer = await openSslServer(server.certPath, server.keyPath, ["-tls1_3", "-rev"]);
@@ -27,5 +31,77 @@ test("openssl s_server TLS 1.3: handshake info and echo (-rev)", async () => {
     conn.close();
   } finally {
     await peer.stop();
+  }
+});
+
+for (const version of ["-tls1_3", "-tls1_2"]) {
+  test(`openssl s_client ${version} talks to listenTls`, async () => {
+    const server = await answerServer(serverIdentity);
+    try {
+      const result = await runTool("openssl", [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${server.port}`,
+        "-servername",
+        "localhost",
+        "-CAfile",
+        p.ca.certPath,
+        "-verify_return_error",
+        version,
+        "-quiet",
+      ], "hello openssl\n");
+      assert.match(result.stdout, /echo:hello openssl/);
+      await server.finished(1);
+      assert.equal(server.infos[0].protocol, version === "-tls1_3" ? "TLSv1.3" : "TLSv1.2");
+      assert.equal(server.infos[0].serverName, "localhost");
+    } finally {
+      server.close();
+    }
+  });
+}
+
+test("curl gets an HTTP/1.1 response from listenTls (ALPN http/1.1)", async () => {
+  const server = await answerServer({ ...serverIdentity, alpnProtocols: ["http/1.1"] });
+  try {
+    const result = await runTool("curl", [
+      "-sS",
+      "--http1.1",
+      "--cacert",
+      p.ca.certPath,
+      `https://localhost:${server.port}/`,
+    ], "");
+    assert.equal(result.stdout, "hello from rustls-js\n", result.stderr);
+    await server.finished(1);
+    assert.equal(server.infos[0].alpnProtocol, "http/1.1");
+  } finally {
+    server.close();
+  }
+});
+
+test("Python ssl client talks to listenTls", async () => {
+  const server = await answerServer(serverIdentity);
+  try {
+    const script = `
+import socket, ssl, sys, json
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.sendall(b"hello python")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        print(json.dumps({"version": s.version(), "answer": data.decode()}))
+`;
+    const result = await runTool("python3", ["-c", script, String(server.port), p.ca.certPath], "");
+    assert.deepEqual(
+      JSON.parse(result.stdout),
+      { version: "TLSv1.3", answer: "echo:hello python" },
+      result.stderr,
+    );
+  } finally {
+    server.close();
   }
 });

@@ -1,12 +1,16 @@
-// connectTls against the runtime's own TLS server (Deno.listenTls / Bun's node:tls).
+// The runtime's own TLS as a peer: its server (Deno.listenTls / Bun's node:tls) for connectTls,
+// its client (Deno.connectTls / node:tls) for listenTls.
 import assert from "node:assert/strict";
+import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls } from "../../mod.ts";
 import { runtime, test } from "../helpers/harness.ts";
 import { readExactly, str, text } from "../helpers/io.ts";
-import { runtimeTlsServer } from "../helpers/runtime_server.ts";
 import { pki } from "../helpers/pki.ts";
+import { runtimeTlsServer } from "../helpers/runtime_server.ts";
+import { answerServer } from "../helpers/server.ts";
 
 const p = pki();
+const serverIdentity = { cert: p.server.cert, key: p.server.key };
 
 test(`the runtime's own TLS server (${runtime}): ALPN and echo`, async () => {
   const peer = await runtimeTlsServer({
@@ -30,5 +34,44 @@ test(`the runtime's own TLS server (${runtime}): ALPN and echo`, async () => {
     conn.close();
   } finally {
     await peer.stop();
+  }
+});
+
+test(`the runtime's own TLS client (${runtime}) talks to listenTls`, async () => {
+  const server = await answerServer(serverIdentity);
+  try {
+    let answer = "";
+    if (runtime === "deno") {
+      const conn = await Deno.connectTls({
+        hostname: "localhost",
+        port: server.port,
+        caCerts: [p.ca.cert],
+      });
+      await conn.write(new TextEncoder().encode("hello deno"));
+      const buf = new Uint8Array(1024);
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        answer += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      conn.close();
+    } else {
+      answer = await new Promise<string>((resolve, reject) => {
+        const socket = nodeTlsConnect({
+          host: "127.0.0.1",
+          port: server.port,
+          servername: "localhost",
+          ca: p.ca.cert,
+        });
+        let data = "";
+        socket.on("secureConnect", () => socket.write("hello deno"));
+        socket.on("data", (chunk: Uint8Array) => (data += new TextDecoder().decode(chunk)));
+        socket.on("end", () => resolve(data));
+        socket.on("error", reject);
+      });
+    }
+    assert.equal(answer, "echo:hello deno");
+  } finally {
+    server.close();
   }
 });
