@@ -1,14 +1,16 @@
-// Failures that are not about certificates: refused, timeouts, aborts, bad options, use after close.
+// Failures that are not about certificates: refused, timeouts, aborts, bad options, unknown hosts.
 import assert from "node:assert/strict";
-import { connectTls, TlsError } from "../../mod.ts";
+import { connect as netConnect } from "node:net";
+import { connectTls, listenTls, TlsError } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
 import { rejectsWithCode, text } from "../helpers/io.ts";
-import { goServer, silentServer } from "../helpers/peers.ts";
 import { freePort } from "../helpers/net.ts";
+import { goServer, silentServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 import { until } from "../helpers/wait.ts";
 
 const p = pki();
+const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
 
 test("connection refused: CONNECTION_REFUSED with the errno", async () => {
   const port = await freePort();
@@ -73,28 +75,6 @@ test("abort during the handshake: ABORTED", async () => {
   }
 });
 
-test("use after close: CLOSED; close() is idempotent", async () => {
-  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
-  try {
-    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [p.ca.cert] });
-    const pending = conn.read(new Uint8Array(16));
-    conn.close();
-    conn.close();
-    await rejectsWithCode(pending, "CLOSED");
-    await rejectsWithCode(conn.read(new Uint8Array(16)), "CLOSED");
-    await rejectsWithCode(conn.write(text("x")), "CLOSED");
-    await rejectsWithCode(conn.closeWrite(), "CLOSED");
-    assert.equal(
-      (await conn.handshake()).protocol,
-      "TLSv1.3",
-      "the finished handshake stays readable",
-    );
-    await conn[Symbol.asyncDispose]();
-  } finally {
-    await peer.stop();
-  }
-});
-
 test("bad options are INVALID_CONFIG before any connection is made", async () => {
   const port = await freePort();
   const base = { hostname: "127.0.0.1", port };
@@ -134,4 +114,55 @@ test("an unknown host name: NAME_RESOLUTION_FAILED", async () => {
     connectTls({ hostname: "no-such-host.invalid", port: 443 }),
     "NAME_RESOLUTION_FAILED",
   );
+});
+
+/** A signal that aborts after `ms`. */
+function abortAfter(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), ms);
+  return controller.signal;
+}
+
+test("AbortSignal on handshake, read and write: ABORTED, then the connection is closed", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  const silent = await goServer({ cert: p.server.certPath, key: p.server.keyPath, mode: "silent" });
+  try {
+    // read: nothing arrives
+    const conn = await connectTls({ ...client, port: peer.port });
+    await rejectsWithCode(
+      conn.read(new Uint8Array(8), { signal: abortAfter(50) }),
+      "ABORTED",
+    );
+    await rejectsWithCode(conn.read(new Uint8Array(8)), "CLOSED");
+    // write: the peer does not read (the Go echo writes back into a full socket)
+    const writer = await connectTls({ ...client, port: peer.port });
+    const big = new Uint8Array(64 * 1024 * 1024);
+    await rejectsWithCode(writer.write(big, { signal: abortAfter(200) }), "ABORTED");
+    await rejectsWithCode(writer.write(text("x")), "CLOSED");
+    // an already-aborted signal
+    const third = await connectTls({ ...client, port: peer.port });
+    await rejectsWithCode(
+      third.read(new Uint8Array(8), { signal: AbortSignal.abort() }),
+      "ABORTED",
+    );
+    // handshake of an accepted connection that never speaks
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: p.server.cert,
+      key: p.server.key,
+    });
+    const accepting = listener.accept();
+    const idle = netConnect(listener.addr.port, "127.0.0.1");
+    idle.on("error", () => {});
+    await new Promise((resolve) => idle.once("connect", resolve));
+    const accepted = await accepting;
+    // a deadline (AbortSignal.timeout) reads as TIMED_OUT
+    await rejectsWithCode(accepted.handshake({ signal: AbortSignal.timeout(50) }), "TIMED_OUT");
+    idle.destroy();
+    listener.close();
+  } finally {
+    await peer.stop();
+    await silent.stop();
+  }
 });

@@ -1,17 +1,10 @@
-// Go crypto/tls as a peer: its server for connectTls (bulk data, IPv6, close semantics, many
-// connections) and its client for listenTls.
+// Go crypto/tls as a peer: its server for connectTls (bulk data, IPv6, many connections) and
+// its client for listenTls.
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { randomBytes } from "../helpers/bulk.ts";
 import { test } from "../helpers/harness.ts";
-import {
-  assertSameBytes,
-  readAll,
-  readExactly,
-  rejectsWithCode,
-  str,
-  text,
-} from "../helpers/io.ts";
+import { assertSameBytes, readExactly, str, text } from "../helpers/io.ts";
 import { goClient, goServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 import { answerServer } from "../helpers/server.ts";
@@ -40,33 +33,6 @@ test("Go crypto/tls: 16 MiB echoed byte-exact", async () => {
     await peer.stop();
   }
 }, 120_000);
-
-test("Go crypto/tls: closeWrite sends close_notify, the peer answers with its own: read() === null", async () => {
-  const peer = await goServer(goOptions);
-  try {
-    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
-    await conn.write(text("half-close"));
-    await conn.closeWrite();
-    await rejectsWithCode(conn.write(text("more")), "CLOSED");
-    assert.equal(str(await readAll(conn)), "half-close");
-    assert.equal(await conn.read(new Uint8Array(8)), null, "EOF stays EOF");
-    conn.close();
-  } finally {
-    await peer.stop();
-  }
-});
-
-test("Go crypto/tls: a close without close_notify is UNEXPECTED_EOF, after the data", async () => {
-  const peer = await goServer({ ...goOptions, mode: "abrupt" });
-  try {
-    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
-    assert.equal(str(await readExactly(conn, 3)), "bye");
-    await rejectsWithCode(conn.read(new Uint8Array(8)), "UNEXPECTED_EOF");
-    conn.close();
-  } finally {
-    await peer.stop();
-  }
-});
 
 test("Go crypto/tls over IPv6 (::1), with the IP verified against the certificate's IP SAN", async () => {
   const peer = await goServer({ ...goOptions, addr: "[::1]:0" });
@@ -100,23 +66,6 @@ test("Go crypto/tls: 100 concurrent connections, each echoing its own bytes", as
     await peer.stop();
   }
 }, 60_000);
-
-test("readable / writable Web streams carry the data and close with close_notify", async () => {
-  const peer = await goServer(goOptions);
-  try {
-    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
-    const writer = conn.writable.getWriter();
-    await writer.write(text("streams "));
-    await writer.write(text("work"));
-    await writer.close();
-    let received = "";
-    for await (const chunk of conn.readable) received += str(chunk);
-    assert.equal(received, "streams work");
-    conn.close();
-  } finally {
-    await peer.stop();
-  }
-});
 
 test("Go crypto/tls client: TLS 1.3 and 1.2 talk to listenTls", async () => {
   const server = await answerServer(serverIdentity);

@@ -2,14 +2,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { connect as netConnect, createServer, type Socket } from "node:net";
-import {
-  connectTls,
-  listenTls,
-  liveNativeObjects,
-  type LiveObjects,
-  type TlsConn,
-  TlsError,
-} from "../../mod.ts";
+import { connectTls, listenTls, liveNativeObjects, type LiveObjects, TlsError } from "../../mod.ts";
 import { runtime, test } from "../helpers/harness.ts";
 import { readExactly, rejectsWithCode, str, text } from "../helpers/io.ts";
 import {
@@ -173,75 +166,6 @@ test("a slowloris client (a byte every 100 ms) blocks nobody and dies at handsha
     server.close();
   }
 });
-
-test("AbortSignal on handshake, read and write: ABORTED, then the connection is closed", async () => {
-  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
-  const silent = await goServer({ cert: p.server.certPath, key: p.server.keyPath, mode: "silent" });
-  try {
-    // read: nothing arrives
-    const conn = await connectTls({ ...client, port: peer.port });
-    await rejectsWithCode(
-      conn.read(new Uint8Array(8), { signal: abortAfter(50) }),
-      "ABORTED",
-    );
-    await rejectsWithCode(conn.read(new Uint8Array(8)), "CLOSED");
-    // write: the peer does not read (the Go echo writes back into a full socket)
-    const writer = await connectTls({ ...client, port: peer.port });
-    const big = new Uint8Array(64 * 1024 * 1024);
-    await rejectsWithCode(writer.write(big, { signal: abortAfter(200) }), "ABORTED");
-    await rejectsWithCode(writer.write(text("x")), "CLOSED");
-    // an already-aborted signal
-    const third = await connectTls({ ...client, port: peer.port });
-    await rejectsWithCode(
-      third.read(new Uint8Array(8), { signal: AbortSignal.abort() }),
-      "ABORTED",
-    );
-    // handshake of an accepted connection that never speaks
-    const listener = await listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: p.server.cert,
-      key: p.server.key,
-    });
-    const accepting = listener.accept();
-    const idle = await rawClient(listener.addr.port, new Uint8Array(0), false);
-    const accepted = await accepting;
-    // a deadline (AbortSignal.timeout) reads as TIMED_OUT
-    await rejectsWithCode(accepted.handshake({ signal: AbortSignal.timeout(50) }), "TIMED_OUT");
-    idle.destroy();
-    listener.close();
-  } finally {
-    await peer.stop();
-    await silent.stop();
-  }
-});
-
-test("two concurrent reads are served in call order; a read and a write run together", async () => {
-  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
-  try {
-    const conn = await connectTls({ ...client, port: peer.port });
-    const first = new Uint8Array(3);
-    const second = new Uint8Array(3);
-    const reads = Promise.all([readInto(conn, first), readInto(conn, second)]);
-    await conn.write(text("abcdef"));
-    await reads;
-    assert.equal(str(first) + str(second), "abcdef");
-    conn.close();
-  } finally {
-    await peer.stop();
-  }
-});
-
-function abortAfter(ms: number): AbortSignal {
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(), ms);
-  return controller.signal;
-}
-
-async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
-  let have = 0;
-  while (have < buf.length) have += (await conn.read(buf.subarray(have)))!;
-}
 
 function rss(): number {
   return process.memoryUsage().rss;
@@ -418,44 +342,5 @@ test("security defaults: no key material in errors, no key log unless asked", as
     assert.equal(logged, "", "no key log line was written");
   } finally {
     await peer.stop();
-  }
-});
-
-test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
-  const listener = await listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: p.server.cert,
-    key: p.server.key,
-  });
-  const served = (async () => {
-    const conn = await listener.accept();
-    let request = "";
-    const buf = new Uint8Array(64);
-    for (;;) {
-      const n = await conn.read(buf); // until the client's close_notify
-      if (n === null) break;
-      request += str(buf.subarray(0, n));
-    }
-    await conn.write(text(`got ${request} after your close`));
-    await conn.closeWrite();
-    conn.close();
-  })();
-  try {
-    const conn = await connectTls({ ...client, port: listener.addr.port });
-    await conn.write(text("ping"));
-    await conn.closeWrite();
-    let answer = "";
-    const buf = new Uint8Array(64);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      answer += str(buf.subarray(0, n));
-    }
-    assert.equal(answer, "got ping after your close");
-    conn.close();
-    await served;
-  } finally {
-    listener.close();
   }
 });

@@ -1,0 +1,139 @@
+// Reading, writing and closing a connection: call order, half-close both ways, close_notify and
+// an EOF without it, use after close(), the readable/writable Web streams.
+import assert from "node:assert/strict";
+import { connectTls, listenTls, type TlsConn } from "../../mod.ts";
+import { test } from "../helpers/harness.ts";
+import { readAll, readExactly, rejectsWithCode, str, text } from "../helpers/io.ts";
+import { goServer } from "../helpers/peers.ts";
+import { pki } from "../helpers/pki.ts";
+
+const p = pki();
+const { ca, server } = p;
+const goOptions = { cert: server.certPath, key: server.keyPath };
+const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
+
+test("two concurrent reads are served in call order; a read and a write run together", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const conn = await connectTls({ ...client, port: peer.port });
+    const first = new Uint8Array(3);
+    const second = new Uint8Array(3);
+    const reads = Promise.all([readInto(conn, first), readInto(conn, second)]);
+    await conn.write(text("abcdef"));
+    await reads;
+    assert.equal(str(first) + str(second), "abcdef");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
+  let have = 0;
+  while (have < buf.length) have += (await conn.read(buf.subarray(have)))!;
+}
+
+test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  const served = (async () => {
+    const conn = await listener.accept();
+    let request = "";
+    const buf = new Uint8Array(64);
+    for (;;) {
+      const n = await conn.read(buf); // until the client's close_notify
+      if (n === null) break;
+      request += str(buf.subarray(0, n));
+    }
+    await conn.write(text(`got ${request} after your close`));
+    await conn.closeWrite();
+    conn.close();
+  })();
+  try {
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    await conn.write(text("ping"));
+    await conn.closeWrite();
+    let answer = "";
+    const buf = new Uint8Array(64);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      answer += str(buf.subarray(0, n));
+    }
+    assert.equal(answer, "got ping after your close");
+    conn.close();
+    await served;
+  } finally {
+    listener.close();
+  }
+});
+
+test("Go crypto/tls: closeWrite sends close_notify, the peer answers with its own: read() === null", async () => {
+  const peer = await goServer(goOptions);
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+    await conn.write(text("half-close"));
+    await conn.closeWrite();
+    await rejectsWithCode(conn.write(text("more")), "CLOSED");
+    assert.equal(str(await readAll(conn)), "half-close");
+    assert.equal(await conn.read(new Uint8Array(8)), null, "EOF stays EOF");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("Go crypto/tls: a close without close_notify is UNEXPECTED_EOF, after the data", async () => {
+  const peer = await goServer({ ...goOptions, mode: "abrupt" });
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+    assert.equal(str(await readExactly(conn, 3)), "bye");
+    await rejectsWithCode(conn.read(new Uint8Array(8)), "UNEXPECTED_EOF");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("use after close: CLOSED; close() is idempotent", async () => {
+  const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [p.ca.cert] });
+    const pending = conn.read(new Uint8Array(16));
+    conn.close();
+    conn.close();
+    await rejectsWithCode(pending, "CLOSED");
+    await rejectsWithCode(conn.read(new Uint8Array(16)), "CLOSED");
+    await rejectsWithCode(conn.write(text("x")), "CLOSED");
+    await rejectsWithCode(conn.closeWrite(), "CLOSED");
+    assert.equal(
+      (await conn.handshake()).protocol,
+      "TLSv1.3",
+      "the finished handshake stays readable",
+    );
+    await conn[Symbol.asyncDispose]();
+  } finally {
+    await peer.stop();
+  }
+});
+
+test("readable / writable Web streams carry the data and close with close_notify", async () => {
+  const peer = await goServer(goOptions);
+  try {
+    const conn = await connectTls({ hostname: "localhost", port: peer.port, caCerts: [ca.cert] });
+    const writer = conn.writable.getWriter();
+    await writer.write(text("streams "));
+    await writer.write(text("work"));
+    await writer.close();
+    let received = "";
+    for await (const chunk of conn.readable) received += str(chunk);
+    assert.equal(received, "streams work");
+    conn.close();
+  } finally {
+    await peer.stop();
+  }
+});
