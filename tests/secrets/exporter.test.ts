@@ -1,11 +1,7 @@
-// Key log and exporter keying material, checked against independent peers:
-// openssl's own -keylogfile, and Node's tls exportKeyingMaterial.
+// Exported keying material (exportKeyingMaterial): equal to Node's on either side and on both
+// ends of the module, TLS 1.2 and 1.3; which secrets stay held natively, and TLS 1.2's reserved labels.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import {
   acceptTls,
   connectTls,
@@ -19,118 +15,12 @@ import {
 import { test } from "../helpers/harness.ts";
 import { readAll, rejectsWithCode, text } from "../helpers/io.ts";
 import { liveObjectsWhen, steadyLiveObjects } from "../helpers/live.ts";
-import { openSslServer, runTool } from "../helpers/peers.ts";
+import { runTool } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
-import { answerServer } from "../helpers/server.ts";
 
 const p = pki();
 const serverIdentity = { cert: p.server.cert, key: p.server.key };
 const client = { serverName: "localhost", caCerts: [p.ca.cert] } satisfies TlsClientOptions;
-
-function tempFile(name: string): { path: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), "rustls-sockets-keylog-"));
-  return { path: join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function keyLogLines(textContent: string): string[] {
-  return textContent.split("\n").filter((l) => /^[A-Z_0-9]+ [0-9a-f]+ [0-9a-f]+$/.test(l));
-}
-
-for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
-  test(`keyLog (client, ${version}) matches openssl s_server's -keylogfile`, async () => {
-    const file = tempFile("server.keys");
-    const peer = await openSslServer(p.server.certPath, p.server.keyPath, [
-      "-keylogfile",
-      file.path,
-      "-rev",
-    ]);
-    try {
-      const ours: string[] = [];
-      const conn = await connectTls({
-        hostname: "127.0.0.1",
-        port: peer.port,
-        ...client,
-        maxVersion: version,
-        keyLog: (line) => ours.push(line),
-      });
-      assert.equal((await conn.handshake()).protocol, version);
-      await conn.write(text("abc\n"));
-      await conn.read(new Uint8Array(16));
-      conn.close();
-      const labels = ours.map((l) => l.split(" ")[0]).sort();
-      if (version === "TLSv1.3") {
-        assert.deepEqual(labels, [
-          "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-          "CLIENT_TRAFFIC_SECRET_0",
-          "EXPORTER_SECRET",
-          "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-          "SERVER_TRAFFIC_SECRET_0",
-        ]);
-      } else {
-        assert.deepEqual(labels, ["CLIENT_RANDOM"]);
-      }
-      const theirs = keyLogLines(readFileSync(file.path, "utf8"));
-      for (const line of ours) assert.ok(theirs.includes(line), `openssl logged ${line}`);
-    } finally {
-      peer.stop();
-      file.cleanup();
-    }
-  });
-}
-
-test("keyLog on the server matches openssl s_client's -keylogfile", async () => {
-  const file = tempFile("client.keys");
-  const ours: string[] = [];
-  const server = await answerServer({ ...serverIdentity, keyLog: (line) => ours.push(line) });
-  try {
-    const result = await runTool("openssl", [
-      "s_client",
-      "-connect",
-      `127.0.0.1:${server.port}`,
-      "-servername",
-      "localhost",
-      "-CAfile",
-      p.ca.certPath,
-      "-keylogfile",
-      file.path,
-      "-quiet",
-    ], "hello\n");
-    assert.match(result.stdout, /echo:hello/);
-    await server.finished(1);
-    assert.equal(ours.length, 5, ours.join("\n"));
-    const theirs = keyLogLines(readFileSync(file.path, "utf8"));
-    for (const line of ours) assert.ok(theirs.includes(line), `openssl logged ${line}`);
-  } finally {
-    server.close();
-    file.cleanup();
-  }
-});
-
-test('keyLog: "env" appends to SSLKEYLOGFILE; without keyLog nothing is ever logged', async () => {
-  const file = tempFile("env.keys");
-  const server = await answerServer(serverIdentity);
-  const saved = process.env.SSLKEYLOGFILE;
-  process.env.SSLKEYLOGFILE = file.path;
-  try {
-    const plain = await connectTls({ port: server.port, ...client });
-    await plain.write(text("no log"));
-    await readAll(plain);
-    plain.close();
-    assert.throws(() => readFileSync(file.path), /ENOENT/, "no option, no key log");
-    const logged = await connectTls({ port: server.port, ...client, keyLog: "env" });
-    await logged.write(text("log"));
-    await readAll(logged);
-    logged.close();
-    const lines = keyLogLines(readFileSync(file.path, "utf8"));
-    assert.equal(lines.length, 5);
-    assert.ok(lines.some((l) => l.startsWith("CLIENT_TRAFFIC_SECRET_0 ")));
-  } finally {
-    if (saved === undefined) delete process.env.SSLKEYLOGFILE;
-    else process.env.SSLKEYLOGFILE = saved;
-    server.close();
-    file.cleanup();
-  }
-});
 
 const nodeServer = `
 const tls = require("node:tls");
@@ -191,6 +81,48 @@ async function readReport(
 
 const hex = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+const nodeClient = `
+const tls = require("node:tls");
+const fs = require("node:fs");
+const [port, ca, max] = process.argv.slice(1);
+const socket = tls.connect({ host: "127.0.0.1", port: Number(port), ca: fs.readFileSync(ca), servername: "localhost", maxVersion: max }, () => {
+  console.log(JSON.stringify({
+    protocol: socket.getProtocol(),
+    binding: socket.exportKeyingMaterial(32, "EXPORTER-Channel-Binding").toString("hex"),
+    withContext: socket.exportKeyingMaterial(48, "EXPERIMENTAL rustls-sockets", Buffer.from("ctx")).toString("hex"),
+  }));
+  socket.on("data", () => {});
+  socket.on("end", () => socket.end());
+});
+socket.on("error", (e) => { console.error(String(e)); process.exit(1); });
+`;
+
+/** A connected pair of the module's own client and server over in-memory streams. */
+async function pair(
+  clientExtra: Partial<TlsClientOptions>,
+  serverExtra: Record<string, unknown> = {},
+): Promise<[TlsConn, TlsConn]> {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  const [a, b] = await Promise.all([
+    startTls({ readable: bToA.readable, writable: aToB.writable } as StreamPair, {
+      ...client,
+      ...clientExtra,
+    }),
+    acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, {
+      ...serverIdentity,
+      ...serverExtra,
+    }),
+  ]);
+  await Promise.all([a.handshake(), b.handshake()]);
+  return [a, b];
+}
+
+/** The natively held secrets once they reach `expected` (or after 5 s). */
+async function secretsHeld(expected: number): Promise<number> {
+  return (await liveObjectsWhen((now) => now.secrets === expected, 5_000)).secrets;
+}
 
 for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
   test(`exportKeyingMaterial equals Node's exportKeyingMaterial (${version}, our client)`, async () => {
@@ -257,22 +189,6 @@ for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
   });
 }
 
-const nodeClient = `
-const tls = require("node:tls");
-const fs = require("node:fs");
-const [port, ca, max] = process.argv.slice(1);
-const socket = tls.connect({ host: "127.0.0.1", port: Number(port), ca: fs.readFileSync(ca), servername: "localhost", maxVersion: max }, () => {
-  console.log(JSON.stringify({
-    protocol: socket.getProtocol(),
-    binding: socket.exportKeyingMaterial(32, "EXPORTER-Channel-Binding").toString("hex"),
-    withContext: socket.exportKeyingMaterial(48, "EXPERIMENTAL rustls-sockets", Buffer.from("ctx")).toString("hex"),
-  }));
-  socket.on("data", () => {});
-  socket.on("end", () => socket.end());
-});
-socket.on("error", (e) => { console.error(String(e)); process.exit(1); });
-`;
-
 test("exportKeyingMaterial: equal on both ends of the module, any transport, TLS 1.2 and 1.3", async () => {
   for (const maxVersion of ["TLSv1.3", "TLSv1.2"] as const) {
     const aToB = new TransformStream<Uint8Array, Uint8Array>();
@@ -299,32 +215,6 @@ test("exportKeyingMaterial: equal on both ends of the module, any transport, TLS
     "INVALID_CONFIG",
   );
 });
-
-/** A connected pair of the module's own client and server over in-memory streams. */
-async function pair(
-  clientExtra: Partial<TlsClientOptions>,
-  serverExtra: Record<string, unknown> = {},
-): Promise<[TlsConn, TlsConn]> {
-  const aToB = new TransformStream<Uint8Array, Uint8Array>();
-  const bToA = new TransformStream<Uint8Array, Uint8Array>();
-  const [a, b] = await Promise.all([
-    startTls({ readable: bToA.readable, writable: aToB.writable } as StreamPair, {
-      ...client,
-      ...clientExtra,
-    }),
-    acceptTls({ readable: aToB.readable, writable: bToA.writable } as StreamPair, {
-      ...serverIdentity,
-      ...serverExtra,
-    }),
-  ]);
-  await Promise.all([a.handshake(), b.handshake()]);
-  return [a, b];
-}
-
-/** The natively held secrets once they reach `expected` (or after 5 s). */
-async function secretsHeld(expected: number): Promise<number> {
-  return (await liveObjectsWhen((now) => now.secrets === expected, 5_000)).secrets;
-}
 
 test("secrets: none is kept after the handshake unless exportKeyingMaterial asks (then only the exporter's)", async () => {
   // Earlier tests' connections are freed on a worker after their close: wait for a steady count.
@@ -387,40 +277,4 @@ test("exportKeyingMaterial: TLS 1.2 refuses the labels TLS derives its own keys 
   assert.equal(a.exportKeyingMaterial(32, "EXPORTER-Channel-Binding").length, 32);
   a.close();
   b.close();
-});
-
-test("keyLog gets the secrets of a handshake refused by verifyPeer or cut by its deadline", async () => {
-  const server = await answerServer(serverIdentity);
-  try {
-    const refused: string[] = [];
-    await rejectsWithCode(
-      connectTls({
-        port: server.port,
-        ...client,
-        keyLog: (line) => refused.push(line),
-        verifyPeer: () => {
-          throw new Error("no");
-        },
-      }),
-      "VERIFY_REJECTED",
-    );
-    const timedOut: string[] = [];
-    await rejectsWithCode(
-      connectTls({
-        port: server.port,
-        ...client,
-        keyLog: (line) => timedOut.push(line),
-        verifyPeer: () => new Promise<void>(() => {}),
-        handshakeTimeout: 300,
-      }),
-      "TIMED_OUT",
-    );
-    for (const lines of [refused, timedOut]) {
-      // The peer's Finished was processed: every TLS 1.3 secret is known by then.
-      assert.ok(lines.some((l) => l.startsWith("CLIENT_HANDSHAKE_TRAFFIC_SECRET ")), `${lines}`);
-      assert.ok(lines.some((l) => l.startsWith("SERVER_TRAFFIC_SECRET_0 ")), `${lines}`);
-    }
-  } finally {
-    server.close();
-  }
 });
