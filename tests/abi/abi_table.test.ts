@@ -1,5 +1,5 @@
-// The hand-written symbol table (ffi/symbols.ts) against the C headers it
-// mirrors: native/include/rustls_sockets.h (generated from native/src by
+// The FFI symbol table (ffi/symbols.ts) checked against the C headers it mirrors.
+// Those are native/include/rustls_sockets.h (generated from native/src by
 // scripts/abi-header.sh) and rustls-ffi's own rustls.h (from cargo's copy of
 // the pinned crate). A wrong parameter count or type is undefined behaviour
 // at run time and invisible to both runtimes' FFI, so it fails here.

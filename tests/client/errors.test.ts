@@ -1,4 +1,4 @@
-// Failures that are not about certificates: refused, timeouts, aborts, bad options, unknown hosts.
+// Client failures that are not about certificates: refused, timeouts, aborts, bad options.
 import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { connectTls, listenTls, TlsError } from "../../mod.ts";

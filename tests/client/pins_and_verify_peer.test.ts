@@ -1,4 +1,4 @@
-// What a server must pass after its chain verified: pinnedPublicKeys and the client's verifyPeer.
+// Checks after a server's chain verified: pinnedPublicKeys, and the client's verifyPeer.
 import assert from "node:assert/strict";
 import {
   connectTls,

@@ -1,5 +1,5 @@
-// Reading, writing and closing a connection: call order, half-close both ways, close_notify and
-// an EOF without it, use after close(), the readable/writable Web streams.
+// Reading, writing and closing a connection: call order, half-close, close_notify, Web streams.
+// Also an EOF without close_notify, and use after close().
 import assert from "node:assert/strict";
 import { connectTls, listenTls, type TlsConn } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

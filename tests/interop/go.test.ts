@@ -1,5 +1,5 @@
-// Go crypto/tls as a peer: its server for connectTls (bulk data, IPv6, many connections) and
-// its client for listenTls.
+// Go crypto/tls as a peer: its server for connectTls, its client for listenTls.
+// Bulk data, IPv6, many connections, TLS 1.3 and 1.2.
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { randomBytes } from "../helpers/bulk.ts";

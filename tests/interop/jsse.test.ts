@@ -1,6 +1,6 @@
-// Interop with Java's JSSE (tests/peers/jsse/JssePeer.java): JSSE as the server
-// of connectTls and as the client of listenTls, TLS 1.2 and TLS 1.3, 16 MiB each
-// way checked byte-exact, the version checked on both sides.
+// Java's JSSE as a peer: its server for connectTls, its client for listenTls, 16 MiB each way.
+// The peer is tests/peers/jsse/JssePeer.java; TLS 1.2 and TLS 1.3, the bytes
+// checked byte-exact, the version checked on both sides.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type { TlsVersion } from "../../mod.ts";

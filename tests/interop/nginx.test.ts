@@ -1,5 +1,6 @@
-// nginx from Debian serving HTTPS: a TLS 1.2-only and a TLS 1.3-only server
-// block; the module's client fetches several responses on one keep-alive connection.
+// nginx from Debian serving HTTPS to connectTls: keep-alive requests, refused versions.
+// A TLS 1.2-only and a TLS 1.3-only server block; the module's client
+// fetches several responses on one keep-alive connection.
 import assert from "node:assert/strict";
 import { connectTls, type TlsConn } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

@@ -1,7 +1,6 @@
-// Interop with Mozilla's NSS: NSS's `tstclnt` as the client of listenTls, and an
-// echo server on libnss3 (tests/peers/nss/nss_echo.c) as the server of
-// connectTls; TLS 1.2 and TLS 1.3, 16 MiB each way checked byte-exact, the
-// version checked on both sides.
+// Mozilla's NSS as a peer: tstclnt for listenTls, an NSS echo server for connectTls.
+// The echo server is tests/peers/nss/nss_echo.c on libnss3; TLS 1.2 and TLS
+// 1.3, 16 MiB each way checked byte-exact, the version checked on both sides.
 import assert from "node:assert/strict";
 import type { TlsVersion } from "../../mod.ts";
 import { echoThroughPeerServer, peerClientThroughEcho } from "../helpers/bulk.ts";

@@ -1,5 +1,5 @@
-// OpenSSL as a peer: openssl s_server for connectTls, and openssl s_client, curl and Python's
-// ssl (both on OpenSSL's libssl) for listenTls.
+// OpenSSL as a peer: s_server for connectTls; s_client, curl and Python's ssl for listenTls.
+// (curl and Python's ssl use OpenSSL's libssl too.)
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

@@ -1,5 +1,5 @@
-// The runtime's own TLS as a peer: its server (Deno.listenTls / Bun's node:tls) for connectTls,
-// its client (Deno.connectTls / node:tls) for listenTls.
+// The runtime's own TLS as a peer: its server for connectTls, its client for listenTls.
+// Deno.listenTls and Deno.connectTls under Deno, node:tls under Bun.
 import assert from "node:assert/strict";
 import { connect as nodeTlsConnect } from "node:tls";
 import { connectTls } from "../../mod.ts";

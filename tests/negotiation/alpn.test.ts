@@ -1,5 +1,4 @@
-// ALPN: who picks the protocol (the server, by its own preference) with openssl s_server, Go
-// crypto/tls as server and as client.
+// ALPN: the server picks by its own preference; openssl s_server and Go as peers.
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

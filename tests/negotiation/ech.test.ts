@@ -1,5 +1,5 @@
-// Encrypted Client Hello (ech): the real name travels encrypted to Go crypto/tls; GREASE; a
-// config of another server fails; ring builds refuse the option.
+// Encrypted Client Hello (ech) with Go crypto/tls: the name sent encrypted, GREASE, bad configs.
+// A config of another server fails; builds without HPKE (ring) refuse the option.
 import assert from "node:assert/strict";
 import { connectTls, type HandshakeInfo, type TlsClientOptions } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

@@ -1,5 +1,4 @@
-// Session resumption: the module's client resuming with listenTls (TLS 1.3 and 1.2) and with
-// openssl s_client's saved session; tickets are kept per endpoint, not per name.
+// Session resumption: our client and openssl s_client resume; tickets are kept per endpoint.
 import assert from "node:assert/strict";
 import { connectTls } from "../../mod.ts";
 import { runtime, test } from "../helpers/harness.ts";

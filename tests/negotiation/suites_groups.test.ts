@@ -1,5 +1,5 @@
-// Cipher suites and key exchange groups: cipherSuites and keyExchangeGroups on client and server,
-// checked against openssl s_server and Go crypto/tls; post-quantum X25519MLKEM768.
+// cipherSuites and keyExchangeGroups on client and server; post-quantum X25519MLKEM768.
+// Checked against openssl s_server and Go crypto/tls.
 import assert from "node:assert/strict";
 import { connectTls, type HandshakeInfo, type TlsClientOptions } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

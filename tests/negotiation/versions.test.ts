@@ -1,5 +1,4 @@
-// Protocol versions: TLS 1.2 and 1.3 as the peer and minVersion/maxVersion allow; never
-// TLS 1.1 or older.
+// Protocol versions: TLS 1.2 and 1.3 within minVersion/maxVersion; never TLS 1.1 or older.
 import assert from "node:assert/strict";
 import { connectTls, TlsError } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";

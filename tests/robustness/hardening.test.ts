@@ -1,6 +1,6 @@
-// What a hostile or careless peer, or a careless caller, must not be able to
-// do: crash a multi-tenant server through its configuration cache, smuggle a
-// NUL into a verified name, hold a connection forever through a callback that
+// Hardening: what a hostile or careless peer, or a careless caller, must not be able to do.
+// Crash a multi-tenant server through its configuration cache, smuggle a NUL
+// into a verified name, hold a connection forever through a callback that
 // never settles or through silence, or keep a closed listener's keys alive by
 // dropping a connection. Each ends in a typed error and frees what it held.
 import assert from "node:assert/strict";

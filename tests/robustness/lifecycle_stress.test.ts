@@ -1,3 +1,4 @@
+// Lifecycle stress: thousands of random interleavings of the whole API, nothing left behind.
 /**
  * Lifecycle stress: thousands of randomly chosen, concurrently running
  * scenarios against the module's own client and server on 127.0.0.1, in

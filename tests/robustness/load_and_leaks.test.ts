@@ -1,5 +1,5 @@
-// Load and leaks: 200 and 1,000 concurrent connections, a 10,000-cycle soak, and every native
-// object freed, by close() or by the GC backstop.
+// Load and leaks: concurrent connections, a 10,000-cycle soak, every native object freed.
+// 200 and 1,000 concurrent connections; objects freed by close() and by the GC backstop.
 import assert from "node:assert/strict";
 import { connectTls, listenTls, liveNativeObjects, type LiveObjects } from "../../mod.ts";
 import { runtime, test } from "../helpers/harness.ts";

@@ -1,6 +1,6 @@
-// Handshake records that do not arrive one per read: a ClientHello with
-// another record behind it in one TCP segment, and every record of a
-// handshake cut into pieces of a few bytes, in both directions. Raw sockets
+// Handshake records that do not arrive one per read, in both directions.
+// A ClientHello with another record behind it in one TCP segment, and every
+// record of a handshake cut into pieces of a few bytes. Raw sockets
 // (node:net) and a re-chunking TCP proxy between the module's client and
 // server; the ClientHellos come from node:tls, an independent TLS stack.
 import assert from "node:assert/strict";

@@ -1,9 +1,10 @@
-// The runtime's own thread pool (Deno: the blocking pool that file I/O, DNS
-// and `nonblocking` FFI calls share; Bun: its work pool) must not hold up our
-// sockets: readiness comes from the library's own thread, signalled to the
-// event loop without a pool thread. Measured with a wait on a pool thread:
-// right after 200 concurrent `Deno.connectTls` handshakes our next connect
-// took 4.8 s, and under 64 `Deno.readFile` loops a round trip's p99 was 468 ms.
+// The runtime's own thread pool, full, must not hold up our handshakes or round trips.
+// Deno: the blocking pool that file I/O, DNS and `nonblocking` FFI calls
+// share; Bun: its work pool. Readiness comes from the library's own thread,
+// signalled to the event loop without a pool thread. Measured with a wait on
+// a pool thread: right after 200 concurrent `Deno.connectTls` handshakes our
+// next connect took 4.8 s, and under 64 `Deno.readFile` loops a round trip's
+// p99 was 468 ms.
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { connectTls } from "../../mod.ts";

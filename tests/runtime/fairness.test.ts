@@ -1,8 +1,8 @@
-// Fairness: reads and writes that complete without waiting continue as
-// microtasks, so a run of them must still let the event loop turn. Without
-// that, connections waiting for readiness, timers and the runtime's own I/O
-// wait until the run ends (measured without the turn budget: round trips of
-// waiting connections delayed by 10-110 ms while 64 others kept going).
+// Fairness: a run of reads or writes that never wait must still let the event loop turn.
+// Such operations continue as microtasks; without the turn budget,
+// connections waiting for readiness, timers and the runtime's own I/O wait
+// until the run ends (measured without it: round trips of waiting
+// connections delayed by 10-110 ms while 64 others kept going).
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { acceptTls, connectTls, listenTls, startTls } from "../../mod.ts";

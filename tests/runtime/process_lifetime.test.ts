@@ -1,6 +1,5 @@
-// What keeps the process alive: a connection or listener waiting for the
-// network does (nothing else may hold the event loop open meanwhile), and
-// once everything is closed the process exits on its own. In Deno that is the
+// What keeps the process alive: a waiting connection or listener; once closed, it exits.
+// Nothing else may hold the event loop open meanwhile. In Deno that is the
 // readiness signal socket's ref/unref, in Bun a timer held while anything waits.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

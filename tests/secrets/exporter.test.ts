@@ -1,5 +1,5 @@
-// Exported keying material (exportKeyingMaterial): equal to Node's on either side and on both
-// ends of the module, TLS 1.2 and 1.3; which secrets stay held natively, and TLS 1.2's reserved labels.
+// exportKeyingMaterial: equal to Node's on either side and on both ends of the module.
+// TLS 1.2 and 1.3; which secrets stay held natively; TLS 1.2's reserved labels.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import {

@@ -1,5 +1,5 @@
-// Key logs (keyLog): lines equal to openssl's own -keylogfile on either side, SSLKEYLOGFILE only
-// when asked, the secrets of refused or cut handshakes, no key material in errors.
+// Key logs (keyLog): the lines openssl's -keylogfile writes; SSLKEYLOGFILE only when asked.
+// Either side; the secrets of refused or cut handshakes; no key material in errors.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -1,5 +1,5 @@
-// Which certificate listenTls presents: sni entries, wildcards, resolveCertificate (async, slow,
-// none matching), the default.
+// Which certificate listenTls presents: sni entries, wildcards, resolveCertificate, default.
+// resolveCertificate async, slow (holding up no one else), or matching nothing.
 import assert from "node:assert/strict";
 import { test } from "../helpers/harness.ts";
 import { pemToDer, rejectsWithCode } from "../helpers/io.ts";

@@ -1,5 +1,4 @@
-// Client certificates (mTLS): listenTls requiring, making optional and judging them, and
-// connectTls presenting one to openssl s_server.
+// Client certificates (mTLS): required, optional and judged by listenTls; sent by connectTls.
 import assert from "node:assert/strict";
 import {
   connectTls,

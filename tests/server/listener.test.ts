@@ -1,4 +1,4 @@
-// listenTls itself: many clients, silent clients, close(), IPv6, an adopted listening fd.
+// listenTls itself: silent clients, close(), IPv6, an adopted listening fd.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";

@@ -1,8 +1,8 @@
-// A peer refused after the handshake (verifyPeer throws, a pin does not match)
-// is told so with a fatal alert: access_denied (verifyPeer) or bad_certificate
-// (pins), encrypted as the peer expects at that point — read back by rustls
-// on our other end for every suite, full and resumed, and by Go crypto/tls
-// and OpenSSL as independent peers.
+// The fatal alert a peer refused after the handshake gets, read back by rustls, Go and OpenSSL.
+// Refused by verifyPeer (access_denied) or a pin (bad_certificate), encrypted
+// as the peer expects at that point: read back by rustls on our other end for
+// every suite, full and resumed, and by Go crypto/tls and OpenSSL as
+// independent peers.
 import assert from "node:assert/strict";
 import {
   acceptTls,

@@ -1,5 +1,5 @@
-// TLS over carriers that are not our TCP sockets: Web Streams pairs, Unix-domain
-// sockets, node:net sockets, runtime connections, TLS inside TLS.
+// TLS over carriers other than our TCP sockets: Web Streams, Unix sockets, node:net, TLS in TLS.
+// Also the runtime's own connections as carriers.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";

@@ -1,7 +1,8 @@
-// STARTTLS: plaintext first, then TLS on the same socket. Our server (listen +
-// acceptTls) driven by openssl s_client -starttls smtp and by Python's ssl; our
-// client (connect + startTls) against our server; bytes pipelined behind the
-// upgrade command reach TLS; TLS through a WebSocket tunnel.
+// STARTTLS: plaintext first, then TLS on the same socket.
+// Our server (listen + acceptTls) driven by openssl s_client -starttls smtp
+// and by Python's ssl; our client (connect + startTls) against our server;
+// bytes pipelined behind the upgrade command reach TLS; TLS through a
+// WebSocket tunnel.
 import assert from "node:assert/strict";
 import {
   acceptTls,

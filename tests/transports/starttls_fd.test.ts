@@ -1,5 +1,5 @@
-// startTls({ fd }): a connected socket inherited from another process (here a
-// Python supervisor that did the plaintext part) is adopted and upgraded.
+// startTls({ fd }): a connected socket inherited from another process is upgraded.
+// Here a Python supervisor did the plaintext part and passes the socket on.
 import assert from "node:assert/strict";
 import { acceptTls, listen, type PlainConn } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
