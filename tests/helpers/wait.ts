@@ -10,7 +10,7 @@
 export async function until(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 5_000,
+  timeoutMs = 10_000,
   intervalMs = 10,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;

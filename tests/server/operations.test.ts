@@ -6,23 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { connect as nodeTlsConnect, type TLSSocket } from "node:tls";
-import { connectTls, listenTls, type TlsConn, type TlsError, type TlsListener } from "../mod.ts";
-import { runtime, test } from "./helpers/harness.ts";
-import { readAll, readExactly, rejectsWithCode, str, text } from "./helpers/io.ts";
-import { closedPort, goServer, runTool } from "./helpers/peers.ts";
-import { pki } from "./helpers/pki.ts";
+import { connectTls, listenTls, type TlsConn, type TlsError, type TlsListener } from "../../mod.ts";
+import { test } from "../helpers/harness.ts";
+import { readAll, readExactly, rejectsWithCode, str, text } from "../helpers/io.ts";
+import { freePort } from "../helpers/net.ts";
+import { goServer, runTool } from "../helpers/peers.ts";
+import { pki } from "../helpers/pki.ts";
+import { fixture, scriptArgs } from "../helpers/scripts.ts";
+import { until } from "../helpers/wait.ts";
 
 const p = pki();
 const identity = { cert: p.server.cert, key: p.server.key };
-
-/** Resolves once `condition()` holds; fails the test after `ms`. */
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A client of the runtime's own `node:tls`, connected and verified. */
 function nodeClient(port: number): Promise<TLSSocket> {
@@ -373,15 +367,10 @@ test("a connection dropped without close() stops counting once it is collected",
 
 /** Starts the reuse-port fixture as a child process of this runtime; resolves once it listens. */
 async function reusePortServer(name: string, port: number): Promise<ChildProcess> {
-  const fixture = decodeURIComponent(
-    new URL("./fixtures/reuse_port_server.ts", import.meta.url).pathname,
-  );
   const args = [name, String(port), p.server.certPath, p.server.keyPath];
-  const child = spawn(
-    process.execPath,
-    runtime === "deno" ? ["run", "-A", fixture, ...args] : [fixture, ...args],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, scriptArgs(fixture("reuse_port_server.ts"), args), {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not listen: ${output}`)), 20_000);
@@ -403,7 +392,7 @@ async function reusePortServer(name: string, port: number): Promise<ChildProcess
 }
 
 test("reusePort: two processes on one port each serve some of 200 connections", async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const first = await reusePortServer("first", port);
   const second = await reusePortServer("second", port);
   try {
