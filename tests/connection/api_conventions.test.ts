@@ -11,11 +11,12 @@ import {
   startTls,
   type TlsConn,
   type TlsError,
-} from "../mod.ts";
-import { runtime, test } from "./helpers/harness.ts";
-import { rejectsWithCode, str, text } from "./helpers/io.ts";
-import { goServer } from "./helpers/peers.ts";
-import { pki } from "./helpers/pki.ts";
+} from "../../mod.ts";
+import { test } from "../helpers/harness.ts";
+import { fixture, scriptArgs } from "../helpers/scripts.ts";
+import { rejectsWithCode, str, text } from "../helpers/io.ts";
+import { goServer } from "../helpers/peers.ts";
+import { pki } from "../helpers/pki.ts";
 
 const p = pki();
 const identity = { cert: p.server.cert, key: p.server.key };
@@ -144,15 +145,10 @@ test("unknown option keys are INVALID_CONFIG naming the key, with other APIs' sp
 
 /** Runs the unref fixture; resolves with its exit code, or "running" after `ms`. */
 async function runUnrefFixture(what: string, mode: string, ms: number): Promise<number | string> {
-  const fixture = decodeURIComponent(
-    new URL("./fixtures/unref_waits.ts", import.meta.url).pathname,
-  );
   const args = [what, mode, p.server.certPath, p.server.keyPath, p.ca.certPath];
-  const child = spawn(
-    process.execPath,
-    runtime === "deno" ? ["run", "-A", fixture, ...args] : [fixture, ...args],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, scriptArgs(fixture("unref_waits.ts"), args), {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (c: Uint8Array) => (output += str(c)));
   child.stderr!.on("data", (c: Uint8Array) => (output += str(c)));
