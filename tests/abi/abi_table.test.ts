@@ -1,4 +1,4 @@
-// The FFI symbol table (ffi/symbols.ts) checked against the C headers it mirrors.
+// The FFI symbol table (ffi/symbols.ts) and ABI constants (ffi/constants.ts) checked against the C headers.
 // Those are native/include/rustls_sockets.h (generated from native/src by
 // scripts/abi-header.sh) and rustls-ffi's own rustls.h (from cargo's copy of
 // the pinned crate). A wrong parameter count or type is undefined behaviour
@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { CAPTURE, EVENT_DONE, INTEREST, IO, LISTEN, RESULT } from "../../ffi/constants.ts";
 import { type NativeType, SYMBOLS } from "../../ffi/symbols.ts";
 import { test } from "../helpers/harness.ts";
 import { repoPath } from "../helpers/scripts.ts";
@@ -165,4 +166,47 @@ test("the table check itself catches a wrong entry", () => {
   const kinds = x!.parameters.map((t) => allowed(t, pointerTypedefs, callbackTypedefs));
   assert.deepEqual(kinds, [["pointer", "buffer"], ["usize"], ["i32"]]);
   assert.ok(!kinds[1].includes("u32"), "a size_t is not a u32");
+});
+
+/** `#define NAME value` lines and `NAME = value` enum entries of a header, by name. */
+function headerConstants(text: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const m of text.matchAll(/^#define\s+(\w+)\s+(0x[0-9a-fA-F]+|\d+)\s*$/gm)) {
+    found.set(m[1], Number(m[2]));
+  }
+  for (const m of text.matchAll(/^\s*(RUSTLS_\w+)\s*=\s*(\d+),?\s*$/gm)) {
+    found.set(m[1], Number(m[2]));
+  }
+  return found;
+}
+
+test("ffi/constants.ts matches the headers: every result code, flag and event kind", () => {
+  const c = new Map([
+    ...headerConstants(readFileSync(join(root, "native/include/rustls_sockets.h"), "utf8")),
+    ...headerConstants(readFileSync(join(rustlsFfiSources(), "rustls.h"), "utf8")),
+  ]);
+  const problems: string[] = [];
+  const expect = (names: string[], value: number, what: string): void => {
+    const name = names.find((n) => c.has(n));
+    if (name === undefined) problems.push(`${what}: none of ${names.join(", ")} in the headers`);
+    else if (c.get(name) !== value) problems.push(`${what} is ${value}, ${name} is ${c.get(name)}`);
+  };
+  for (const [name, value] of Object.entries(RESULT)) {
+    expect([`RESULT_${name}`, `RUSTLS_RESULT_${name}`], value, `RESULT.${name}`);
+  }
+  for (const [name, value] of Object.entries(IO)) {
+    expect([`RUSTLS_SOCKETS_IO_${name}`], value, `IO.${name}`);
+  }
+  for (const [name, value] of Object.entries(INTEREST)) {
+    expect([`RUSTLS_SOCKETS_${name}`], value, `INTEREST.${name}`);
+  }
+  for (const [name, value] of Object.entries(CAPTURE)) {
+    expect([`RUSTLS_SOCKETS_CAPTURE_${name}`], value, `CAPTURE.${name}`);
+  }
+  for (const [name, value] of Object.entries(LISTEN)) {
+    expect([`RUSTLS_SOCKETS_LISTEN_${name}`], value, `LISTEN.${name}`);
+  }
+  expect(["RUSTLS_SOCKETS_EVENT_DONE"], EVENT_DONE, "EVENT_DONE");
+  assert.ok(c.size > 100, `constants read from the headers: ${c.size}`);
+  assert.deepEqual(problems, []);
 });
