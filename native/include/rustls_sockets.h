@@ -340,6 +340,21 @@ uint32_t rustls_sockets_server_config_builder_set_alpn_protocols(rustls_server_c
 // `buf` must hold `cap` bytes.
 uint32_t rustls_sockets_error_text(uint32_t result, uint8_t *buf, size_t cap, size_t *out_n);
 
+// Copies this library's version (the crate's, which the TypeScript module
+// shares: the loader refuses a library of another version) into `buf`;
+// `out_n` gets its length.
+//
+// `buf` must hold `cap` bytes.
+uint32_t rustls_sockets_version(uint8_t *buf, size_t cap, size_t *out_n);
+
+// The pointer stored in the 8-byte cell at `cell` (an out-parameter the
+// caller passed as a buffer), returned as a pointer value: Deno creates
+// pointer objects from numbers only with unscoped `--allow-ffi`, while a
+// call into this library needs only the permission for its path.
+//
+// Borrows `cell` for the call; the caller keeps owning what it points to.
+void *rustls_sockets_pointer_from_cell(void *const *cell);
+
 // `rustls_connection_free`, counted. NULL is ignored.
 //
 // Takes ownership of `conn`: it must not be used again.

@@ -184,3 +184,38 @@ pub extern "C" fn rustls_sockets_error_text(
         pointers::copy_out(&text[..n.min(text.len())], buf, cap, out_n)
     })
 }
+
+/// Copies this library's version (the crate's, which the TypeScript module
+/// shares: the loader refuses a library of another version) into `buf`;
+/// `out_n` gets its length.
+///
+/// `buf` must hold `cap` bytes.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_version(buf: *mut u8, cap: usize, out_n: *mut usize) -> u32 {
+    boundary(RESULT_PANIC, || {
+        // Read from the marked text in the file, never folded into code: a test
+        // patches it to prove that a library of another version is refused.
+        let text: &[u8] = std::hint::black_box(VERSION_TEXT);
+        pointers::copy_out(&text[VERSION_MARK.len()..], buf, cap, out_n)
+    })
+}
+
+/// What precedes the version in [`VERSION_TEXT`].
+const VERSION_MARK: &str = "rustls-sockets version ";
+
+/// The library's version, after a mark that finds it in the built file.
+static VERSION_TEXT: &[u8] =
+    concat!("rustls-sockets version ", env!("CARGO_PKG_VERSION")).as_bytes();
+
+/// The pointer stored in the 8-byte cell at `cell` (an out-parameter the
+/// caller passed as a buffer), returned as a pointer value: Deno creates
+/// pointer objects from numbers only with unscoped `--allow-ffi`, while a
+/// call into this library needs only the permission for its path.
+///
+/// Borrows `cell` for the call; the caller keeps owning what it points to.
+#[no_mangle]
+pub extern "C" fn rustls_sockets_pointer_from_cell(
+    cell: *const *mut libc::c_void,
+) -> *mut libc::c_void {
+    boundary(std::ptr::null_mut(), || pointers::read_out(cell))
+}
