@@ -1,3 +1,4 @@
+#!/usr/bin/env bun
 /**
  * `probe`: what a TLS server negotiates and presents, for people.
  *
@@ -26,6 +27,7 @@ import {
   type StartTlsOptions,
   TlsError,
 } from "../mod.ts";
+import { silenceDangerousVerificationWarning } from "../lib/config/client_config.ts";
 
 const USAGE = `usage: probe <host:port> [options]
   --servername NAME   name to send (SNI) and verify (default: the host)
@@ -121,6 +123,7 @@ async function attempt(args: ProbeArgs, options: Partial<StartTlsOptions>): Prom
   const started = performance.now();
   const plain = await connect({ hostname: args.host, port: args.port, signal });
   const connected = performance.now();
+  lastTcpMs = connected - started;
   const conn = await startTls(plain, {
     serverName: args.serverName ?? args.host,
     alpnProtocols: args.alpn,
@@ -145,6 +148,9 @@ async function attempt(args: ProbeArgs, options: Partial<StartTlsOptions>): Prom
     conn.close();
   }
 }
+
+/** The TCP connect time of the last attempt that connected, also when its TLS failed. */
+let lastTcpMs: number | undefined;
 
 /** The JSON form of a certificate summary (dates as ISO text). */
 function certificateJson(c: CertificateSummary): Record<string, unknown> {
@@ -174,7 +180,10 @@ async function main(): Promise<number> {
   }
   // After a failed verification, look again without verifying, only to show what was presented.
   let shown = verified;
+  const tcpMs = verified?.tcpMs ?? lastTcpMs;
   if (!shown) {
+    // The report says that verification failed; this connection is only for the chain.
+    silenceDangerousVerificationWarning();
     try {
       shown = await attempt(args, { dangerouslyDisableVerification: true, caCerts: undefined });
     } catch {
@@ -203,7 +212,7 @@ async function main(): Promise<number> {
     keyExchangeGroup: shown?.info.keyExchangeGroup ?? null,
     alpnProtocol: shown?.info.alpnProtocol ?? null,
     resumption: resumed,
-    tcpConnectMs: shown ? Number(shown.tcpMs.toFixed(2)) : null,
+    tcpConnectMs: tcpMs === undefined ? null : Number(tcpMs.toFixed(2)),
     handshakeMs: shown ? Number(shown.handshakeMs.toFixed(2)) : null,
     chain: chain.map(certificateJson),
   };

@@ -90,6 +90,16 @@ function enableEch(
 
 let warnedDangerous = false;
 
+/**
+ * @internal For `cli/probe.ts`, which after a failed verification looks again
+ * without verifying only to show what was presented, and says so itself:
+ * the warning for `dangerouslyDisableVerification` would name a setting its
+ * user never chose.
+ */
+export function silenceDangerousVerificationWarning(): void {
+  warnedDangerous = true;
+}
+
 async function buildClientConfig(lib: NativeLibrary, options: TlsClientOptions): Promise<Pointer> {
   const s = lib.symbols;
   const versions = echVersions(options) ?? versionRange(options.minVersion, options.maxVersion);

@@ -90,6 +90,9 @@ test(
         Date.parse(report.chain[0].notAfter) < Date.now(),
         "the chain shown is the expired one",
       );
+      // The second look, unverified, is the probe's own: no warning about a setting nobody chose.
+      assert.doesNotMatch(result.stderr, /dangerouslyDisableVerification/);
+      assert.equal(typeof report.tcpConnectMs, "number");
     } finally {
       peer.stop();
     }
