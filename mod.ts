@@ -22,3 +22,6 @@ export * from "./certificate.ts";
 export { liveNativeObjects } from "./lib/core/native.ts";
 export type { LiveObjects } from "./lib/core/native.ts";
 export { LIBRARY_PATH_VARIABLE, NativeLibraryError } from "./ffi/load.ts";
+export type { LibraryAttempt } from "./ffi/load.ts";
+export { installNativeLibrary, RELEASE_DOWNLOAD_URL } from "./ffi/install.ts";
+export type { InstallNativeLibraryOptions } from "./ffi/install.ts";

@@ -11,7 +11,19 @@ import {
   SYMBOLS,
 } from "./symbols.ts";
 
-const DENO_TYPES: Record<NativeType, Deno.NativeType | Deno.NativeResultType> = {
+/**
+ * The part of `Deno.dlopen` this loader uses, declared here rather than
+ * taken from Deno's global types: the package also type-checks where they
+ * are absent (a Bun project's `tsc`).
+ */
+interface DenoFfi {
+  dlopen(
+    path: string,
+    symbols: Record<string, { parameters: string[]; result: string }>,
+  ): { symbols: unknown };
+}
+
+const DENO_TYPES: Record<NativeType, string> = {
   void: "void",
   bool: "bool",
   u8: "u8",
@@ -26,18 +38,19 @@ const DENO_TYPES: Record<NativeType, Deno.NativeType | Deno.NativeResultType> = 
 
 /** Opens the library at `path` with `Deno.dlopen`. */
 export function openDeno(path: string): NativeLibrary {
-  const table: Record<string, Deno.ForeignFunction> = {};
+  const table: Record<string, { parameters: string[]; result: string }> = {};
   for (const [name, spec] of Object.entries(SYMBOLS)) {
     table[name] = {
-      parameters: spec.parameters.map((t) => DENO_TYPES[t] as Deno.NativeType),
-      result: DENO_TYPES[spec.result] as Deno.NativeResultType,
+      parameters: spec.parameters.map((t) => DENO_TYPES[t]),
+      result: DENO_TYPES[spec.result],
     };
   }
-  const lib = Deno.dlopen(path, table);
+  const lib = (globalThis as unknown as { Deno: DenoFfi }).Deno.dlopen(path, table);
   const symbols = lib.symbols as unknown as NativeSymbols;
   return {
     runtime: "deno",
     symbols,
-    pointerFrom: (cell) => Deno.UnsafePointer.create(cell[0]) as unknown as Pointer,
+    // Through the library, not Deno.UnsafePointer.create: that needs unscoped --allow-ffi.
+    pointerFrom: (cell) => symbols.rustls_sockets_pointer_from_cell(cell),
   };
 }

@@ -34,6 +34,12 @@ export interface SymbolSpec {
 
 /** Every native function the module calls. */
 export const SYMBOLS = {
+  // --- the library itself -------------------------------------------------
+  // u32 rustls_sockets_version(u8 *buf, size_t cap, size_t *out_n)
+  rustls_sockets_version: { parameters: ["buffer", "usize", "buffer"], result: "u32" },
+  // void *rustls_sockets_pointer_from_cell(void *const *cell)
+  rustls_sockets_pointer_from_cell: { parameters: ["buffer"], result: "pointer" },
+
   // --- errors -------------------------------------------------------------
   // u32 rustls_sockets_error_text(u32 result, u8 *buf, size_t cap, size_t *out_n)
   rustls_sockets_error_text: { parameters: ["u32", "buffer", "usize", "buffer"], result: "u32" },

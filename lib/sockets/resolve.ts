@@ -19,9 +19,15 @@ export async function resolveHost(hostname: string): Promise<string[]> {
     const addresses = found.map((entry) => entry.address);
     if (addresses.length > 0) return addresses;
   } catch (error) {
+    const refused = (error as { code?: string }).code === "EPERM" ||
+      (error as Error).name === "NotCapable" || (error as Error).name === "PermissionDenied";
     throw new TlsError(
       "NAME_RESOLUTION_FAILED",
-      `cannot resolve ${JSON.stringify(hostname)}: ${(error as Error).message}`,
+      `cannot resolve ${JSON.stringify(hostname)}: ${(error as Error).message}` +
+        (refused
+          ? " (Deno refused the lookup: resolving names needs --allow-net for the host; the " +
+            "socket itself is made through FFI, which --allow-net does not confine)"
+          : ""),
       { cause: error },
     );
   }
