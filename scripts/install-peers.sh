@@ -27,7 +27,13 @@ ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.so >/dev/null 2
 [ ${#need[@]} -gt 0 ] || exit 0
 
 sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null || ! sudo -n true 2>/dev/null; then
+    echo "install-peers: missing peers; as root, run: apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo -n)
+fi
 echo "install-peers: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
