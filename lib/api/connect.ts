@@ -7,6 +7,7 @@ import { releaseConfig } from "../config/client_config.ts";
 import { clientPlan } from "./client_plan.ts";
 import { checkOptionKeys } from "../config/option_keys.ts";
 import { handshaken, TlsConn } from "./conn.ts";
+import { markUnverified } from "./unverified.ts";
 import { TlsError } from "../core/errors.ts";
 import { FdTransport } from "../transports/fd_transport.ts";
 import { checkPort, connectTcpSocket, connectUnixSocket } from "../sockets/socket.ts";
@@ -101,6 +102,7 @@ export async function connectTls(
     timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
     idleTimeout,
   });
+  if (options.dangerouslyDisableVerification === true) markUnverified(conn);
   return await handshaken(conn);
 }
 

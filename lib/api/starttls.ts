@@ -25,6 +25,7 @@ import {
 } from "../transports/carriers.ts";
 import { releaseConfig } from "../config/client_config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
+import { markUnverified } from "./unverified.ts";
 import { clientPlan } from "./client_plan.ts";
 import { checkIdleTimeout, checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../core/timeout.ts";
 import { errnoError, TlsError } from "../core/errors.ts";
@@ -162,6 +163,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     timeout,
     idleTimeout,
   });
+  if (options.dangerouslyDisableVerification === true) markUnverified(conn);
   return await handshaken(conn);
 }
 

@@ -20,7 +20,7 @@ import {
 import { releaseConfig, retainConfig } from "../config/client_config.ts";
 import { type JobResult, readiness } from "../runtime/readiness.ts";
 import type { HandshakeInfo, TlsVersion } from "../core/types.ts";
-import { type VerifyFailure, verifyFailureMessage } from "./verify_failure.ts";
+import { fileVerifyFailure, type VerifyFailure, verifyFailureMessage } from "./verify_failure.ts";
 
 const HANDSHAKE_KIND_RESUMED = 3;
 
@@ -345,7 +345,11 @@ export class TlsSession {
     const text = (detail && verifyFailureMessage(error.code, subject, detail)) ??
       hint[error.code];
     if (text === undefined) return error;
-    return new TlsError(error.code, `${text} (${error.message})`, { rustlsResult: result });
+    const detailed = new TlsError(error.code, `${text} (${error.message})`, {
+      rustlsResult: result,
+    });
+    if (detail) fileVerifyFailure(detailed, detail);
+    return detailed;
   }
 
   /** What the recording verifier filed about a refused chain, if anything. */

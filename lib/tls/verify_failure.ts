@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TlsErrorCode } from "../core/errors.ts";
+import type { TlsError, TlsErrorCode } from "../core/errors.ts";
 
 /** One certificate of the refused chain. */
 interface ChainEntry {
@@ -27,6 +27,23 @@ export interface VerifyFailure {
   presented?: string[];
   /** Leaf first. */
   chain: ChainEntry[];
+}
+
+/**
+ * What the verifier filed, by the `TlsError` made from it: for adapters that
+ * classify a refusal further (`lib/node/`: a self-signed leaf and an unknown
+ * issuer are different codes in Node). Held weakly; never part of the error.
+ */
+const failures = new WeakMap<TlsError, VerifyFailure>();
+
+/** Files `detail` as what refused the chain behind `error`. */
+export function fileVerifyFailure(error: TlsError, detail: VerifyFailure): void {
+  failures.set(error, detail);
+}
+
+/** What the verifier filed for `error`, when it filed anything. */
+export function verifyFailureOf(error: TlsError): VerifyFailure | undefined {
+  return failures.get(error);
 }
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
