@@ -10,7 +10,6 @@ import {
   listenTls,
   startTls,
   type TlsConn,
-  type TlsError,
 } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
 import { fixture, scriptArgs } from "../helpers/scripts.ts";
@@ -60,7 +59,7 @@ test("using closes TlsConn, TlsListener, PlainConn and PlainListener (Symbol.dis
       serverName: "localhost",
       caCerts: [p.ca.cert],
     });
-    using served = await accepted;
+    using _served = await accepted;
     tlsConn = conn;
     using plain = await listen({ hostname: "127.0.0.1", port: 0 });
     plainListener = plain;
