@@ -12,6 +12,7 @@
  *   lib/tls/        the sans-IO session, certificates and pins
  *   lib/transports/ carriers of records: raw fd, streams, WebSocket
  *   lib/api/        TlsConn, connectTls, listenTls, startTls, acceptTls
+ *   lib/node/       Node-shaped sockets, servers and fetch over lib/api
  * A file may import from its own folder or from a lower layer; the entry
  * files at the top level (mod.ts, client.ts, ...) and cli/ from any layer.
  */
@@ -30,6 +31,7 @@ const RANKS: Record<string, number> = {
   "lib/tls": 4,
   "lib/transports": 5,
   "lib/api": 6,
+  "lib/node": 7,
 };
 
 function tsFiles(dir: string): string[] {
