@@ -3,7 +3,8 @@
  * Bun users reach databases and HTTP with: `toNodeSocket(conn)` turns a
  * `TlsConn` into a `node:stream` `Duplex` shaped like `tls.TLSSocket`;
  * `connect` and `createServer` are shaped like `tls.connect` and
- * `tls.createServer`. Recipes for `node:http`, `node:http2`, pg, ioredis and
+ * `tls.createServer`; `createFetch` makes a `fetch` whose TLS is this
+ * module's. Recipes for `node:http`, `node:http2`, pg, ioredis and
  * `createFetch`: docs/node.md.
  *
  * @example `node:http` over this module's TLS
@@ -32,6 +33,8 @@ export type { NodeConnectOptions, NodeServerOptions, Pem } from "./lib/node/opti
 export { toNodeError } from "./lib/node/errors.ts";
 export type { NodeTlsError } from "./lib/node/errors.ts";
 export type { DetailedPeerCertificate, PeerCertificate } from "./lib/node/certificate.ts";
+export { createFetch } from "./lib/node/fetch.ts";
+export type { CreateFetchOptions, TlsFetch } from "./lib/node/fetch.ts";
 // The module's own types these signatures mention.
 export { TlsConn } from "./lib/api/conn.ts";
 export type { OperationOptions } from "./lib/api/conn.ts";

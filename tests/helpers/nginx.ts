@@ -26,6 +26,12 @@ export interface NginxOptions {
   certPath: string;
   /** PEM private key file; made absolute before it goes into the config. */
   keyPath: string;
+  /**
+   * A plain HTTP server on 127.0.0.1 that `/upstream/...` is proxied to
+   * (request bodies included), with nginx's connection serial number in the
+   * `X-Nginx-Connection` request header.
+   */
+  upstreamPort?: number;
 }
 
 /** A running nginx with one TLS 1.2-only and one TLS 1.3-only server on 127.0.0.1. */
@@ -107,7 +113,14 @@ ${http2Off ? "    http2 off;\n" : ""}    server_name localhost;
     location = /hello { return 200 "hello from nginx\\n"; }
     location = /proto { return 200 "$ssl_protocol $ssl_cipher\\n"; }
     location /echo-path { return 200 "$request_uri\\n"; }
-  }
+    location = /connection { return 200 "$connection $connection_requests\\n"; }
+${
+    tls.upstreamPort === undefined ? "" : `    location /upstream/ {
+      proxy_pass http://127.0.0.1:${tls.upstreamPort};
+      proxy_set_header X-Nginx-Connection $connection;
+    }
+`
+  }  }
 `;
 }
 
@@ -260,8 +273,10 @@ async function launch(tls: NginxOptions, build: NginxBuild): Promise<NginxServer
  * Starts `/usr/sbin/nginx` in the foreground with a config in a fresh temp
  * dir: two TLS servers on 127.0.0.1 (`tls12Port`: TLS 1.2 only, `tls13Port`:
  * TLS 1.3 only; HTTP/1.1, keep-alive 100 requests / 30 s) answering
- * `/hello` ("hello from nginx\n"), `/proto` ("$ssl_protocol $ssl_cipher\n")
- * and `/echo-path...` ("$request_uri\n") as text/plain. Resolves once both
+ * `/hello` ("hello from nginx\n"), `/proto` ("$ssl_protocol $ssl_cipher\n"),
+ * `/echo-path...` ("$request_uri\n") and `/connection` ("$connection
+ * $connection_requests\n": which TLS connection, and its request count) as
+ * text/plain; with `upstreamPort`, `/upstream/...` is proxied there. Resolves once both
  * ports accept TCP connections; rejects with nginx's error log otherwise.
  * Retries with new ports if one was taken between choosing and binding it.
  */
