@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the toolchains and the independent TLS
 # peers the tests start (OpenSSL, GnuTLS, curl, Go, Python, Java's JSSE, NSS,
-# nginx, PostgreSQL, valgrind, ...), only those missing. Called by
+# nginx, PostgreSQL, redis-server, valgrind, ...), only those missing. Called by
 # scripts/test.sh and .ci/run; safe to run again. Needs root (or sudo) and
 # Debian's package registry when something is missing.
 set -euo pipefail
@@ -22,6 +22,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 pkg-config --exists nss 2>/dev/null || need+=(libnss3-dev)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
 # LLVM's shared AddressSanitizer runtime, for scripts/asan.sh.
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.so >/dev/null 2>&1 || need+=(libclang-rt-19-dev)
 [ ${#need[@]} -gt 0 ] || exit 0

@@ -11,7 +11,7 @@ cd "$root"
 
 bash scripts/install-peers.sh || { echo "test: installing the peers failed (scripts/install-peers.sh)" >&2; echo "0 passed, 1 failed"; exit 1; }
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-for tool in openssl go gnutls-cli curl python3 node valgrind /usr/sbin/nginx java javac tstclnt certutil pk12util gcc pkg-config; do
+for tool in openssl go gnutls-cli curl python3 node valgrind /usr/sbin/nginx redis-server java javac tstclnt certutil pk12util gcc pkg-config; do
   command -v "$tool" >/dev/null || { echo "test: '$tool' is needed as a TLS peer" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ||
