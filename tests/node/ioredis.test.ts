@@ -15,7 +15,7 @@ import { type RedisServer, startRedis } from "../helpers/redis.ts";
 const p = pki();
 
 /** ioredis' hook: a Connector whose streams are this module's TLS sockets. */
-function rustlsConnector(tls: NodeConnectOptions) {
+function rustlsConnector(tls: NodeConnectOptions): new (options: unknown) => AbstractConnector {
   return class RustlsConnector extends AbstractConnector {
     readonly #options: { host?: string; port?: number };
     constructor(options: unknown) {
