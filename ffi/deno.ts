@@ -3,13 +3,7 @@
  *
  * @module
  */
-import {
-  type NativeLibrary,
-  type NativeSymbols,
-  type NativeType,
-  type Pointer,
-  SYMBOLS,
-} from "./symbols.ts";
+import { type NativeLibrary, type NativeSymbols, type NativeType, SYMBOLS } from "./symbols.ts";
 
 /**
  * The part of `Deno.dlopen` this loader uses, declared here rather than

@@ -19,7 +19,8 @@ import {
 } from "../../node.ts";
 import { test } from "../helpers/harness.ts";
 import { pemToDer, readAll, str, text } from "../helpers/io.ts";
-import { closedPort, silentServer } from "../helpers/peers.ts";
+import { silentServer } from "../helpers/peers.ts";
+import { freePort } from "../helpers/net.ts";
 import { openssl, pki } from "../helpers/pki.ts";
 
 const p = pki();
@@ -261,7 +262,7 @@ test("certificate failures carry Node's codes, the TlsError as cause", async () 
 });
 
 test("transport failures: ECONNREFUSED, ETIMEDOUT, ECONNRESET", async () => {
-  const refused = connect({ port: await closedPort(), host: "127.0.0.1", ca: [p.ca.cert] });
+  const refused = connect({ port: await freePort(), host: "127.0.0.1", ca: [p.ca.cert] });
   const refusal = await socketError(refused);
   assert.equal(refusal.code, "ECONNREFUSED");
   assert.equal(refusal.tlsCode, "CONNECTION_REFUSED");
