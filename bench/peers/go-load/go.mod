@@ -1,0 +1,3 @@
+module rustls-sockets/bench/go-load
+
+go 1.24
