@@ -9,11 +9,12 @@
 //	echo    writes back every byte it reads until EOF
 //
 // A server answers the stdin line "stats" with one line
-// `STATS {"handshakes":...,"errors":...,"groups":{...}}` (the key exchange
-// groups negotiated since the last "stats"; empty on Go before 1.25, which
-// cannot tell) and starts counting again.
+// `STATS {"handshakes":...,"errors":...,"groups":{...},"cpuSeconds":...}`
+// (handshakes and key exchange groups since the last "stats", the groups
+// empty on Go before 1.25, which cannot tell; the process CPU time since it
+// started) and starts counting again.
 //
-// Client modes (print one JSON line, then exit):
+// Client modes (print one JSON line, with the process CPU time, then exit):
 //
 //	handshakes  -loops K parallel loops of sequential full handshakes
 //	            (connect, handshake, close; no session cache) for -duration
@@ -36,8 +37,18 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
+
+// cpuSeconds is the process CPU time so far, user and system, every thread.
+func cpuSeconds() float64 {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()
+}
 
 // counts tallies a server's or a client's handshakes.
 type counts struct {
@@ -105,6 +116,7 @@ func main() {
 		} else {
 			result = roundTrips(*connect, config, *conns, *rounds, *size)
 		}
+		result["cpuSeconds"] = cpuSeconds()
 		out, _ := json.Marshal(result)
 		fmt.Println(string(out))
 	default:
@@ -139,7 +151,9 @@ func serve(mode, addr, certFile, keyFile string) {
 		lines := bufio.NewScanner(os.Stdin)
 		for lines.Scan() {
 			if lines.Text() == "stats" {
-				out, _ := json.Marshal(tally.take())
+				stats := tally.take()
+				stats["cpuSeconds"] = cpuSeconds()
+				out, _ := json.Marshal(stats)
 				fmt.Printf("STATS %s\n", out)
 			}
 		}
