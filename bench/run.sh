@@ -3,6 +3,8 @@
 # and in Bun, the module and the runtime's own TLS measured side by side in
 # the same run —
 #   bench/suite.ts      bulk throughput per suite, handshakes/s, resumed, RSS per idle connection
+#   bench/peer.ts       the same kinds of rows with a Go peer in another process, as client and
+#                       as server (bench/peers/go-load), with process CPU per MiB / round trip
 #   bench/roundtrip.ts  64-byte round trips, p50/p99, 1 and 64 connections
 #   bench/lag.ts        event-loop lag p99 while 200 handshakes are in flight
 # — then the native library: stripped size per crypto provider, and (full
@@ -15,9 +17,12 @@ bash scripts/setup.sh >/dev/null
 quick=""
 for arg in "$@"; do [ "$arg" = "--quick" ] && quick="--quick"; done
 
-for bench in suite roundtrip lag; do
+for bench in suite peer roundtrip lag; do
+  flags=()
+  # Deno.listenTls takes reusePort (peer.ts's Worker rows) only with --unstable-net.
+  [ "$bench" = peer ] && flags=(--unstable-net)
   echo "== $bench (Deno)"
-  node_modules/.bin/deno run -A --v8-flags=--expose-gc "bench/$bench.ts" $quick
+  node_modules/.bin/deno run -A --v8-flags=--expose-gc "${flags[@]}" "bench/$bench.ts" $quick
   echo "== $bench (Bun)"
   node_modules/.bin/bun "bench/$bench.ts" $quick
 done
