@@ -93,7 +93,8 @@ export function goLoadServer(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   let lines = "";
-  const waiting: ((line: string) => void)[] = [];
+  let gone: Error | undefined;
+  const waiting: { resolve(line: string): void; reject(error: Error): void }[] = [];
   return new Promise<GoLoadServer>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -112,8 +113,9 @@ export function goLoadServer(
           resolve({
             port: Number(listening[1]),
             stats(): Promise<HandshakeCounts> {
-              return new Promise<HandshakeCounts>((done) => {
-                waiting.push((json) => done(JSON.parse(json)));
+              return new Promise<HandshakeCounts>((done, reject) => {
+                if (gone) return reject(gone);
+                waiting.push({ resolve: (json) => done(JSON.parse(json)), reject });
                 child.stdin!.write("stats\n");
               });
             },
@@ -128,7 +130,7 @@ export function goLoadServer(
           });
         }
         const stats = /^STATS (.*)$/.exec(line);
-        if (stats) waiting.shift()?.(stats[1]);
+        if (stats) waiting.shift()?.resolve(stats[1]);
       }
     });
     child.once("error", (error) => {
@@ -137,7 +139,9 @@ export function goLoadServer(
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`the Go ${mode} server exited with ${code}: ${output}`));
+      gone = new Error(`the Go ${mode} server exited with ${code}: ${output}`);
+      for (const w of waiting.splice(0)) w.reject(gone);
+      reject(gone); // if it never started
     });
   });
 }
