@@ -1,6 +1,6 @@
 /** TCP helpers: a free port, and what the kernel says about a TCP socket. */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createConnection, createServer } from "node:net";
 import type { Addr } from "../../mod.ts";
 
 /**
@@ -65,4 +65,20 @@ export function tcpSocketState(localPort: number, remotePort: number): TcpSocket
 export function tcpPort(addr: Addr): number {
   if (addr.transport !== "tcp") throw new Error(`not a TCP address: ${JSON.stringify(addr)}`);
   return addr.port;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    const finish = (ok: boolean): void => {
+      socket.removeAllListeners();
+      socket.on("error", () => {});
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(1_000, () => finish(false));
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
 }

@@ -10,11 +10,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { freePort } from "./net.ts";
+import { accepts, freePort } from "./net.ts";
 
 const NGINX = "/usr/sbin/nginx";
 const READY_TIMEOUT_MS = 10_000;
@@ -81,22 +80,6 @@ function atLeast(version: [number, number, number], wanted: [number, number, num
 /** A string as an nginx config token (double-quoted, `"` and `\` escaped). */
 function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    const finish = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once("connect", () => finish(true));
-    socket.once("error", () => finish(false));
-  });
 }
 
 function serverBlock(port: number, protocol: string, tls: NginxOptions, http2Off: boolean): string {

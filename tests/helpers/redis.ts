@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { accepts, freePort } from "./net.ts";
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -45,38 +45,11 @@ function redisBinary(): string {
   return path;
 }
 
-/** A port that was free on 127.0.0.1 a moment ago. */
-async function freePortOnLoopback(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done, fail) => {
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => done());
-  });
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    const finish = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once("connect", () => finish(true));
-    socket.once("error", () => finish(false));
-  });
-}
-
 /** Starts redis-server with TLS on a free 127.0.0.1 port; resolves once it accepts connections. */
 export async function startRedis(options: RedisOptions): Promise<RedisServer> {
   const binary = redisBinary();
   const dir = mkdtempSync(join(tmpdir(), "rustls-sockets-redis-"));
-  const port = await freePortOnLoopback();
+  const port = await freePort();
   const child: ChildProcess = spawn(binary, [
     "--port",
     "0",
