@@ -9,14 +9,16 @@
  * and handshake row the process CPU time (`process.cpuUsage()`, user +
  * system, all threads) per MiB, round trip or handshake.
  *
- *   deno run -A --unstable-net bench/peer.ts [--quick]
- *   bun bench/peer.ts [--quick]
+ *   deno run -A --unstable-net bench/peer.ts [--quick] [--only=<name>[,<name>...]]
+ *   bun bench/peer.ts [--quick] [--only=<name>[,<name>...]]
  *
  * The built-ins are `Deno.connectTls` / `Deno.listenTls` in Deno and
  * `node:tls` in Bun. `--unstable-net` lets `Deno.listenTls` take `reusePort`
  * (the Worker rows); without it those rows have no built-in figure.
  * `--quick` shrinks every measurement to one tiny run so CI can prove the
- * benchmark runs; its figures mean nothing. Never fails on speed.
+ * benchmark runs; its figures mean nothing. `--only` runs just the rows whose
+ * name (as printed on stderr: "download", "client round trips", ...) contains
+ * one of the given texts, for A/B runs of one change. Never fails on speed.
  *
  * @module
  */
@@ -40,6 +42,8 @@ import { median, percentile } from "./stats.ts";
 
 const args = "Deno" in globalThis ? Deno.args : process.argv.slice(2);
 const quick = args.includes("--quick");
+/** `--only=a,b`: the texts a row's name must contain one of (none: every row). */
+const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",") ?? [];
 const isBun = "Bun" in globalThis;
 const runtime = isBun ? `Bun ${process.versions.bun}` : `Deno ${Deno.version.deno}`;
 const builtInName = isBun ? "node:tls" : "Deno.connectTls / Deno.listenTls";
@@ -273,6 +277,7 @@ async function compare(
   run: (implementation: Implementation) => Promise<Figures>,
   { builtIn = true, note }: { builtIn?: boolean; note?: string } = {},
 ): Promise<void> {
+  if (only.length > 0 && !only.some((text) => name.includes(text))) return;
   const runs: Record<Implementation, Figures[]> = { ours: [], "built-in": [] };
   for (let i = 0; i < REPEATS; i++) {
     const order: Implementation[] = i % 2 === 0 ? ["ours", "built-in"] : ["built-in", "ours"];
