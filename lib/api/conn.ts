@@ -12,6 +12,7 @@ import { abortError, raceAbort } from "../core/abort.ts";
 import { TlsSession } from "../tls/session.ts";
 import { LONGEST_TIMER_MS } from "../core/timeout.ts";
 import { TurnBudget } from "../runtime/fairness.ts";
+import { OperationQueue } from "./operation_queue.ts";
 import { IdleTimer } from "../runtime/idle_timer.ts";
 import type { TlsTransport } from "../transports/transport.ts";
 import type { Addr, HandshakeInfo } from "../core/types.ts";
@@ -134,8 +135,10 @@ export class TlsConn implements AsyncDisposable, Disposable {
   #closed = false;
   #writeClosed = false;
   #peerClosed = false;
-  #reading: Promise<unknown> = Promise.resolve();
-  #writing: Promise<unknown> = Promise.resolve();
+  /** Reads, one at a time in call order. */
+  readonly #reads = new OperationQueue();
+  /** Writes (and flushes, KeyUpdates), one at a time in call order. */
+  readonly #writes = new OperationQueue();
   #flushing: Promise<void> | undefined;
   /** Ends the running handshake's waits (see {@link close}). */
   #handshakeAbort: AbortController | undefined;
@@ -481,46 +484,53 @@ export class TlsConn implements AsyncDisposable, Disposable {
    * rejects with `UNEXPECTED_EOF`. Concurrent reads are served in call order.
    */
   read(buf: Uint8Array, options?: OperationOptions): Promise<number | null> {
-    const next = this.#reading.then(() =>
-      this.#abortable(options?.signal, () => this.#read(buf, options?.signal))
-    );
-    this.#reading = next.catch(() => {});
-    return next;
+    const signal = options?.signal;
+    // The common case, no other read and no signal: no promise but the read's own.
+    if (!signal && this.#reads.idle) return this.#reads.started(this.#read(buf));
+    return this.#reads.run(() => this.#abortable(signal, () => this.#read(buf, signal)));
   }
 
+  /** One read, between its queue's `enter()` and `leave()`. */
   async #read(buf: Uint8Array, signal?: AbortSignal): Promise<number | null> {
-    this.#ensureOpen();
-    if (this.#peerClosed) return null;
-    if (!this.#info) await this.handshake();
-    if (buf.length === 0) return 0;
-    const transport = this.#transport;
+    this.#reads.enter();
     try {
-      const pause = this.#budget.pauseDue();
-      if (pause) await pause;
-      for (;;) {
-        this.#ensureOpen();
-        this.#check(transport.recv(this.#live, buf));
-        const [bytes, , flags] = transport.state;
-        if (flags & IO.WANTS_WRITE) this.#flushInBackground();
-        if (bytes > 0) {
-          this.#idle?.touch();
-          return bytes;
+      this.#ensureOpen();
+      if (this.#peerClosed) return null;
+      if (!this.#info) await this.handshake();
+      if (buf.length === 0) return 0;
+      const transport = this.#transport;
+      const state = transport.state;
+      try {
+        const pause = this.#budget.pauseDue();
+        if (pause) await pause;
+        for (;;) {
+          this.#ensureOpen();
+          this.#check(transport.recv(this.#live, buf));
+          const bytes = state[STATE.BYTES];
+          const flags = state[STATE.FLAGS];
+          if (flags & IO.WANTS_WRITE) this.#flushInBackground();
+          if (bytes > 0) {
+            this.#idle?.touch();
+            return bytes;
+          }
+          if (flags & IO.PEER_CLOSED) {
+            this.#peerClosed = true;
+            this.#idle?.touch();
+            return null;
+          }
+          if (flags & IO.TRANSPORT_EOF) {
+            throw new TlsError(
+              "UNEXPECTED_EOF",
+              "the peer closed the connection without sending close_notify (the data may be truncated)",
+            );
+          }
+          await transport.waitReadable(signal);
         }
-        if (flags & IO.PEER_CLOSED) {
-          this.#peerClosed = true;
-          this.#idle?.touch();
-          return null;
-        }
-        if (flags & IO.TRANSPORT_EOF) {
-          throw new TlsError(
-            "UNEXPECTED_EOF",
-            "the peer closed the connection without sending close_notify (the data may be truncated)",
-          );
-        }
-        await transport.waitReadable(signal);
+      } catch (error) {
+        throw this.#fail(error);
       }
-    } catch (error) {
-      throw this.#fail(error);
+    } finally {
+      this.#reads.leave();
     }
   }
 
@@ -530,33 +540,45 @@ export class TlsConn implements AsyncDisposable, Disposable {
    * Concurrent writes are sent in call order, never interleaved.
    */
   write(data: Uint8Array, options?: OperationOptions): Promise<number> {
-    const next = this.#writing.then(() =>
-      this.#abortable(options?.signal, () => this.#write(data, options?.signal))
-    );
-    this.#writing = next.catch(() => {});
-    return next;
+    const signal = options?.signal;
+    // The common case, no other write and no signal: no promise but the write's own.
+    if (!signal && this.#writes.idle) return this.#writes.started(this.#write(data));
+    return this.#writes.run(() => this.#abortable(signal, () => this.#write(data, signal)));
   }
 
+  /** One write (empty `data`: a flush), between its queue's `enter()` and `leave()`. */
   async #write(data: Uint8Array, signal?: AbortSignal): Promise<number> {
-    this.#ensureOpen();
-    if (this.#writeClosed) throw new TlsError("CLOSED", "the write side is closed (closeWrite)");
-    if (!this.#info) await this.handshake();
-    const transport = this.#transport;
+    this.#writes.enter();
     try {
-      const pause = this.#budget.pauseDue();
-      if (pause) await pause;
-      let sent = 0;
-      for (;;) {
-        this.#ensureOpen();
-        this.#check(transport.send(this.#live, sent < data.length ? data.subarray(sent) : null));
-        const [accepted, , flags] = transport.state;
-        sent += accepted;
-        if (accepted > 0) this.#idle?.touch();
-        if (sent >= data.length && !(flags & IO.WANTS_WRITE)) return data.length;
-        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable(signal);
+      this.#ensureOpen();
+      if (this.#writeClosed) throw new TlsError("CLOSED", "the write side is closed (closeWrite)");
+      if (!this.#info) await this.handshake();
+      const transport = this.#transport;
+      const state = transport.state;
+      try {
+        const pause = this.#budget.pauseDue();
+        if (pause) await pause;
+        let sent = 0;
+        for (;;) {
+          this.#ensureOpen();
+          const rest = sent === 0 && data.length > 0
+            ? data
+            : sent < data.length
+            ? data.subarray(sent)
+            : null;
+          this.#check(transport.send(this.#live, rest));
+          const accepted = state[STATE.BYTES];
+          const flags = state[STATE.FLAGS];
+          sent += accepted;
+          if (accepted > 0) this.#idle?.touch();
+          if (sent >= data.length && !(flags & IO.WANTS_WRITE)) return data.length;
+          if (flags & IO.WRITE_BLOCKED) await transport.waitWritable(signal);
+        }
+      } catch (error) {
+        throw this.#fail(error);
       }
-    } catch (error) {
-      throw this.#fail(error);
+    } finally {
+      this.#writes.leave();
     }
   }
 
@@ -575,19 +597,17 @@ export class TlsConn implements AsyncDisposable, Disposable {
         "KeyUpdate needs TLS 1.3; this connection uses TLS 1.2",
       );
     }
-    const next = this.#writing.then(() => {
+    await this.#writes.run(async () => {
       this.#ensureOpen();
       this.#live.refreshTrafficKeys();
-      return this.#write(new Uint8Array(0));
+      return await this.#write(new Uint8Array(0));
     });
-    this.#writing = next.catch(() => {});
-    await next;
   }
 
   /** Sends pending records (a post-handshake answer) when no write is running. */
   #flushInBackground(): void {
     if (this.#flushing) return;
-    this.#flushing = this.#writing.then(() => this.#write(new Uint8Array(0))).then(
+    this.#flushing = this.#writes.run(() => this.#write(new Uint8Array(0))).then(
       () => {},
       () => {},
     ).finally(() => (this.#flushing = undefined));
@@ -601,7 +621,7 @@ export class TlsConn implements AsyncDisposable, Disposable {
     this.#ensureOpen();
     if (this.#writeClosed) return;
     if (!this.#info) await this.handshake();
-    await this.#writing;
+    await this.#writes.settled();
     this.#ensureOpen();
     this.#writeClosed = true;
     this.#live.sendCloseNotify();

@@ -33,6 +33,105 @@ async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
   while (have < buf.length) have += (await conn.read(buf.subarray(have)))!;
 }
 
+test("writes and reads issued together, some with a signal, keep call order through full sockets", async () => {
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  try {
+    const CHUNK = 256 * 1024;
+    const COUNT = 8;
+    const serving = (async () => {
+      const conn = await listener.accept();
+      const got = await readExactly(conn, CHUNK * COUNT);
+      // Echo it back, so the client's queued reads see the same order.
+      await conn.write(got);
+      return { conn, got };
+    })();
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    const signal = new AbortController().signal;
+    // Far more than the socket buffers hold: each write waits for room, so the
+    // later ones queue behind it, with and without a signal, and a KeyUpdate in between.
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < COUNT; i++) {
+      writes.push(conn.write(new Uint8Array(CHUNK).fill(i), i % 2 ? { signal } : undefined));
+      if (i === 3) writes.push(conn.refreshTrafficKeys());
+    }
+    const reads: Promise<Uint8Array>[] = [];
+    for (let i = 0; i < COUNT; i++) {
+      const buf = new Uint8Array(CHUNK);
+      reads.push((async () => {
+        for (let have = 0; have < CHUNK;) {
+          const n = await conn.read(buf.subarray(have), i % 2 ? undefined : { signal });
+          assert.notEqual(n, null);
+          have += n!;
+        }
+        return buf;
+      })());
+    }
+    await Promise.all(writes);
+    const { conn: accepted, got } = await serving;
+    for (let i = 0; i < COUNT; i++) {
+      const part = got.subarray(i * CHUNK, (i + 1) * CHUNK);
+      assert.ok(part.every((b) => b === i), `the server's chunk ${i} holds only byte ${i}`);
+    }
+    // Reads issued together each take their bytes in call order, so each got a contiguous part.
+    const echoed = await Promise.all(reads);
+    const all = new Uint8Array(CHUNK * COUNT);
+    echoed.forEach((b, i) => all.set(b, i * CHUNK));
+    assert.ok(all.every((b, i) => b === Math.floor(i / CHUNK)), "the echo came back in order");
+    accepted.close();
+    conn.close();
+  } finally {
+    listener.close();
+  }
+});
+
+test("a write issued as the one before settles still waits for those queued earlier", async () => {
+  const listener = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: p.server.cert,
+    key: p.server.key,
+  });
+  try {
+    // A is larger than what the two sockets' buffers take, so it must wait for room.
+    const sizes = [16 * 1024 * 1024, 64 * 1024, 64 * 1024];
+    const total = sizes[0] + sizes[1] + sizes[2];
+    const serving = (async () => {
+      const conn = await listener.accept();
+      const got = await readExactly(conn, total);
+      conn.close();
+      return got;
+    })();
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    await conn.handshake();
+    // B queues behind A; C is issued the moment A settles, when nothing runs
+    // but B still waits for its turn: C must come after B.
+    let third: Promise<number> | undefined;
+    const first = conn.write(new Uint8Array(sizes[0]).fill(1)).then(() => {
+      third = conn.write(new Uint8Array(sizes[2]).fill(3));
+    });
+    const second = conn.write(new Uint8Array(sizes[1]).fill(2), {
+      signal: new AbortController().signal,
+    });
+    await Promise.all([first, second]);
+    await third;
+    const got = await serving;
+    let at = 0;
+    sizes.forEach((size, i) => {
+      const part = got.subarray(at, at + size);
+      assert.ok(part.every((b) => b === i + 1), `part ${i} holds the bytes of write ${i + 1}`);
+      at += size;
+    });
+    conn.close();
+  } finally {
+    listener.close();
+  }
+});
+
 test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
   const listener = await listenTls({
     hostname: "127.0.0.1",
