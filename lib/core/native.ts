@@ -39,6 +39,18 @@ export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/** The largest length a `u32` length parameter carries. */
+const U32_MAX = 0xffff_ffff;
+
+/**
+ * A buffer's length as a `u32` length argument (the per-record calls take
+ * `u32`, see `ffi/symbols.ts`): past 4 GiB the call sees the first
+ * 4 GiB - 1 bytes and reports how many it took, as for any partial call.
+ */
+export function u32Length(length: number): number {
+  return length < U32_MAX ? length : U32_MAX;
+}
+
 /** An 8-byte cell for a `T **out` or `size_t *out` parameter. */
 export function outCell(): BigUint64Array {
   return new BigUint64Array(1);

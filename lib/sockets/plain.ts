@@ -15,7 +15,7 @@ import {
   listenSocket,
   socketAddress,
 } from "./socket.ts";
-import { native, type NativeLibrary, outCell } from "../core/native.ts";
+import { native, type NativeLibrary, outCell, u32Length } from "../core/native.ts";
 import { readiness, type Watch } from "../runtime/readiness.ts";
 import { SocketListener } from "./socket_listener.ts";
 import { resolveHost } from "./resolve.ts";
@@ -123,7 +123,12 @@ export class PlainConn implements AsyncDisposable, Disposable {
       const got = outCell();
       for (;;) {
         this.#ensureOpen();
-        const errno = this.#lib.symbols.rustls_sockets_socket_recv(this.#fd, buf, buf.length, got);
+        const errno = this.#lib.symbols.rustls_sockets_socket_recv(
+          this.#fd,
+          buf,
+          u32Length(buf.length),
+          got,
+        );
         if (errno === 0) return got[0] === 0n ? null : Number(got[0]);
         if (errno === ERRNO.EINTR) continue;
         if (errno !== ERRNO.EAGAIN) throw errnoError(errno, "reading the plaintext connection");
@@ -159,7 +164,7 @@ export class PlainConn implements AsyncDisposable, Disposable {
         const errno = this.#lib.symbols.rustls_sockets_socket_send(
           this.#fd,
           data.subarray(at),
-          data.length - at,
+          u32Length(data.length - at),
           sent,
         );
         if (errno === 0) at += Number(sent[0]);

@@ -16,6 +16,7 @@ import {
   outCell,
   type Pointer,
   resultError,
+  u32Length,
 } from "../core/native.ts";
 import { releaseConfig, retainConfig } from "../config/client_config.ts";
 import { type JobResult, readiness } from "../runtime/readiness.ts";
@@ -113,7 +114,7 @@ export class TlsSession {
     const result = this.lib.symbols.rustls_sockets_connection_feed_tls(
       this.#conn,
       data,
-      data.length,
+      u32Length(data.length),
       this.#n,
     );
     if (result !== RESULT.OK) throw this.error(result);
@@ -131,7 +132,7 @@ export class TlsSession {
       this.#conn,
       fd,
       buf,
-      buf?.length ?? 0,
+      u32Length(buf?.length ?? 0),
       state,
     );
   }
@@ -145,7 +146,7 @@ export class TlsSession {
       this.#conn,
       fd,
       data,
-      data?.length ?? 0,
+      u32Length(data?.length ?? 0),
       state,
     );
   }
@@ -166,12 +167,12 @@ export class TlsSession {
     return this.lib.symbols.rustls_sockets_connection_recv_buf(
       this.#conn,
       input,
-      input.length,
+      u32Length(input.length),
       eof ? 1 : 0,
       plain,
-      plain?.length ?? 0,
+      u32Length(plain?.length ?? 0),
       output,
-      output.length,
+      u32Length(output.length),
       block,
     );
   }
@@ -184,9 +185,9 @@ export class TlsSession {
     return this.lib.symbols.rustls_sockets_connection_send_buf(
       this.#conn,
       data,
-      data?.length ?? 0,
+      u32Length(data?.length ?? 0),
       output,
-      output.length,
+      u32Length(output.length),
       block,
     );
   }
@@ -214,7 +215,7 @@ export class TlsSession {
         poller,
         conn,
         input,
-        input.length,
+        u32Length(input.length),
         eof ? 1 : 0,
         token,
       );

@@ -7,7 +7,7 @@
  */
 import { ERRNO, INTEREST, IO, RESULT, STATE } from "../../ffi/constants.ts";
 import { closedError, errnoError } from "../core/errors.ts";
-import { type NativeLibrary, outCell, type Pointer } from "../core/native.ts";
+import { type NativeLibrary, outCell, type Pointer, u32Length } from "../core/native.ts";
 import {
   type JobResult,
   JobTracker,
@@ -157,7 +157,12 @@ export class FdTransport implements TlsTransport {
   /** See {@link TlsTransport.sendRaw}. */
   sendRaw(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#lib.symbols.rustls_sockets_socket_send(this.#fd, bytes, bytes.length, outCell());
+    this.#lib.symbols.rustls_sockets_socket_send(
+      this.#fd,
+      bytes,
+      u32Length(bytes.length),
+      outCell(),
+    );
   }
 
   /** See {@link TlsTransport.waitReadable}. */

@@ -171,7 +171,7 @@ uint32_t rustls_sockets_connection_fatal_alert(Conn conn,
 // Borrows `conn` and the `len` bytes at `buf` for the call.
 uint32_t rustls_sockets_connection_feed_tls(Conn conn,
                                             const uint8_t *buf,
-                                            size_t len,
+                                            uint32_t len,
                                             size_t *out_n);
 
 // Copies pending ciphertext (handshake, application data, alerts) into `buf`
@@ -194,12 +194,12 @@ uint32_t rustls_sockets_connection_drain_tls(Conn conn, uint8_t *buf, size_t cap
 // `in_len`, `plain_cap` and `out_cap` bytes, `state` eight `u32`.
 uint32_t rustls_sockets_connection_recv_buf(Conn conn,
                                             const uint8_t *input,
-                                            size_t in_len,
+                                            uint32_t in_len,
                                             uint32_t eof,
                                             uint8_t *plain,
-                                            size_t plain_cap,
+                                            uint32_t plain_cap,
                                             uint8_t *output,
-                                            size_t out_cap,
+                                            uint32_t out_cap,
                                             uint32_t *state);
 
 // `rustls_sockets_connection_send_fd` into caller memory:
@@ -212,9 +212,9 @@ uint32_t rustls_sockets_connection_recv_buf(Conn conn,
 // `out_cap` bytes, `state` eight `u32`.
 uint32_t rustls_sockets_connection_send_buf(Conn conn,
                                             const uint8_t *data,
-                                            size_t len,
+                                            uint32_t len,
                                             uint8_t *output,
-                                            size_t out_cap,
+                                            uint32_t out_cap,
                                             uint32_t *state);
 
 // Describes the DER certificate at `der`: JSON text into `buf` (`out_n`
@@ -280,7 +280,7 @@ uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
 uint32_t rustls_sockets_connection_recv_fd(Conn conn,
                                            int fd,
                                            uint8_t *buf,
-                                           size_t cap,
+                                           uint32_t cap,
                                            uint32_t *state);
 
 // Sends: hands `len` plaintext bytes at `buf` to rustls (as many as its
@@ -294,7 +294,7 @@ uint32_t rustls_sockets_connection_recv_fd(Conn conn,
 uint32_t rustls_sockets_connection_send_fd(Conn conn,
                                            int fd,
                                            const uint8_t *buf,
-                                           size_t len,
+                                           uint32_t len,
                                            uint32_t *state);
 
 // Copies a summary of the negotiated parameters into `buf`:
@@ -506,7 +506,7 @@ int rustls_sockets_poller_submit_recv(const struct rustls_sockets_poller *poller
 int rustls_sockets_poller_submit_recv_buf(const struct rustls_sockets_poller *poller,
                                           Conn conn,
                                           const uint8_t *input,
-                                          size_t len,
+                                          uint32_t len,
                                           uint32_t eof,
                                           uint32_t token);
 
@@ -699,14 +699,14 @@ int rustls_sockets_socket_set_nonblocking(int fd);
 // (`EAGAIN` when the socket is full).
 //
 // Borrows the `len` bytes at `buf` for the call.
-int rustls_sockets_socket_send(int fd, const uint8_t *buf, size_t len, size_t *out_n);
+int rustls_sockets_socket_send(int fd, const uint8_t *buf, uint32_t len, size_t *out_n);
 
 // Reads up to `cap` bytes from the non-blocking socket `fd` into `buf`;
 // `out_n` gets the count (0 = end of stream). Returns 0 or an errno
 // (`EAGAIN` when nothing is there).
 //
 // `buf` must hold `cap` bytes.
-int rustls_sockets_socket_recv(int fd, uint8_t *buf, size_t cap, size_t *out_n);
+int rustls_sockets_socket_recv(int fd, uint8_t *buf, uint32_t cap, size_t *out_n);
 
 // A new server certificate verifier that decides as `inner` does and files
 // the details of its refusals (read them with

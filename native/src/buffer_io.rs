@@ -93,7 +93,7 @@ impl Wire for BufWire<'_> {
 pub extern "C" fn rustls_sockets_connection_feed_tls(
     conn: Conn,
     buf: *const u8,
-    len: usize,
+    len: u32,
     out_n: *mut usize,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
@@ -102,7 +102,7 @@ pub extern "C" fn rustls_sockets_connection_feed_tls(
         }
         let _scope = crate::scope::enter(conn);
         let mut cursor = Cursor {
-            data: pointers::bytes(buf, len),
+            data: pointers::bytes(buf, len as usize),
             pos: 0,
         };
         let eof = cursor.data.is_empty();
@@ -190,12 +190,12 @@ pub(crate) fn store_buf_state(out: *mut u32, state: &State, consumed: usize, pro
 pub extern "C" fn rustls_sockets_connection_recv_buf(
     conn: Conn,
     input: *const u8,
-    in_len: usize,
+    in_len: u32,
     eof: u32,
     plain: *mut u8,
-    plain_cap: usize,
+    plain_cap: u32,
     output: *mut u8,
-    out_cap: usize,
+    out_cap: u32,
     state: *mut u32,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
@@ -203,15 +203,15 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
             return RESULT_NULL_PARAMETER;
         }
         let mut wire = BufWire::new(
-            pointers::bytes(input, in_len),
+            pointers::bytes(input, in_len as usize),
             eof != 0,
-            pointers::bytes_mut(output, out_cap),
+            pointers::bytes_mut(output, out_cap as usize),
         );
         let mut block = State::default();
         let rc = record_io::recv(
             conn,
             &mut wire,
-            pointers::bytes_mut(plain, plain_cap),
+            pointers::bytes_mut(plain, plain_cap as usize),
             &mut block,
         );
         store_buf_state(state, &block, wire.input.pos, wire.output.pos);
@@ -231,18 +231,23 @@ pub extern "C" fn rustls_sockets_connection_recv_buf(
 pub extern "C" fn rustls_sockets_connection_send_buf(
     conn: Conn,
     data: *const u8,
-    len: usize,
+    len: u32,
     output: *mut u8,
-    out_cap: usize,
+    out_cap: u32,
     state: *mut u32,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
         if conn.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut wire = BufWire::new(&[], false, pointers::bytes_mut(output, out_cap));
+        let mut wire = BufWire::new(&[], false, pointers::bytes_mut(output, out_cap as usize));
         let mut block = State::default();
-        let rc = record_io::send(conn, &mut wire, pointers::bytes(data, len), &mut block);
+        let rc = record_io::send(
+            conn,
+            &mut wire,
+            pointers::bytes(data, len as usize),
+            &mut block,
+        );
         store_buf_state(state, &block, 0, wire.output.pos);
         rc
     })

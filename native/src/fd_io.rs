@@ -151,7 +151,7 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
     conn: Conn,
     fd: c_int,
     buf: *mut u8,
-    cap: usize,
+    cap: u32,
     state: *mut u32,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
@@ -162,7 +162,7 @@ pub extern "C" fn rustls_sockets_connection_recv_fd(
         let rc = record_io::recv(
             conn,
             &mut FdWire::new(fd),
-            pointers::bytes_mut(buf, cap),
+            pointers::bytes_mut(buf, cap as usize),
             &mut block,
         );
         record_io::store_state(state, &block);
@@ -183,7 +183,7 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
     conn: Conn,
     fd: c_int,
     buf: *const u8,
-    len: usize,
+    len: u32,
     state: *mut u32,
 ) -> u32 {
     boundary(RESULT_PANIC, || {
@@ -194,7 +194,7 @@ pub extern "C" fn rustls_sockets_connection_send_fd(
         let rc = record_io::send(
             conn,
             &mut FdWire::new(fd),
-            pointers::bytes(buf, len),
+            pointers::bytes(buf, len as usize),
             &mut block,
         );
         record_io::store_state(state, &block);

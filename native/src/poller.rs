@@ -601,12 +601,12 @@ pub extern "C" fn rustls_sockets_poller_submit_recv_buf(
     poller: *const rustls_sockets_poller,
     conn: Conn,
     input: *const u8,
-    len: usize,
+    len: u32,
     eof: u32,
     token: u32,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let copy = pointers::bytes(input, len).to_vec();
+        let copy = pointers::bytes(input, len as usize).to_vec();
         submit(poller, token, Work::RecvBuf(Handoff(conn), copy, eof != 0))
     })
 }

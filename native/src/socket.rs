@@ -379,11 +379,11 @@ pub extern "C" fn rustls_sockets_socket_set_nonblocking(fd: c_int) -> c_int {
 pub extern "C" fn rustls_sockets_socket_send(
     fd: c_int,
     buf: *const u8,
-    len: usize,
+    len: u32,
     out_n: *mut usize,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let sent = sys::send(fd, pointers::bytes(buf, len));
+        let sent = sys::send(fd, pointers::bytes(buf, len as usize));
         if sent < 0 {
             return sys::errno();
         }
@@ -401,11 +401,11 @@ pub extern "C" fn rustls_sockets_socket_send(
 pub extern "C" fn rustls_sockets_socket_recv(
     fd: c_int,
     buf: *mut u8,
-    cap: usize,
+    cap: u32,
     out_n: *mut usize,
 ) -> c_int {
     boundary(libc::EIO, || {
-        let got = sys::read(fd, pointers::bytes_mut(buf, cap));
+        let got = sys::read(fd, pointers::bytes_mut(buf, cap as usize));
         if got < 0 {
             return sys::errno();
         }

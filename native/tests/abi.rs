@@ -255,7 +255,7 @@ fn pump_into(
             let rc = buffer_io::rustls_sockets_connection_feed_tls(
                 to,
                 buf[at..].as_ptr(),
-                n - at,
+                (n - at) as u32,
                 &mut taken,
             );
             assert_eq!(rc, OK);

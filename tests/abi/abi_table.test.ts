@@ -168,6 +168,26 @@ test("the table check itself catches a wrong entry", () => {
   assert.ok(!kinds[1].includes("u32"), "a size_t is not a u32");
 });
 
+test("the calls made per record take no usize argument (Deno runs those through its slow FFI path)", () => {
+  const perRecord = [
+    "rustls_sockets_connection_recv_fd",
+    "rustls_sockets_connection_send_fd",
+    "rustls_sockets_connection_feed_tls",
+    "rustls_sockets_connection_recv_buf",
+    "rustls_sockets_connection_send_buf",
+    "rustls_sockets_socket_send",
+    "rustls_sockets_socket_recv",
+    "rustls_sockets_poller_submit_recv_buf",
+    "rustls_sockets_poller_arm",
+    "rustls_sockets_poller_take",
+    "rustls_connection_wants_write",
+  ] as const;
+  const slow = perRecord.filter((name) =>
+    (SYMBOLS[name].parameters as readonly NativeType[]).includes("usize")
+  );
+  assert.deepEqual(slow, []);
+});
+
 /** `#define NAME value` lines and `NAME = value` enum entries of a header, by name. */
 function headerConstants(text: string): Map<string, number> {
   const found = new Map<string, number>();

@@ -125,9 +125,9 @@ fn run(
         0,
         0,
         plain.as_mut_ptr(),
-        plain.len(),
+        plain.len() as u32,
         out.as_mut_ptr(),
-        out.len(),
+        out.len() as u32,
         state.as_mut_ptr(),
     );
     assert!(state[0] as usize <= plain.len());
@@ -144,7 +144,7 @@ fn run(
             rc = buffer_io::rustls_sockets_connection_feed_tls(
                 conn,
                 chunk.as_ptr(),
-                chunk.len(),
+                chunk.len() as u32,
                 &mut taken,
             );
             assert!(taken <= chunk.len());
@@ -170,12 +170,12 @@ fn run(
             rc = buffer_io::rustls_sockets_connection_recv_buf(
                 conn,
                 chunk.as_ptr(),
-                chunk.len(),
+                chunk.len() as u32,
                 0,
                 plain.as_mut_ptr(),
-                plain.len(),
+                plain.len() as u32,
                 out.as_mut_ptr(),
-                out.len(),
+                out.len() as u32,
                 state.as_mut_ptr(),
             );
             assert!(state[0] as usize <= plain.len());
@@ -186,9 +186,9 @@ fn run(
             rc = buffer_io::rustls_sockets_connection_send_buf(
                 conn,
                 chunk.as_ptr(),
-                chunk.len().min(300),
+                chunk.len().min(300) as u32,
                 out.as_mut_ptr(),
-                out.len(),
+                out.len() as u32,
                 state.as_mut_ptr(),
             );
             assert!(state[0] as usize <= chunk.len());
@@ -206,9 +206,9 @@ fn run(
                 0,
                 1,
                 plain.as_mut_ptr(),
-                plain.len(),
+                plain.len() as u32,
                 out.as_mut_ptr(),
-                out.len(),
+                out.len() as u32,
                 state.as_mut_ptr(),
             );
         }

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         if buffer_io::rustls_sockets_connection_feed_tls(
             conn,
             chunk.as_ptr(),
-            chunk.len(),
+            chunk.len() as u32,
             &mut taken,
         ) != 7000
         {

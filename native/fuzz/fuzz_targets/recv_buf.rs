@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         b"early".as_ptr(),
         5,
         out.as_mut_ptr(),
-        out.len(),
+        out.len() as u32,
         state.as_mut_ptr(),
     );
     assert!(state[5] as usize <= out.len());
@@ -31,12 +31,12 @@ fuzz_target!(|data: &[u8]| {
         let rc = buffer_io::rustls_sockets_connection_recv_buf(
             conn,
             chunk.as_ptr(),
-            chunk.len(),
+            chunk.len() as u32,
             eof,
             plain.as_mut_ptr(),
-            plain.len(),
+            plain.len() as u32,
             out.as_mut_ptr(),
-            out.len(),
+            out.len() as u32,
             state.as_mut_ptr(),
         );
         assert!(state[0] as usize <= plain.len());

@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
             conn,
             fd,
             plain.as_mut_ptr(),
-            plain.len(),
+            plain.len() as u32,
             state.as_mut_ptr(),
         );
         assert!(state[0] as usize <= plain.len());
@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
             conn,
             fd,
             chunk.as_ptr(),
-            chunk.len(),
+            chunk.len() as u32,
             state.as_mut_ptr(),
         );
     }
@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
         conn,
         fd,
         plain.as_mut_ptr(),
-        plain.len(),
+        plain.len() as u32,
         state.as_mut_ptr(),
     );
     rustls_sockets_fuzz::free_client(config, conn);
