@@ -12,6 +12,7 @@ import { tcpPort, tcpSocketState } from "../helpers/net.ts";
 import { goServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 import { until } from "../helpers/wait.ts";
+import { FREE_OPERATIONS, yieldsSoFar } from "../../lib/runtime/fairness.ts";
 
 const p = pki();
 const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
@@ -136,4 +137,33 @@ test("TLS over an in-memory Web Streams pair (all microtasks) still lets timers 
   assert.ok(timerAt >= 0 && timerAt < reads, `the timer ran after read ${timerAt} of ${reads}`);
   client.close();
   server.close();
+});
+
+test("a download whose reads never wait yields about once per FREE_OPERATIONS reads", async () => {
+  const BYTES = 64 * 1024 * 1024;
+  const READ = 128 * 1024;
+  const listener = await listenTls({ hostname: "127.0.0.1", port: 0, ...serverIdentity });
+  try {
+    const sending = listener.accept().then(async (conn) => {
+      const chunk = new Uint8Array(1024 * 1024);
+      for (let sent = 0; sent < BYTES; sent += chunk.length) await conn.write(chunk);
+      return conn;
+    });
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    const buf = new Uint8Array(READ);
+    const yields0 = yieldsSoFar();
+    let reads = 0;
+    for (let got = 0; got < BYTES; reads++) {
+      const n = await conn.read(buf.subarray(0, Math.min(READ, BYTES - got)));
+      assert.notEqual(n, null);
+      got += n!;
+    }
+    const yields = yieldsSoFar() - yields0;
+    // Both ends share this thread, so the writer's operations count too.
+    assert.ok(yields <= (2 * reads) / FREE_OPERATIONS + 16, `${yields} yields for ${reads} reads`);
+    (await sending).close();
+    conn.close();
+  } finally {
+    listener.close();
+  }
 });
