@@ -180,25 +180,46 @@ function nodeConn(socket: TLSSocket): ClientConn {
   };
 }
 
+/** How a client connects, beside the defaults (an IP literal, every key exchange group). */
+interface ConnectVariant {
+  /** Connect to "localhost" through the resolver (/etc/hosts) instead of "127.0.0.1". */
+  byName?: boolean;
+  /** Offer X25519 only (the default prefers X25519MLKEM768). */
+  x25519?: boolean;
+}
+
 /** Connects to the Go server on `port` and completes the handshake. */
-async function connect(implementation: Implementation, port: number): Promise<ClientConn> {
+async function connect(
+  implementation: Implementation,
+  port: number,
+  variant: ConnectVariant = {},
+): Promise<ClientConn> {
+  const host = variant.byName ? "localhost" : "127.0.0.1";
   if (implementation === "ours") {
     const conn = await connectTls({
-      hostname: "127.0.0.1",
+      hostname: host,
       port,
       serverName: "localhost",
       caCerts: [ca],
+      ...(variant.x25519 ? { keyExchangeGroups: ["X25519"] } : {}),
     });
     await conn.handshake();
     return readerConn(conn);
   }
   if (!isBun) {
-    // Deno.connectTls has no serverName option: it verifies "127.0.0.1" against the IP SAN.
-    const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca] });
+    // Deno.connectTls has no serverName option: it verifies the host against the IP SAN (or
+    // the name), and no key exchange option (the X25519 row has no built-in figure here).
+    const conn = await Deno.connectTls({ hostname: host, port, caCerts: [ca] });
     await conn.handshake();
     return readerConn(conn);
   }
-  const socket = nodeTlsConnect({ host: "127.0.0.1", port, ca, servername: "localhost" });
+  const socket = nodeTlsConnect({
+    host,
+    port,
+    ca,
+    servername: "localhost",
+    ...(variant.x25519 ? { ecdhCurve: "X25519" } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once("secureConnect", resolve);
     socket.once("error", reject);
@@ -349,13 +370,14 @@ async function transfer(
 async function sequentialHandshakes(
   server: GoLoadServer,
   implementation: Implementation,
+  variant: ConnectVariant = {},
 ): Promise<Figures> {
   return await againstGo(server, implementation, async () => {
     let done = 0;
     const cpu0 = cpuMs();
     const t0 = performance.now();
     while (performance.now() - t0 < CLIENT_HANDSHAKE_MS) {
-      (await connect(implementation, server.port)).close();
+      (await connect(implementation, server.port, variant)).close();
       done++;
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -515,6 +537,20 @@ try {
     "sequential handshakes",
     handshakeRate("client sequential full handshakes"),
     (i) => sequentialHandshakes(echo, i),
+  );
+  await compare(
+    "sequential handshakes by name",
+    handshakeRate('client sequential full handshakes, hostname "localhost" (resolver)'),
+    (i) => sequentialHandshakes(echo, i, { byName: true }),
+  );
+  await compare(
+    "sequential handshakes X25519",
+    handshakeRate("client sequential full handshakes, X25519 only"),
+    (i) => sequentialHandshakes(echo, i, { x25519: true }),
+    {
+      builtIn: isBun,
+      note: isBun ? undefined : "Deno.connectTls cannot choose the key exchange group",
+    },
   );
   await compare(
     "client round trips",
