@@ -11,6 +11,8 @@ const p = pki();
 const { ca, server } = p;
 const goOptions = { cert: server.certPath, key: server.keyPath };
 const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
+/** A server of the module's own on a free port. */
+const ownServer = { hostname: "127.0.0.1", port: 0, cert: p.server.cert, key: p.server.key };
 
 test("two concurrent reads are served in call order; a read and a write run together", async () => {
   const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
@@ -34,12 +36,7 @@ async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
 }
 
 test("writes and reads issued together, some with a signal, keep call order through full sockets", async () => {
-  const listener = await listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: p.server.cert,
-    key: p.server.key,
-  });
+  const listener = await listenTls(ownServer);
   try {
     const CHUNK = 256 * 1024;
     const COUNT = 8;
@@ -90,12 +87,7 @@ test("writes and reads issued together, some with a signal, keep call order thro
 });
 
 test("a write issued as the one before settles still waits for those queued earlier", async () => {
-  const listener = await listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: p.server.cert,
-    key: p.server.key,
-  });
+  const listener = await listenTls(ownServer);
   try {
     // A is larger than what the two sockets' buffers take, so it must wait for room.
     const sizes = [16 * 1024 * 1024, 64 * 1024, 64 * 1024];
@@ -133,12 +125,7 @@ test("a write issued as the one before settles still waits for those queued earl
 });
 
 test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
-  const listener = await listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: p.server.cert,
-    key: p.server.key,
-  });
+  const listener = await listenTls(ownServer);
   const served = (async () => {
     const conn = await listener.accept();
     let request = "";
