@@ -621,21 +621,32 @@ export class TlsConn implements AsyncDisposable, Disposable {
     this.#ensureOpen();
     if (this.#writeClosed) return;
     if (!this.#info) await this.handshake();
-    await this.#writes.settled();
-    this.#ensureOpen();
-    this.#writeClosed = true;
-    this.#live.sendCloseNotify();
-    const transport = this.#transport;
+    // In the write queue: earlier writes finish first, later ones find the side closed.
+    await this.#writes.run(() => this.#closeWrite());
+  }
+
+  /** closeWrite's turn in the write queue: close_notify, flushed, then the TCP half-close. */
+  async #closeWrite(): Promise<void> {
+    this.#writes.enter();
     try {
-      for (;;) {
-        this.#check(transport.send(this.#live, null));
-        const flags = transport.state[STATE.FLAGS];
-        if (!(flags & IO.WANTS_WRITE)) break;
-        if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
+      this.#ensureOpen();
+      if (this.#writeClosed) return;
+      this.#writeClosed = true;
+      this.#live.sendCloseNotify();
+      const transport = this.#transport;
+      try {
+        for (;;) {
+          this.#check(transport.send(this.#live, null));
+          const flags = transport.state[STATE.FLAGS];
+          if (!(flags & IO.WANTS_WRITE)) break;
+          if (flags & IO.WRITE_BLOCKED) await transport.waitWritable();
+        }
+        transport.shutdownWrite();
+      } catch (error) {
+        throw this.#fail(error);
       }
-      transport.shutdownWrite();
-    } catch (error) {
-      throw this.#fail(error);
+    } finally {
+      this.#writes.leave();
     }
   }
 

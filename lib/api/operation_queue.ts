@@ -44,11 +44,6 @@ export class OperationQueue {
     return this.started(this.#last.then(start, start));
   }
 
-  /** Resolves once every operation queued so far settled. */
-  settled(): Promise<void> {
-    return this.#last.then(() => {}, () => {});
-  }
-
   /**
    * An operation's body begins: call first thing, synchronously, in every
    * operation run through this queue.
