@@ -119,22 +119,27 @@ function denoPartDone(): void {
 function yieldTurn(): Promise<void> {
   return new Promise<void>((resolve) => {
     yieldCount++;
+    // The first yielder of a turn schedules the wake-up (the others join it),
+    // before it is queued: a wake-up that cannot be scheduled strands no one.
+    if (yielders.length === 0) scheduleWakeUp();
     yielders.push(resolve);
-    if (yielders.length > 1) return; // the wake-up is on its way
-    setImmediate(isDeno ? denoPartDone : resumeYielders);
-    if (!isDeno) return;
-    denoParts = 2;
-    // A fresh channel each time: its ports hold the process until closed (a
-    // reused port, once it received a message, holds it for good in Deno
-    // 2.9, unref() or not).
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = () => {
-      port1.close();
-      port2.close();
-      denoPartDone();
-    };
-    port2.postMessage(null);
   });
+}
+
+function scheduleWakeUp(): void {
+  setImmediate(isDeno ? denoPartDone : resumeYielders);
+  if (!isDeno) return;
+  denoParts = 2;
+  // A fresh channel each time: its ports hold the process until closed (a
+  // reused port, once it received a message, holds it for good in Deno
+  // 2.9, unref() or not).
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = () => {
+    port1.close();
+    port2.close();
+    denoPartDone();
+  };
+  port2.postMessage(null);
 }
 
 /** One connection's place in the event loop's turns. */

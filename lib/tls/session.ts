@@ -168,7 +168,8 @@ export class TlsSession {
       this.#conn,
       input,
       u32Length(input.length),
-      eof ? 1 : 0,
+      // Past 4 GiB the call sees only part of the input: not its end yet.
+      eof && u32Length(input.length) === input.length ? 1 : 0,
       plain,
       u32Length(plain?.length ?? 0),
       output,
@@ -216,7 +217,8 @@ export class TlsSession {
         conn,
         input,
         u32Length(input.length),
-        eof ? 1 : 0,
+        // Past 4 GiB the call sees only part of the input: not its end yet.
+        eof && u32Length(input.length) === input.length ? 1 : 0,
         token,
       );
   }
