@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { connectTls, listenTls, type TlsConn } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
-import { readAll, readExactly, rejectsWithCode, str, text } from "../helpers/io.ts";
+import {
+  assertSameBytes,
+  readAll,
+  readExactly,
+  rejectsWithCode,
+  str,
+  text,
+} from "../helpers/io.ts";
 import { goServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 
@@ -35,51 +42,78 @@ async function readInto(conn: TlsConn, buf: Uint8Array): Promise<void> {
   while (have < buf.length) have += (await conn.read(buf.subarray(have)))!;
 }
 
+/** The byte at `position` of the call-order tests' streams: no two nearby 64 KiB runs alike. */
+const patternAt = (position: number): number => (position * 7 + (position >>> 16)) & 0xff;
+
+function pattern(from: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = patternAt(from + i);
+  return out;
+}
+
 test("writes and reads issued together, some with a signal, keep call order through full sockets", async () => {
   const listener = await listenTls(ownServer);
   try {
-    const CHUNK = 256 * 1024;
+    const CHUNK = 2 * 1024 * 1024;
     const COUNT = 8;
+    const TOTAL = CHUNK * COUNT;
     const serving = (async () => {
       const conn = await listener.accept();
-      const got = await readExactly(conn, CHUNK * COUNT);
-      // Echo it back, so the client's queued reads see the same order.
-      await conn.write(got);
-      return { conn, got };
+      const got = await readExactly(conn, TOTAL);
+      // Echo it back, so the client's queued reads see the same stream (the
+      // echo completes only once the client reads it all).
+      return { conn, got, echoed: conn.write(got) };
     })();
     const conn = await connectTls({ ...client, port: listener.addr.port });
     const signal = new AbortController().signal;
-    // Far more than the socket buffers hold: each write waits for room, so the
-    // later ones queue behind it, with and without a signal, and a KeyUpdate in between.
+    // 16 MiB, more than the two sockets' buffers hold: the first writes wait for
+    // room and the later ones queue behind them, with and without a signal, and
+    // a KeyUpdate in between.
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < COUNT; i++) {
-      writes.push(conn.write(new Uint8Array(CHUNK).fill(i), i % 2 ? { signal } : undefined));
+      writes.push(conn.write(pattern(i * CHUNK, CHUNK), i % 2 ? { signal } : undefined));
       if (i === 3) writes.push(conn.refreshTrafficKeys());
     }
-    const reads: Promise<Uint8Array>[] = [];
-    for (let i = 0; i < COUNT; i++) {
-      const buf = new Uint8Array(CHUNK);
-      reads.push((async () => {
-        for (let have = 0; have < CHUNK;) {
-          const n = await conn.read(buf.subarray(have), i % 2 ? undefined : { signal });
-          assert.notEqual(n, null);
-          have += n!;
-        }
-        return buf;
-      })());
-    }
+    // Eight reads issued at once, some with a signal: each takes the bytes that
+    // follow those of the read before it.
+    const bufs = Array.from({ length: 8 }, () => new Uint8Array(256 * 1024));
+    const reads = bufs.map((buf, i) => conn.read(buf, i % 2 ? undefined : { signal }));
     await Promise.all(writes);
-    const { conn: accepted, got } = await serving;
-    for (let i = 0; i < COUNT; i++) {
-      const part = got.subarray(i * CHUNK, (i + 1) * CHUNK);
-      assert.ok(part.every((b) => b === i), `the server's chunk ${i} holds only byte ${i}`);
+    const { conn: accepted, got, echoed } = await serving;
+    assertSameBytes(got, pattern(0, TOTAL), "what the server got (the writes in call order)");
+    let at = 0;
+    for (const [i, n] of (await Promise.all(reads)).entries()) {
+      assert.ok(n !== null && n > 0, `read ${i} got bytes`);
+      assert.deepEqual(
+        bufs[i].subarray(0, n),
+        pattern(at, n),
+        `read ${i} took the next ${n} bytes`,
+      );
+      at += n;
     }
-    // Reads issued together each take their bytes in call order, so each got a contiguous part.
-    const echoed = await Promise.all(reads);
-    const all = new Uint8Array(CHUNK * COUNT);
-    echoed.forEach((b, i) => all.set(b, i * CHUNK));
-    assert.ok(all.every((b, i) => b === Math.floor(i / CHUNK)), "the echo came back in order");
+    assertSameBytes(await readExactly(conn, TOTAL - at), pattern(at, TOTAL - at), "the rest");
+    await echoed;
     accepted.close();
+    conn.close();
+  } finally {
+    listener.close();
+  }
+});
+
+test("a write issued right after closeWrite() rejects CLOSED and never follows close_notify", async () => {
+  const listener = await listenTls(ownServer);
+  try {
+    const received = listener.accept().then(async (conn) => {
+      const bytes = await readAll(conn); // until the client's close_notify
+      conn.close();
+      return bytes;
+    });
+    const conn = await connectTls({ ...client, port: listener.addr.port });
+    await conn.handshake();
+    const closing = conn.closeWrite();
+    await rejectsWithCode(conn.write(text("late")), "CLOSED");
+    await closing;
+    assert.equal((await received).length, 0, "nothing came after close_notify");
     conn.close();
   } finally {
     listener.close();

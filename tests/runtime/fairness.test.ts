@@ -159,6 +159,7 @@ test("a download whose reads never wait yields about once per FREE_OPERATIONS re
       got += n!;
     }
     const yields = yieldsSoFar() - yields0;
+    assert.ok(yields > 0, "a run of reads that never wait yields at all");
     // Both ends share this thread, so the writer's operations count too.
     assert.ok(yields <= (2 * reads) / FREE_OPERATIONS + 16, `${yields} yields for ${reads} reads`);
     (await sending).close();
