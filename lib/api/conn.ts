@@ -561,11 +561,8 @@ export class TlsConn implements AsyncDisposable, Disposable {
         let sent = 0;
         for (;;) {
           this.#ensureOpen();
-          const rest = sent === 0 && data.length > 0
-            ? data
-            : sent < data.length
-            ? data.subarray(sent)
-            : null;
+          // The caller's buffer itself while nothing was sent: no view to make.
+          const rest = sent >= data.length ? null : sent === 0 ? data : data.subarray(sent);
           this.#check(transport.send(this.#live, rest));
           const accepted = state[STATE.BYTES];
           const flags = state[STATE.FLAGS];

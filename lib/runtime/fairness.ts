@@ -74,12 +74,11 @@ function marker(): void {
 
 /**
  * Operations waiting for the event loop to turn. Every operation that yields
- * in one turn shares one wake-up (one message, or one `setImmediate`) and
- * one run of the hooks: a fresh `MessageChannel` per yield cost Deno ~8% of
- * its CPU at 64 connections (creating, entangling and closing the ports).
+ * in one turn shares one wake-up ({@link scheduleWakeUp}) and one run of the
+ * hooks: a fresh `MessageChannel` per yield cost Deno ~8% of its CPU at 64
+ * connections (creating, entangling and closing the ports).
  */
 let yielders: (() => void)[] = [];
-/** Yields so far, for tests. */
 let yieldCount = 0;
 
 /** @internal How many times operations yielded so far in this module instance (tests). */
@@ -126,6 +125,7 @@ function yieldTurn(): Promise<void> {
   });
 }
 
+/** Bun: one `setImmediate`; Deno: an immediate and a message, both (see `denoParts`). */
 function scheduleWakeUp(): void {
   setImmediate(isDeno ? denoPartDone : resumeYielders);
   if (!isDeno) return;

@@ -1,7 +1,7 @@
 // Reading, writing and closing a connection: call order, half-close, close_notify, Web streams.
 // Also an EOF without close_notify, and use after close().
 import assert from "node:assert/strict";
-import { connectTls, listenTls, type TlsConn } from "../../mod.ts";
+import { connectTls, listenTls, type TlsConn, type TlsListener } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
 import {
   assertSameBytes,
@@ -20,6 +20,16 @@ const goOptions = { cert: server.certPath, key: server.keyPath };
 const client = { hostname: "127.0.0.1", serverName: "localhost", caCerts: [p.ca.cert] };
 /** A server of the module's own on a free port. */
 const ownServer = { hostname: "127.0.0.1", port: 0, cert: p.server.cert, key: p.server.key };
+
+/** Runs `body` with a listener of {@link ownServer}, closed after it. */
+async function withOwnServer(body: (listener: TlsListener) => Promise<void>): Promise<void> {
+  const listener = await listenTls(ownServer);
+  try {
+    await body(listener);
+  } finally {
+    listener.close();
+  }
+}
 
 test("two concurrent reads are served in call order; a read and a write run together", async () => {
   const peer = await goServer({ cert: p.server.certPath, key: p.server.keyPath });
@@ -51,9 +61,8 @@ function pattern(from: number, length: number): Uint8Array {
   return out;
 }
 
-test("writes and reads issued together, some with a signal, keep call order through full sockets", async () => {
-  const listener = await listenTls(ownServer);
-  try {
+test("writes and reads issued together, some with a signal, keep call order through full sockets", () =>
+  withOwnServer(async (listener) => {
     const CHUNK = 2 * 1024 * 1024;
     const COUNT = 8;
     const TOTAL = CHUNK * COUNT;
@@ -95,14 +104,10 @@ test("writes and reads issued together, some with a signal, keep call order thro
     await echoed;
     accepted.close();
     conn.close();
-  } finally {
-    listener.close();
-  }
-});
+  }));
 
-test("a write issued right after closeWrite() rejects CLOSED and never follows close_notify", async () => {
-  const listener = await listenTls(ownServer);
-  try {
+test("a write issued right after closeWrite() rejects CLOSED and never follows close_notify", () =>
+  withOwnServer(async (listener) => {
     const received = listener.accept().then(async (conn) => {
       const bytes = await readAll(conn); // until the client's close_notify
       conn.close();
@@ -115,14 +120,10 @@ test("a write issued right after closeWrite() rejects CLOSED and never follows c
     await closing;
     assert.equal((await received).length, 0, "nothing came after close_notify");
     conn.close();
-  } finally {
-    listener.close();
-  }
-});
+  }));
 
-test("a write issued as the one before settles still waits for those queued earlier", async () => {
-  const listener = await listenTls(ownServer);
-  try {
+test("a write issued as the one before settles still waits for those queued earlier", () =>
+  withOwnServer(async (listener) => {
     // A is larger than what the two sockets' buffers take, so it must wait for room.
     const sizes = [16 * 1024 * 1024, 64 * 1024, 64 * 1024];
     const total = sizes[0] + sizes[1] + sizes[2];
@@ -153,10 +154,7 @@ test("a write issued as the one before settles still waits for those queued earl
       at += size;
     });
     conn.close();
-  } finally {
-    listener.close();
-  }
-});
+  }));
 
 test("half-close both ways: the client closes its write side, the server still answers, then closes", async () => {
   const listener = await listenTls(ownServer);
