@@ -2,8 +2,10 @@
  * The module against the runtime's own TLS, side by side in one run and one
  * process (client and server on loopback), as the built-ins were measured
  * for the issue: bulk throughput (one way and echo) per cipher suite, full
- * and resumed handshakes per second with 1 and 16 clients, and memory per
- * idle connection. Prints a table of figures and ratios (ours / built-in).
+ * and resumed handshakes per second with 1 and 16 clients (and one client
+ * with the default options, by name), and memory per idle connection (each
+ * figure from a fresh process). Prints a table of figures and ratios
+ * (ours / built-in).
  *
  *   deno run -A bench/suite.ts [--quick] [--json]
  *   bun bench/suite.ts [--quick] [--json]
@@ -16,6 +18,7 @@
 import { connect as nodeTlsConnect, createServer as nodeTlsServer, type TLSSocket } from "node:tls";
 import process from "node:process";
 import type { Buffer } from "node:buffer";
+import { execFileSync } from "node:child_process";
 import { connectTls, listenTls, type TlsConn } from "../mod.ts";
 import { pki } from "../tests/helpers/pki.ts";
 import { median } from "./stats.ts";
@@ -36,6 +39,12 @@ const HANDSHAKE_MS = quick ? 300 : 1_000;
  */
 const REPEATS = quick ? 1 : 5;
 const IDLE_CONNECTIONS = quick ? 50 : 1_000;
+/** RSS per idle connection: runs per implementation, each in a fresh process. */
+const MEMORY_REPEATS = quick ? 1 : 3;
+/** `--idle-memory=ours|built-in`: the child that measures one RSS figure and prints it. */
+const idleMemoryOnly = args.find((a) => a.startsWith("--idle-memory="))?.slice(
+  "--idle-memory=".length,
+);
 
 const p = pki();
 const cert = p.server.cert;
@@ -158,10 +167,14 @@ function serveAndClose(
   })().catch(() => {});
 }
 
-async function oursSide(suite?: Suite, resumable = false): Promise<Side> {
+/**
+ * `defaults`: the client as a user writes it, with the default options (the
+ * preferred X25519MLKEM768 share) and the name "localhost" (the resolver).
+ */
+async function oursSide(suite?: Suite, resumable = false, defaults = false): Promise<Side> {
   const suites = suite ? [suite.rustls] : undefined;
   // The issue's handshake figures are X25519 (the built-ins' default); ours prefers X25519MLKEM768.
-  const groups = suite ? undefined : ["X25519"];
+  const groups = suite || defaults ? undefined : ["X25519"];
   const version = suite?.tls12 ? "TLSv1.2" as const : undefined;
   const listener = await listenTls({
     hostname: "127.0.0.1",
@@ -175,9 +188,9 @@ async function oursSide(suite?: Suite, resumable = false): Promise<Side> {
   return {
     async connect(): Promise<Duplex> {
       const conn = await connectTls({
-        hostname: "127.0.0.1",
+        hostname: defaults ? "localhost" : "127.0.0.1",
         port,
-        serverName: "localhost",
+        serverName: defaults ? undefined : "localhost",
         caCerts: [ca],
         cipherSuites: suites,
         keyExchangeGroups: groups,
@@ -201,7 +214,12 @@ async function oursSide(suite?: Suite, resumable = false): Promise<Side> {
   };
 }
 
-async function builtInSide(suite?: Suite, resumable = false): Promise<Side | undefined> {
+/** `defaults`: as for {@link oursSide} (Deno's client always connects by name). */
+async function builtInSide(
+  suite?: Suite,
+  resumable = false,
+  defaults = false,
+): Promise<Side | undefined> {
   if (!isBun) {
     if (resumable) return undefined; // Deno's client has no session resumption (deno#30305)
     // Deno's own TLS chooses no suite or version, and has no client resumption.
@@ -253,10 +271,10 @@ async function builtInSide(suite?: Suite, resumable = false): Promise<Side | und
   return {
     async connect(): Promise<Duplex> {
       const socket = nodeTlsConnect({
-        host: "127.0.0.1",
+        host: defaults ? "localhost" : "127.0.0.1",
         port,
         ca,
-        servername: "localhost",
+        servername: defaults ? undefined : "localhost",
         session: resumable ? session : undefined,
         ...(suite?.tls12
           ? { ciphers: suite.openssl, maxVersion: "TLSv1.2" as const }
@@ -409,8 +427,10 @@ async function measure(
   unit: string,
   suite: Suite | undefined,
   run: (side: Side) => Promise<number>,
-  { resumable = false, note, repeats = REPEATS }: {
+  { resumable = false, defaults = false, note, repeats = REPEATS }: {
     resumable?: boolean;
+    /** Clients with the default options, by name (see {@link oursSide}). */
+    defaults?: boolean;
     note?: string;
     repeats?: number;
   } = {},
@@ -419,13 +439,13 @@ async function measure(
   const builtIn: number[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    const ourSide = await oursSide(suite, resumable);
+    const ourSide = await oursSide(suite, resumable, defaults);
     try {
       ours.push(await run(ourSide));
     } finally {
       ourSide.close();
     }
-    const theirSide = await builtInSide(suite, resumable);
+    const theirSide = await builtInSide(suite, resumable, defaults);
     if (!theirSide) continue;
     try {
       builtIn.push(await run(theirSide));
@@ -450,6 +470,64 @@ async function measure(
   }
 }
 
+/**
+ * RSS per idle connection, each figure from a fresh process running only
+ * that measurement: in the process that ran the rows before it, the heaps'
+ * state (what bulk transfers and GC left) moves an RSS delta by more than
+ * the connections themselves (it even came out negative).
+ */
+function measureIdleMemory(): void {
+  const script = new URL(import.meta.url).pathname;
+  const inChild = (which: "ours" | "built-in"): number => {
+    const flags = [`--idle-memory=${which}`, ...(quick ? ["--quick"] : [])];
+    const argv = isBun
+      ? [script, ...flags]
+      : ["run", "-A", "--v8-flags=--expose-gc", script, ...flags];
+    const out = execFileSync(process.execPath, argv, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const kib = Number(out.trim().split("\n").pop());
+    if (!Number.isFinite(kib)) throw new Error(`the RSS child printed no figure: ${out}`);
+    return kib;
+  };
+  const ours: number[] = [];
+  const builtIn: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < MEMORY_REPEATS; i++) {
+    // The order flips every run.
+    if (i % 2 === 0) {
+      ours.push(inChild("ours"));
+      builtIn.push(inChild("built-in"));
+    } else {
+      builtIn.push(inChild("built-in"));
+      ours.push(inChild("ours"));
+    }
+    ratios.push(ours[i] / builtIn[i]);
+  }
+  const metric = "RSS per idle connection (client + server)";
+  rows.push({
+    metric,
+    ours: median(ours),
+    builtIn: median(builtIn),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    unit: "KiB",
+    note: `medians of ${MEMORY_REPEATS}, each a fresh process`,
+  });
+  if (!args.includes("--json")) {
+    console.error(`  ${metric}: ${ours.map(fmt).join(" ")} vs ${builtIn.map(fmt).join(" ")} KiB`);
+  }
+}
+
+if (idleMemoryOnly !== undefined) {
+  const side = idleMemoryOnly === "ours" ? await oursSide() : await builtInSide();
+  if (!side) throw new Error(`no side named ${idleMemoryOnly}`);
+  const kib = await idleMemory(side);
+  side.close();
+  console.log(String(kib));
+  process.exit(0);
+}
+
 console.error(`bench/suite.ts on ${runtime}${quick ? " (quick: figures mean nothing)" : ""}`);
 for (const suite of SUITES) {
   await measure(`bulk one way, ${suite.label}`, "MB/s", suite, (s) => oneWay(s, BULK_BYTES));
@@ -458,15 +536,20 @@ for (const suite of SUITES.slice(0, 1)) {
   await measure(`bulk echo, ${suite.label}`, "MB/s", suite, (s) => echo(s, ECHO_BYTES));
 }
 await measure("full handshakes/s, 1 client", "/s", undefined, (s) => handshakes(s, 1));
+await measure(
+  "full handshakes/s, 1 client, default options",
+  "/s",
+  undefined,
+  (s) => handshakes(s, 1),
+  { defaults: true, note: 'hostname "localhost", X25519MLKEM768 preferred' },
+);
 await measure("full handshakes/s, 16 clients", "/s", undefined, (s) => handshakes(s, 16));
 await measure("resumed handshakes/s, 1 client", "/s", undefined, (s) => handshakes(s, 1), {
   resumable: true,
   note: isBun ? undefined : "Deno's client cannot resume",
 });
 console.error(`  (the module's client resumed ${resumedCount} handshakes)`);
-await measure("RSS per idle connection (client + server)", "KiB", undefined, idleMemory, {
-  repeats: 1,
-});
+measureIdleMemory();
 {
   // The resumption target compares the module with itself: full against resumed.
   const full = rows.find((r) => r.metric === "full handshakes/s, 1 client")!;
