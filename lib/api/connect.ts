@@ -13,7 +13,7 @@ import { FdTransport } from "../transports/fd_transport.ts";
 import { checkPort, connectTcpSocket, connectUnixSocket } from "../sockets/socket.ts";
 import { native, type NativeLibrary } from "../core/native.ts";
 import { raceAbort } from "../core/abort.ts";
-import { checkIdleTimeout, checkTimeout, LONGEST_TIMER_MS } from "../core/timeout.ts";
+import { CallDeadline, checkIdleTimeout, checkTimeout } from "../core/timeout.ts";
 import { isIpLiteral, resolveHost } from "../sockets/resolve.ts";
 import { TlsSession } from "../tls/session.ts";
 import type { ConnectTlsOptions, ConnectUnixTlsOptions } from "../core/types.ts";
@@ -60,25 +60,28 @@ export async function connectTls(
   const timeout = checkTimeout(options.handshakeTimeout);
   const idleTimeout = checkIdleTimeout(options.idleTimeout);
   const serverName = options.serverName ?? hostname.replace(/^\[(.*)\]$/, "$1");
-  const lib = await native();
-  const { config, verify, keyLog, exporter } = await clientPlan(
-    lib,
-    options,
-    path ?? `${hostname}:${port}`,
-  );
 
-  const started = Date.now();
-  // Past the longest timer (Infinity included) there is no deadline.
-  const deadline = timeout === undefined || timeout > LONGEST_TIMER_MS
-    ? undefined
-    : AbortSignal.timeout(timeout);
-  const signals = [options.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
-  const connectSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  // The deadline counts from the call: loading the library and building the
+  // configuration (which can take long: a big trust store, a busy machine) count too.
+  const deadline = new CallDeadline(timeout, options.signal);
+  const connectSignal = deadline.signal;
+
+  const lib = await raceAbort(native(), connectSignal);
+  const { config, verify, keyLog, exporter } = await raceAbort(
+    clientPlan(lib, options, path ?? `${hostname}:${port}`),
+    connectSignal,
+    (late) => releaseConfig(lib, late.config),
+  );
 
   // The session first: a bad server name fails before any network traffic.
   let session: TlsSession;
   try {
-    session = await TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName));
+    deadline.check(); // a configuration built on this thread may have outlasted it
+    session = await raceAbort(
+      TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName)),
+      connectSignal,
+      (late) => late.free(),
+    );
   } finally {
     releaseConfig(lib, config);
   }
@@ -99,7 +102,7 @@ export async function connectTls(
     keyLog,
     exporter,
     signal: options.signal,
-    timeout: timeout === undefined ? undefined : Math.max(1, timeout - (Date.now() - started)),
+    timeout: deadline.remaining(),
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

@@ -27,7 +27,13 @@ import { releaseConfig } from "../config/client_config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { markUnverified } from "./unverified.ts";
 import { clientPlan } from "./client_plan.ts";
-import { checkIdleTimeout, checkTimeout, SERVER_HANDSHAKE_TIMEOUT_MS } from "../core/timeout.ts";
+import { raceAbort } from "../core/abort.ts";
+import {
+  CallDeadline,
+  checkIdleTimeout,
+  checkTimeout,
+  SERVER_HANDSHAKE_TIMEOUT_MS,
+} from "../core/timeout.ts";
 import { errnoError, TlsError } from "../core/errors.ts";
 import { FdTransport } from "../transports/fd_transport.ts";
 import { keyLogSink } from "../config/keylog.ts";
@@ -136,15 +142,22 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
   }
   const timeout = checkTimeout(options.handshakeTimeout);
   const idleTimeout = checkIdleTimeout(options.idleTimeout);
-  const lib = await native();
-  const { config, verify, keyLog, exporter } = await clientPlan(
-    lib,
-    { ...options, serverName },
-    `starttls:${serverName}`,
+  // Counted from the call, as in connectTls: building the configuration counts too.
+  const deadline = new CallDeadline(timeout, options.signal);
+  const lib = await raceAbort(native(), deadline.signal);
+  const { config, verify, keyLog, exporter } = await raceAbort(
+    clientPlan(lib, { ...options, serverName }, `starttls:${serverName}`),
+    deadline.signal,
+    (late) => releaseConfig(lib, late.config),
   );
   let session: TlsSession;
   try {
-    session = await TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName));
+    deadline.check();
+    session = await raceAbort(
+      TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName)),
+      deadline.signal,
+      (late) => late.free(),
+    );
   } finally {
     releaseConfig(lib, config); // clientPlan's loan
   }
@@ -160,7 +173,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     keyLog,
     exporter,
     signal: options.signal,
-    timeout,
+    timeout: deadline.remaining(),
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

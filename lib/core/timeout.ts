@@ -40,3 +40,50 @@ export function checkIdleTimeout(timeout: unknown): number | undefined {
   const ms = checkTimeout(timeout, undefined, "idleTimeout");
   return ms === undefined || ms > LONGEST_TIMER_MS ? undefined : ms;
 }
+
+/**
+ * A client call's deadline, counted from the call: `handshakeTimeout` and
+ * the caller's `signal` as one signal, so that loading the library,
+ * building the configuration and connecting count against it as the
+ * handshake does.
+ */
+export class CallDeadline {
+  /** Aborts at the deadline (`TimeoutError`) or with the caller's signal; none when neither. */
+  readonly signal: AbortSignal | undefined;
+  readonly #timeout: number | undefined;
+  readonly #started = Date.now();
+
+  /** `timeout` as checked by {@link checkTimeout}; past the longest timer there is none. */
+  constructor(timeout: number | undefined, signal: AbortSignal | undefined) {
+    this.#timeout = timeout;
+    const deadline = timeout === undefined || timeout > LONGEST_TIMER_MS
+      ? undefined
+      : AbortSignal.timeout(timeout);
+    const signals = [signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+    this.signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  }
+
+  /**
+   * Throws `TIMED_OUT` once the deadline passed, also when its timer had no
+   * turn to fire yet (work on this thread, such as building a configuration
+   * from a large trust store, outlasted it).
+   */
+  check(): void {
+    const timeout = this.#timeout;
+    if (timeout !== undefined && timeout <= LONGEST_TIMER_MS && this.elapsed() >= timeout) {
+      throw new TlsError("TIMED_OUT", `the TLS connection did not finish within ${timeout} ms`);
+    }
+  }
+
+  /** What is left for the handshake (at least 1 ms), or the timeout as given when it has none. */
+  remaining(): number | undefined {
+    const timeout = this.#timeout;
+    if (timeout === undefined || timeout > LONGEST_TIMER_MS) return timeout;
+    return Math.max(1, timeout - this.elapsed());
+  }
+
+  /** ms since the call started. */
+  elapsed(): number {
+    return Date.now() - this.#started;
+  }
+}

@@ -155,7 +155,12 @@ export interface TlsClientOptions {
   exportKeyingMaterial?: boolean;
   /** Abort connecting and the handshake (rejects with `ABORTED`). */
   signal?: AbortSignal;
-  /** Milliseconds the TCP connect plus TLS handshake may take (rejects with `TIMED_OUT`). */
+  /**
+   * Milliseconds the whole call may take, from the call to the end of the
+   * handshake: building the configuration, the handshake and `verifyPeer`,
+   * and for `connectTls` resolving the name and the TCP connect (rejects
+   * with `TIMED_OUT`).
+   */
   handshakeTimeout?: number;
   /**
    * Milliseconds the connection may go without a read or write making

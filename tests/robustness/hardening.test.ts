@@ -19,6 +19,7 @@ import {
 import { test } from "../helpers/harness.ts";
 import { rejectsWithCode } from "../helpers/io.ts";
 import { liveObjectsWhen, steadyLiveObjects } from "../helpers/live.ts";
+import { silentServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 
 const p = pki();
@@ -342,6 +343,58 @@ test("connectTls: handshakeTimeout Infinity means no deadline, not an error", as
   } finally {
     listener.close();
     await served.done;
+  }
+});
+
+test("connectTls: handshakeTimeout counts from the call, a slow configuration build included", async () => {
+  const silent = await silentServer();
+  // A trust store this big takes a while to build, on this thread. Every set differs in
+  // size: the configuration cache would otherwise hand back the first build.
+  const trust = (copies: number): string[] => Array.from({ length: copies }, () => p.ca.cert);
+  /** ms to build a configuration alone: a server name rustls refuses fails right after it. */
+  const buildAlone = async (copies: number): Promise<number> => {
+    const started = performance.now();
+    await rejectsWithCode(
+      connectTls({
+        hostname: "127.0.0.1",
+        port: silent.port,
+        serverName: "not a host name",
+        caCerts: trust(copies),
+      }),
+      "INVALID_CONFIG",
+    );
+    return performance.now() - started;
+  };
+  try {
+    let copies = 4_000;
+    let build = await buildAlone(copies);
+    while (build < 200 && copies < 256_000) {
+      copies *= 2;
+      build = await buildAlone(copies);
+    }
+    build = Math.max(build, await buildAlone(copies + 1));
+    assert.ok(build >= 200, `precondition: ${copies} certificates built in ${build.toFixed(0)} ms`);
+    const timeout = Math.round(build / 2);
+    const started = performance.now();
+    await rejectsWithCode(
+      connectTls({
+        hostname: "127.0.0.1",
+        port: silent.port,
+        serverName: "localhost",
+        caCerts: trust(copies + 2),
+        handshakeTimeout: timeout,
+      }),
+      "TIMED_OUT",
+    );
+    const took = performance.now() - started;
+    // Counted from the handshake's start, the deadline would end the call near build + timeout.
+    assert.ok(
+      took < build + timeout / 2,
+      `TIMED_OUT after ${took.toFixed(0)} ms: the deadline (${timeout} ms) did not count ` +
+        `the ${build.toFixed(0)} ms build`,
+    );
+  } finally {
+    await silent.stop();
   }
 });
 
