@@ -63,20 +63,21 @@ export async function connectTls(
 
   // The deadline counts from the call: loading the library and building the
   // configuration (which can take long: a big trust store, a busy machine) count too.
+  // Those two race the deadline alone, so bad options are INVALID_CONFIG even
+  // with a signal aborted already.
   const deadline = new CallDeadline(timeout, options.signal);
   const connectSignal = deadline.signal;
-
-  const lib = await raceAbort(native(), connectSignal);
+  const lib = await raceAbort(native(), deadline.timeoutSignal);
   const { config, verify, keyLog, exporter } = await raceAbort(
     clientPlan(lib, options, path ?? `${hostname}:${port}`),
-    connectSignal,
+    deadline.timeoutSignal,
     (late) => releaseConfig(lib, late.config),
   );
 
   // The session first: a bad server name fails before any network traffic.
   let session: TlsSession;
   try {
-    deadline.check(); // a configuration built on this thread may have outlasted it
+    await deadline.checkPassed(); // a configuration built on this thread may have outlasted it
     session = await raceAbort(
       TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName)),
       connectSignal,
@@ -102,7 +103,7 @@ export async function connectTls(
     keyLog,
     exporter,
     signal: options.signal,
-    timeout: deadline.remaining(),
+    timeout: deadline.remaining(timeout),
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

@@ -27,12 +27,11 @@ import { releaseConfig } from "../config/client_config.ts";
 import { handshaken, TlsConn } from "./conn.ts";
 import { markUnverified } from "./unverified.ts";
 import { clientPlan } from "./client_plan.ts";
-import { raceAbort } from "../core/abort.ts";
 import {
-  CallDeadline,
   checkIdleTimeout,
   checkTimeout,
   SERVER_HANDSHAKE_TIMEOUT_MS,
+  timeLeft,
 } from "../core/timeout.ts";
 import { errnoError, TlsError } from "../core/errors.ts";
 import { FdTransport } from "../transports/fd_transport.ts";
@@ -143,21 +142,18 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
   const timeout = checkTimeout(options.handshakeTimeout);
   const idleTimeout = checkIdleTimeout(options.idleTimeout);
   // Counted from the call, as in connectTls: building the configuration counts too.
-  const deadline = new CallDeadline(timeout, options.signal);
-  const lib = await raceAbort(native(), deadline.signal);
-  const { config, verify, keyLog, exporter } = await raceAbort(
-    clientPlan(lib, { ...options, serverName }, `starttls:${serverName}`),
-    deadline.signal,
-    (late) => releaseConfig(lib, late.config),
+  // The handshake's own timer enforces it (its connection owns the carrier and
+  // closes it on TIMED_OUT or ABORTED, as it does later in the handshake).
+  const started = performance.now();
+  const lib = await native();
+  const { config, verify, keyLog, exporter } = await clientPlan(
+    lib,
+    { ...options, serverName },
+    `starttls:${serverName}`,
   );
   let session: TlsSession;
   try {
-    deadline.check();
-    session = await raceAbort(
-      TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName)),
-      deadline.signal,
-      (late) => late.free(),
-    );
+    session = await TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName));
   } finally {
     releaseConfig(lib, config); // clientPlan's loan
   }
@@ -173,7 +169,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     keyLog,
     exporter,
     signal: options.signal,
-    timeout: deadline.remaining(),
+    timeout: timeLeft(timeout, started),
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

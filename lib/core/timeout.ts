@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { abortError } from "./abort.ts";
 import { TlsError } from "./errors.ts";
 
 /**
@@ -48,42 +49,50 @@ export function checkIdleTimeout(timeout: unknown): number | undefined {
  * handshake does.
  */
 export class CallDeadline {
-  /** Aborts at the deadline (`TimeoutError`) or with the caller's signal; none when neither. */
+  /** Aborts at the deadline (`TimeoutError`) or with the caller's signal, whichever comes first. */
   readonly signal: AbortSignal | undefined;
+  /** Aborts at the deadline only (none without one). */
+  readonly timeoutSignal: AbortSignal | undefined;
   readonly #timeout: number | undefined;
-  readonly #started = Date.now();
+  readonly #started = performance.now();
 
   /** `timeout` as checked by {@link checkTimeout}; past the longest timer there is none. */
   constructor(timeout: number | undefined, signal: AbortSignal | undefined) {
-    this.#timeout = timeout;
-    const deadline = timeout === undefined || timeout > LONGEST_TIMER_MS
+    this.#timeout = timeout === undefined || timeout > LONGEST_TIMER_MS ? undefined : timeout;
+    this.timeoutSignal = this.#timeout === undefined
       ? undefined
-      : AbortSignal.timeout(timeout);
-    const signals = [signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+      : AbortSignal.timeout(this.#timeout);
+    const signals = [signal, this.timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
     this.signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   }
 
   /**
-   * Throws `TIMED_OUT` once the deadline passed, also when its timer had no
-   * turn to fire yet (work on this thread, such as building a configuration
-   * from a large trust store, outlasted it).
+   * Throws once the deadline passed, also when its timer had no turn to
+   * fire yet (work on this thread, such as building a configuration from a
+   * large trust store, outlasted it): first lets the timers that came due
+   * meanwhile fire, so that the caller's signal, if it was due first, wins
+   * (`ABORTED`) over the deadline (`TIMED_OUT`).
    */
-  check(): void {
+  async checkPassed(): Promise<void> {
     const timeout = this.#timeout;
-    if (timeout !== undefined && timeout <= LONGEST_TIMER_MS && this.elapsed() >= timeout) {
-      throw new TlsError("TIMED_OUT", `the TLS connection did not finish within ${timeout} ms`);
-    }
+    if (timeout === undefined || performance.now() - this.#started < timeout) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.signal?.aborted) throw abortError(this.signal);
+    throw new TlsError("TIMED_OUT", `the TLS connection did not finish within ${timeout} ms`);
   }
 
-  /** What is left for the handshake (at least 1 ms), or the timeout as given when it has none. */
-  remaining(): number | undefined {
-    const timeout = this.#timeout;
-    if (timeout === undefined || timeout > LONGEST_TIMER_MS) return timeout;
-    return Math.max(1, timeout - this.elapsed());
+  /** What is left for the handshake (at least 1 ms), or `timeout` as given when it has none. */
+  remaining(timeout: number | undefined): number | undefined {
+    return timeLeft(timeout, this.#started);
   }
+}
 
-  /** ms since the call started. */
-  elapsed(): number {
-    return Date.now() - this.#started;
-  }
+/**
+ * What is left of `timeout` ms counted from `started` (`performance.now()`),
+ * at least 1 ms; `timeout` as given when it is none (absent, or past the
+ * longest timer).
+ */
+export function timeLeft(timeout: number | undefined, started: number): number | undefined {
+  if (timeout === undefined || timeout > LONGEST_TIMER_MS) return timeout;
+  return Math.max(1, timeout - (performance.now() - started));
 }

@@ -157,7 +157,8 @@ export interface TlsClientOptions {
   signal?: AbortSignal;
   /**
    * Milliseconds the whole call may take, from the call to the end of the
-   * handshake: building the configuration, the handshake and `verifyPeer`,
+   * handshake: loading the library, building the configuration, the
+   * handshake and `verifyPeer`,
    * and for `connectTls` resolving the name and the TCP connect (rejects
    * with `TIMED_OUT`).
    */
