@@ -456,15 +456,26 @@ async function measure(
     }
     ratios.push(ours[i] / builtIn[i]);
   }
-  const row: Row = {
+  addRow(metric, unit, ours, builtIn, ratios, note);
+}
+
+/** Adds the row of these runs' figures (medians, one run's ratio range) and logs the runs. */
+function addRow(
+  metric: string,
+  unit: string,
+  ours: number[],
+  builtIn: number[],
+  ratios: number[],
+  note?: string,
+): void {
+  rows.push({
     metric,
     ours: median(ours),
     builtIn: builtIn.length > 0 ? median(builtIn) : null,
     ratioRange: ratios.length > 0 ? [Math.min(...ratios), Math.max(...ratios)] : null,
     unit,
     note,
-  };
-  rows.push(row);
+  });
   if (!args.includes("--json")) {
     console.error(
       `  ${metric}: ${ours.map(fmt).join(" ")} vs ${builtIn.map(fmt).join(" ") || "n/a"} ${unit}`,
@@ -507,18 +518,14 @@ function measureIdleMemory(): void {
     }
     ratios.push(ours[i] / builtIn[i]);
   }
-  const metric = "RSS per idle connection (client + server)";
-  rows.push({
-    metric,
-    ours: median(ours),
-    builtIn: median(builtIn),
-    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
-    unit: "KiB",
-    note: `medians of ${MEMORY_REPEATS}, each a fresh process`,
-  });
-  if (!args.includes("--json")) {
-    console.error(`  ${metric}: ${ours.map(fmt).join(" ")} vs ${builtIn.map(fmt).join(" ")} KiB`);
-  }
+  addRow(
+    "RSS per idle connection (client + server)",
+    "KiB",
+    ours,
+    builtIn,
+    ratios,
+    `medians of ${MEMORY_REPEATS}, each a fresh process`,
+  );
 }
 
 if (idleMemoryOnly !== undefined) {

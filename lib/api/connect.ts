@@ -77,7 +77,8 @@ export async function connectTls(
   // The session first: a bad server name fails before any network traffic.
   let session: TlsSession;
   try {
-    await deadline.checkPassed(); // a configuration built on this thread may have outlasted it
+    // A configuration built on this thread may have outlasted the deadline's timer.
+    if (deadline.passed()) await deadline.expire();
     session = await raceAbort(
       TlsSession.clientOffThread(lib, config, serverName, isIpLiteral(serverName)),
       connectSignal,
@@ -103,7 +104,7 @@ export async function connectTls(
     keyLog,
     exporter,
     signal: options.signal,
-    timeout: deadline.remaining(timeout),
+    timeout: deadline.remaining(),
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

@@ -51,39 +51,46 @@ export function checkIdleTimeout(timeout: unknown): number | undefined {
 export class CallDeadline {
   /** Aborts at the deadline (`TimeoutError`) or with the caller's signal, whichever comes first. */
   readonly signal: AbortSignal | undefined;
-  /** Aborts at the deadline only (none without one). */
+  /** Aborts at the deadline only; none when there is no deadline. */
   readonly timeoutSignal: AbortSignal | undefined;
+  /** `handshakeTimeout` as given. */
   readonly #timeout: number | undefined;
   readonly #started = performance.now();
 
   /** `timeout` as checked by {@link checkTimeout}; past the longest timer there is none. */
   constructor(timeout: number | undefined, signal: AbortSignal | undefined) {
-    this.#timeout = timeout === undefined || timeout > LONGEST_TIMER_MS ? undefined : timeout;
-    this.timeoutSignal = this.#timeout === undefined
+    this.#timeout = timeout;
+    this.timeoutSignal = timeout === undefined || timeout > LONGEST_TIMER_MS
       ? undefined
-      : AbortSignal.timeout(this.#timeout);
+      : AbortSignal.timeout(timeout);
     const signals = [signal, this.timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
     this.signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   }
 
   /**
-   * Throws once the deadline passed, also when its timer had no turn to
-   * fire yet (work on this thread, such as building a configuration from a
-   * large trust store, outlasted it): first lets the timers that came due
-   * meanwhile fire, so that the caller's signal, if it was due first, wins
-   * (`ABORTED`) over the deadline (`TIMED_OUT`).
+   * Whether the deadline passed, also when its timer had no turn to fire
+   * yet (work on this thread, such as building a configuration from a large
+   * trust store, outlasted it).
    */
-  async checkPassed(): Promise<void> {
-    const timeout = this.#timeout;
-    if (timeout === undefined || performance.now() - this.#started < timeout) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    if (this.signal?.aborted) throw abortError(this.signal);
-    throw new TlsError("TIMED_OUT", `the TLS connection did not finish within ${timeout} ms`);
+  passed(): boolean {
+    return this.timeoutSignal !== undefined &&
+      performance.now() - this.#started >= this.#timeout!;
   }
 
-  /** What is left for the handshake (at least 1 ms), or `timeout` as given when it has none. */
-  remaining(timeout: number | undefined): number | undefined {
-    return timeLeft(timeout, this.#started);
+  /**
+   * Rejects for a deadline that {@link passed}: first lets the timers that
+   * came due meanwhile fire, so that the caller's signal, if it was due
+   * first, wins (`ABORTED`) over the deadline (`TIMED_OUT`).
+   */
+  async expire(): Promise<never> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.signal?.aborted) throw abortError(this.signal);
+    throw new TlsError("TIMED_OUT", `the TLS connection did not finish within ${this.#timeout} ms`);
+  }
+
+  /** What is left for the handshake (at least 1 ms), or the timeout as given when it has none. */
+  remaining(): number | undefined {
+    return timeLeft(this.#timeout, this.#started);
   }
 }
 

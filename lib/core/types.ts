@@ -158,9 +158,8 @@ export interface TlsClientOptions {
   /**
    * Milliseconds the whole call may take, from the call to the end of the
    * handshake: loading the library, building the configuration, the
-   * handshake and `verifyPeer`,
-   * and for `connectTls` resolving the name and the TCP connect (rejects
-   * with `TIMED_OUT`).
+   * handshake and `verifyPeer`, and for `connectTls` resolving the name and
+   * the TCP connect (rejects with `TIMED_OUT`).
    */
   handshakeTimeout?: number;
   /**
