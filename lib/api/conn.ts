@@ -37,6 +37,11 @@ export interface HandshakeLimits {
   /** Milliseconds the handshake may take. */
   timeout?: number;
   /**
+   * The `handshakeTimeout` the caller gave, when `timeout` is what is left of
+   * it (the deadline counts from the call): the figure a `TIMED_OUT` names.
+   */
+  timeoutAsGiven?: number;
+  /**
    * Checks run once rustls finished the handshake, before our last flight is
    * flushed, `handshake()` resolves or any application data moves (pins,
    * `verifyPeer`). Throwing fails the connection.
@@ -100,6 +105,17 @@ function ended(held: HeldNative): void {
  * socket and the native session, and lets go of the listener's setup, when
  * the object is garbage collected. `close()` is the main path and unregisters.
  */
+/**
+ * What a handshake deadline's `TIMED_OUT` says: the timeout the caller gave
+ * (counted from the call when `timeoutAsGiven` is set), not what was left of it.
+ */
+function timedOutMessage(limits: HandshakeLimits): string {
+  if (limits.timeoutAsGiven !== undefined) {
+    return `the TLS connection did not finish within ${limits.timeoutAsGiven} ms (handshakeTimeout)`;
+  }
+  return `the TLS handshake did not finish within ${limits.timeout} ms`;
+}
+
 const dropped = new FinalizationRegistry<{ transport: TlsTransport; conn: HeldNative }>(
   (held) => {
     held.transport.close(held.conn.session);
@@ -248,9 +264,7 @@ export class TlsConn implements AsyncDisposable, Disposable {
     const timer = limits.timeout === undefined || limits.timeout > LONGEST_TIMER_MS
       ? undefined
       : setTimeout(() => {
-        controller.abort(
-          new TlsError("TIMED_OUT", `the TLS handshake did not finish within ${limits.timeout} ms`),
-        );
+        controller.abort(new TlsError("TIMED_OUT", timedOutMessage(limits)));
       }, limits.timeout);
     const onAbort = () => controller.abort(limits.signal!.reason);
     if (limits.signal?.aborted) onAbort();

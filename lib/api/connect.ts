@@ -105,6 +105,7 @@ export async function connectTls(
     exporter,
     signal: options.signal,
     timeout: deadline.remaining(),
+    timeoutAsGiven: timeout,
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

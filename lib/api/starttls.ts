@@ -170,6 +170,7 @@ export async function startTls(carrier: TlsCarrier, options: StartTlsOptions): P
     exporter,
     signal: options.signal,
     timeout: timeLeft(timeout, started),
+    timeoutAsGiven: timeout,
     idleTimeout,
   });
   if (options.dangerouslyDisableVerification === true) markUnverified(conn);

@@ -85,7 +85,10 @@ export class CallDeadline {
   async expire(): Promise<never> {
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (this.signal?.aborted) throw abortError(this.signal);
-    throw new TlsError("TIMED_OUT", `the TLS connection did not finish within ${this.#timeout} ms`);
+    throw new TlsError(
+      "TIMED_OUT",
+      `the TLS connection did not finish within ${this.#timeout} ms (handshakeTimeout)`,
+    );
   }
 
   /** What is left for the handshake (at least 1 ms), or the timeout as given when it has none. */

@@ -395,6 +395,28 @@ test("connectTls: handshakeTimeout counts from the call, a slow configuration bu
   }
 });
 
+test("a handshake TIMED_OUT names the handshakeTimeout given, not what was left of it", async () => {
+  const silent = await silentServer();
+  const timeout = 120;
+  try {
+    const options = { serverName: "localhost", caCerts: [p.ca.cert], handshakeTimeout: timeout };
+    const viaConnect = await rejectsWithCode(
+      connectTls({ ...options, hostname: "127.0.0.1", port: silent.port }),
+      "TIMED_OUT",
+    );
+    assert.match(viaConnect.message, new RegExp(`within ${timeout} ms`));
+    // A carrier that accepts the ClientHello and never answers.
+    const carrier: StreamPair = {
+      readable: new ReadableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>(),
+    };
+    const viaStartTls = await rejectsWithCode(startTls(carrier, options), "TIMED_OUT");
+    assert.match(viaStartTls.message, new RegExp(`within ${timeout} ms`));
+  } finally {
+    await silent.stop();
+  }
+});
+
 test("client configurations: racing first connections and a full rotation leave only a full cache", async () => {
   const missing = (i: number): string => `/tmp/rustls-sockets-no-such-socket-${process.pid}-${i}`;
   const dial = (i: number): Promise<unknown> =>
