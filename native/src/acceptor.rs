@@ -97,14 +97,14 @@ pub extern "C" fn rustls_sockets_acceptor_recv_fd(
         if acceptor.is_null() || out_accepted.is_null() || state.is_null() {
             return RESULT_NULL_PARAMETER;
         }
-        let mut fd_cell = fd;
+        let mut input = io_callbacks::FdIn { fd, short: false };
         let mut total = 0usize;
         loop {
             let mut n = 0usize;
             let rc = rustls_acceptor::rustls_acceptor_read_tls(
                 acceptor,
                 Some(io_callbacks::read_fd_callback),
-                io_callbacks::userdata(&mut fd_cell),
+                io_callbacks::userdata(&mut input),
                 &mut n,
             );
             let flags = match rc.0 {

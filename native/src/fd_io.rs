@@ -19,6 +19,8 @@ pub(crate) struct FdWire {
     fd: c_int,
     taps: Option<Taps>,
     ahead: ReadAhead,
+    /// The last `read(2)` of this call took less than it had room for.
+    drained: bool,
 }
 
 impl FdWire {
@@ -28,6 +30,7 @@ impl FdWire {
             fd,
             taps: None,
             ahead: ReadAhead::default(),
+            drained: false,
         }
     }
 }
@@ -47,7 +50,9 @@ impl Wire for FdWire {
         if self.taps.is_none() && !conn_api::rustls_connection_is_handshaking(conn) {
             let size = readahead::read_size(room);
             if size > 0 {
-                return self.ahead.fill(conn, self.fd, size);
+                let fed = self.ahead.fill(conn, self.fd, size);
+                self.drained = self.ahead.filled_short();
+                return fed;
             }
         }
         // While the server random is unknown, peek at what rustls is about to read.
@@ -69,13 +74,17 @@ impl Wire for FdWire {
             }
         }
         let mut n = 0usize;
-        let mut fd_cell = self.fd;
+        let mut input = io_callbacks::FdIn {
+            fd: self.fd,
+            short: false,
+        };
         let rc = conn_api::rustls_connection_read_tls(
             conn,
             Some(io_callbacks::read_fd_callback),
-            io_callbacks::userdata(&mut fd_cell),
+            io_callbacks::userdata(&mut input),
             &mut n,
         );
+        self.drained = input.short;
         if let Some(tap) = self.taps.as_mut().map(|t| &mut t.incoming) {
             if !tap.done() && rc.0 == 0 {
                 tap.feed(&peeked[..n.min(peeked.len())]);
@@ -124,6 +133,10 @@ impl Wire for FdWire {
 
     fn holds_input(&self) -> bool {
         self.ahead.holds_bytes()
+    }
+
+    fn drained(&self) -> bool {
+        self.drained && !self.ahead.holds_bytes()
     }
 
     fn finish(&mut self, conn: Conn) {

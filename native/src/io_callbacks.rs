@@ -13,19 +13,28 @@ use crate::hello_tap::HelloTap;
 use crate::pointers::{bytes, bytes_mut, put, Conn};
 use crate::sys::{self, errno};
 
-/// The `rustls_read_callback` that reads from a socket: `userdata` is a `*const c_int` fd.
+/// What [`read_fd_callback`] reads from: a socket, and whether its last
+/// `read(2)` took less than there was room for (the socket held nothing more
+/// at that moment).
+pub(crate) struct FdIn {
+    pub fd: c_int,
+    pub short: bool,
+}
+
+/// The `rustls_read_callback` that reads from a socket: `userdata` is a `*mut FdIn`.
 pub(crate) unsafe extern "C" fn read_fd_callback(
     userdata: *mut c_void,
     buf: *mut u8,
     n: usize,
     out_n: *mut usize,
 ) -> rustls_io_result {
-    // SAFETY: rustls-ffi passes back the `&c_int` we gave it, plus a valid buffer.
-    let fd = unsafe { *(userdata as *const c_int) };
-    let got = sys::read(fd, bytes_mut(buf, n));
+    // SAFETY: rustls-ffi passes back the `&mut FdIn` we gave it, plus a valid buffer.
+    let input = unsafe { &mut *(userdata as *mut FdIn) };
+    let got = sys::read(input.fd, bytes_mut(buf, n));
     if got < 0 {
         return rustls_io_result(errno());
     }
+    input.short = (got as usize) < n;
     put(out_n, got as usize);
     rustls_io_result(0)
 }

@@ -51,6 +51,8 @@ pub(crate) struct ReadAhead {
     pos: usize,
     len: usize,
     restored: bool,
+    /// The last [`Self::fill`] read less than it asked for.
+    short: bool,
 }
 
 impl ReadAhead {
@@ -102,7 +104,14 @@ impl ReadAhead {
         }
         self.pos = 0;
         self.len = got as usize;
+        self.short = self.len < size;
         self.feed(conn)
+    }
+
+    /// Whether the last [`Self::fill`] read less than it asked for (the
+    /// socket held nothing more at that moment).
+    pub(crate) fn filled_short(&self) -> bool {
+        self.short
     }
 
     /// Parks what is left for `conn`'s next call (the call ends).

@@ -67,6 +67,12 @@ pub(crate) trait Wire {
     fn holds_input(&self) -> bool {
         false
     }
+    /// Whether the last read emptied the wire (it took less than it had room
+    /// for) and rustls took all of it: another read now would most likely
+    /// find nothing.
+    fn drained(&self) -> bool {
+        false
+    }
     /// The call ends: keeps input rustls has not taken for the next call.
     fn finish(&mut self, _conn: Conn) {}
     /// Writes pending records until none are left (`Ok(true)`) or the wire
@@ -150,9 +156,13 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
                     return RESULT_IO;
                 }
             }
+            // With plaintext in hand after a read that emptied the socket, it
+            // returns: a read now would cost a system call to find nothing
+            // (the next call reads whatever arrived meanwhile).
             if !conn_api::rustls_connection_wants_read(conn)
                 || flags & RUSTLS_SOCKETS_IO_TRANSPORT_EOF != 0
                 || (budget == 0 && !wire.holds_input())
+                || (total > 0 && !was_handshaking && wire.drained())
             {
                 break;
             }
