@@ -264,7 +264,10 @@ uint32_t rustls_sockets_connection_export_keying_material(Conn conn,
 
 // Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
 // TLS records from the non-blocking socket `fd` and processing them until
-// `buf` is full, the socket has nothing more, or the peer closed. Handshake
+// `buf` is full, the socket has nothing more (a read that took less than its
+// room, once there is plaintext to deliver, counts), or the peer closed.
+// Plaintext of records before a bad one or a socket error is delivered
+// first; the failure is the next call's result. Handshake
 // messages that need an answer are answered on the way. With `cap == 0` it
 // only advances the handshake. A call that completes the handshake returns
 // right then, with the completing flight still queued (`WANTS_WRITE`): the

@@ -104,7 +104,7 @@ pub extern "C" fn rustls_sockets_acceptor_recv_fd(
             let rc = rustls_acceptor::rustls_acceptor_read_tls(
                 acceptor,
                 Some(io_callbacks::read_fd_callback),
-                io_callbacks::userdata(&mut input),
+                input.userdata(),
                 &mut n,
             );
             let flags = match rc.0 {

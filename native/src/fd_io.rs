@@ -81,7 +81,7 @@ impl Wire for FdWire {
         let rc = conn_api::rustls_connection_read_tls(
             conn,
             Some(io_callbacks::read_fd_callback),
-            io_callbacks::userdata(&mut input),
+            input.userdata(),
             &mut n,
         );
         self.drained = input.short;
@@ -146,7 +146,10 @@ impl Wire for FdWire {
 
 /// Receives: delivers buffered plaintext into `buf` (capacity `cap`), reading
 /// TLS records from the non-blocking socket `fd` and processing them until
-/// `buf` is full, the socket has nothing more, or the peer closed. Handshake
+/// `buf` is full, the socket has nothing more (a read that took less than its
+/// room, once there is plaintext to deliver, counts), or the peer closed.
+/// Plaintext of records before a bad one or a socket error is delivered
+/// first; the failure is the next call's result. Handshake
 /// messages that need an answer are answered on the way. With `cap == 0` it
 /// only advances the handshake. A call that completes the handshake returns
 /// right then, with the completing flight still queued (`WANTS_WRITE`): the

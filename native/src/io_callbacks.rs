@@ -21,7 +21,15 @@ pub(crate) struct FdIn {
     pub short: bool,
 }
 
-/// The `rustls_read_callback` that reads from a socket: `userdata` is a `*mut FdIn`.
+impl FdIn {
+    /// The `userdata` for [`read_fd_callback`] (typed, so no other value can be passed).
+    pub(crate) fn userdata(&mut self) -> *mut c_void {
+        userdata(self)
+    }
+}
+
+/// The `rustls_read_callback` that reads from a socket: `userdata` is a
+/// `*mut FdIn` from [`FdIn::userdata`].
 pub(crate) unsafe extern "C" fn read_fd_callback(
     userdata: *mut c_void,
     buf: *mut u8,

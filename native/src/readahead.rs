@@ -67,7 +67,7 @@ impl ReadAhead {
             return;
         }
         self.restored = true;
-        if !side_table::any_parked() {
+        if !side_table::any_held_for_receive() {
             return;
         }
         let parked = side_table::update(conn, |side| side.parked.take()).flatten();
@@ -98,6 +98,7 @@ impl ReadAhead {
         if self.buf.len() < size {
             self.buf.resize(size, 0);
         }
+        self.short = false;
         let got = sys::read(fd, &mut self.buf[..size]);
         if got < 0 {
             return Err(sys::errno());

@@ -3,7 +3,7 @@
 //! rustls connection, and plaintext between the connection and a caller
 //! buffer, in one FFI crossing. They replace rustls-ffi's callback-based
 //! `read_tls`/`write_tls` for a JS caller (no callback into JS, ever), and do
-//! as much work per call as the wire allows.
+//! as much work per call as the wire has ready.
 //!
 //! Each call fills a `u32[4]` state block: `[bytes, errno, flags, 0]` where
 //! `flags` is a set of the `RUSTLS_SOCKETS_IO_*` bits below.
@@ -13,6 +13,7 @@ use rustls_ffi::connection::rustls_connection as conn_api;
 
 use crate::hello_tap::Taps;
 use crate::pointers::{self, Conn};
+use crate::side_table;
 use crate::{scope, server_random, RESULT_IO, RESULT_OK, RESULT_PLAINTEXT_EMPTY};
 
 /// The socket had nothing more to read (`EAGAIN`).
@@ -95,7 +96,46 @@ pub(crate) fn recv(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut
     rc
 }
 
+/// Keeps a failure met after plaintext this call delivers, for the next
+/// call; `false` if it could not be kept (then it is reported now).
+fn defer(conn: Conn, rc: u32, errno: c_int, flags: u32) -> bool {
+    side_table::update(conn, |side| side.deferred = Some([rc, errno as u32, flags])).is_some()
+}
+
+/// The failure an earlier call met after the plaintext it delivered, once.
+fn take_deferred(conn: Conn) -> Option<side_table::Deferred> {
+    if !side_table::any_held_for_receive() {
+        return None;
+    }
+    side_table::update(conn, |side| side.deferred.take()).flatten()
+}
+
+/// Copies the plaintext rustls holds into `out`; the count.
+fn take_plaintext(conn: Conn, out: &mut [u8]) -> usize {
+    let mut total = 0usize;
+    while total < out.len() {
+        let mut n = 0usize;
+        let rc = conn_api::rustls_connection_read(
+            conn,
+            out[total..].as_mut_ptr(),
+            out.len() - total,
+            &mut n,
+        ) as u32;
+        if rc != RESULT_OK || n == 0 {
+            break;
+        }
+        total += n;
+    }
+    total
+}
+
 fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
+    // Records are delivered in order: the plaintext before a bad record or a
+    // reset reaches the caller first, and the failure ends the next call.
+    if let Some([rc, errno, flags]) = take_deferred(conn) {
+        report(state, conn, 0, errno as c_int, flags);
+        return rc;
+    }
     {
         let was_handshaking = conn_api::rustls_connection_is_handshaking(conn);
         if was_handshaking {
@@ -152,13 +192,16 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
                 Ok(true) => {}
                 Ok(false) => flags |= RUSTLS_SOCKETS_IO_WRITE_BLOCKED,
                 Err(errno) => {
+                    if total > 0 && defer(conn, RESULT_IO, errno, flags) {
+                        break;
+                    }
                     report(state, conn, total, errno, flags);
                     return RESULT_IO;
                 }
             }
-            // With plaintext in hand after a read that emptied the socket, it
-            // returns: a read now would cost a system call to find nothing
-            // (the next call reads whatever arrived meanwhile).
+            // The last clause: with plaintext in hand after a read that emptied
+            // the socket, the call returns; a read now would cost a system call
+            // to find nothing (the next call reads whatever arrived meanwhile).
             if !conn_api::rustls_connection_wants_read(conn)
                 || flags & RUSTLS_SOCKETS_IO_TRANSPORT_EOF != 0
                 || (budget == 0 && !wire.holds_input())
@@ -175,6 +218,9 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
                 }
                 Err(libc::EINTR) => continue,
                 Err(errno) => {
+                    if total > 0 && defer(conn, RESULT_IO, errno, flags) {
+                        break;
+                    }
                     report(state, conn, total, errno, flags);
                     return RESULT_IO;
                 }
@@ -187,6 +233,11 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
             if rc != RESULT_OK {
                 // Best effort: tell the peer why (rustls queued an alert).
                 let _ = wire.flush(conn);
+                // The records before the bad one were good: their plaintext first.
+                total += take_plaintext(conn, &mut out[total..]);
+                if total > 0 && defer(conn, rc, 0, flags) {
+                    break;
+                }
                 report(state, conn, total, 0, flags);
                 return rc;
             }

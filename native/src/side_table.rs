@@ -2,7 +2,8 @@
 //! rustls-ffi has no room for: what the ServerHello taps saw, the server
 //! random, the secrets filed for the key log, the exporter and a late alert,
 //! the details of a refused certificate chain, the OCSP response a server
-//! stapled, and ciphertext read ahead but not yet handed to rustls.
+//! stapled, ciphertext read ahead but not yet handed to rustls, and a
+//! receive call's failure kept until the plaintext before it was delivered.
 //!
 //! One table, keyed by the connection's address, or by its
 //! `rustls_accepted`'s until the accepted hello becomes a connection
@@ -43,9 +44,20 @@ pub(crate) struct Side {
     pub(crate) ocsp_response: Option<Vec<u8>>,
     /// Ciphertext a receive call read ahead and could not hand to rustls.
     pub(crate) parked: Option<Vec<u8>>,
+    /// What a receive call met after plaintext it delivered instead (a bad
+    /// record behind good ones, a reset): the next receive call reports it.
+    pub(crate) deferred: Option<Deferred>,
 }
 
+/// A receive call's failure, kept for the next call: `[result, errno, flags]`.
+pub(crate) type Deferred = [u32; 3];
+
 impl Side {
+    /// Whether the next receive call has something to take first.
+    fn holds_for_receive(&self) -> bool {
+        self.parked.is_some() || self.deferred.is_some()
+    }
+
     fn is_empty(&self) -> bool {
         self.taps.is_none()
             && self.server_random.is_none()
@@ -53,11 +65,13 @@ impl Side {
             && self.failure.is_none()
             && self.ocsp_response.is_none()
             && self.parked.is_none()
+            && self.deferred.is_none()
     }
 }
 
 static TABLE: LazyLock<Mutex<HashMap<usize, Side>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-/// Entries holding parked bytes: the receive path looks into the table only when some do.
+/// Entries holding parked bytes or a deferred failure: the receive path looks
+/// into the table only when some do.
 static PARKED: AtomicUsize = AtomicUsize::new(0);
 
 fn key<T>(owner: *const T) -> usize {
@@ -70,9 +84,9 @@ pub(crate) fn update<T, R>(owner: *const T, f: impl FnOnce(&mut Side) -> R) -> O
     let mut table = TABLE.lock().ok()?;
     let k = key(owner);
     let side = table.entry(k).or_default();
-    let had_parked = side.parked.is_some();
+    let had_parked = side.holds_for_receive();
     let result = f(side);
-    match (had_parked, side.parked.is_some()) {
+    match (had_parked, side.holds_for_receive()) {
         (false, true) => {
             PARKED.fetch_add(1, Ordering::AcqRel);
         }
@@ -92,8 +106,8 @@ pub(crate) fn read<T, R>(owner: *const T, f: impl FnOnce(&Side) -> R) -> Option<
     TABLE.lock().ok()?.get(&key(owner)).map(f)
 }
 
-/// Whether any entry holds parked bytes (a lock-free look).
-pub(crate) fn any_parked() -> bool {
+/// Whether any entry holds parked bytes or a deferred failure (a lock-free look).
+pub(crate) fn any_held_for_receive() -> bool {
     PARKED.load(Ordering::Acquire) > 0
 }
 
@@ -103,7 +117,7 @@ pub(crate) fn forget<T>(owner: *const T) {
         return;
     };
     if let Some(side) = table.remove(&key(owner)) {
-        if side.parked.is_some() {
+        if side.holds_for_receive() {
             PARKED.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -115,7 +129,8 @@ pub(crate) fn rename<T, U>(from: *const T, to: *const U) {
         return;
     };
     if let Some(side) = table.remove(&key(from)) {
-        // An accepted hello keeps secrets, taps and failures, never parked bytes.
+        // An accepted hello keeps secrets, taps and failures, never parked bytes
+        // or a deferred failure (no receive call ran on it).
         let entry = table.entry(key(to)).or_default();
         entry.secrets.extend(side.secrets);
         entry.taps = entry.taps.take().or(side.taps);
