@@ -10,7 +10,7 @@ import { IO, RESULT, STATE } from "../../ffi/constants.ts";
 import { closedError, errnoError, TlsError } from "../core/errors.ts";
 import { abortError, raceAbort } from "../core/abort.ts";
 import { TlsSession } from "../tls/session.ts";
-import { LONGEST_TIMER_MS } from "../core/timeout.ts";
+import { deadlineMessage, LONGEST_TIMER_MS } from "../core/timeout.ts";
 import { TurnBudget } from "../runtime/fairness.ts";
 import { OperationQueue } from "./operation_queue.ts";
 import { IdleTimer } from "../runtime/idle_timer.ts";
@@ -101,21 +101,19 @@ function ended(held: HeldNative): void {
 }
 
 /**
- * The safety net for connections dropped without `close()`: frees the
- * socket and the native session, and lets go of the listener's setup, when
- * the object is garbage collected. `close()` is the main path and unregisters.
- */
-/**
  * What a handshake deadline's `TIMED_OUT` says: the timeout the caller gave
  * (counted from the call when `timeoutAsGiven` is set), not what was left of it.
  */
 function timedOutMessage(limits: HandshakeLimits): string {
-  if (limits.timeoutAsGiven !== undefined) {
-    return `the TLS connection did not finish within ${limits.timeoutAsGiven} ms (handshakeTimeout)`;
-  }
+  if (limits.timeoutAsGiven !== undefined) return deadlineMessage(limits.timeoutAsGiven);
   return `the TLS handshake did not finish within ${limits.timeout} ms`;
 }
 
+/**
+ * The safety net for connections dropped without `close()`: frees the
+ * socket and the native session, and lets go of the listener's setup, when
+ * the object is garbage collected. `close()` is the main path and unregisters.
+ */
 const dropped = new FinalizationRegistry<{ transport: TlsTransport; conn: HeldNative }>(
   (held) => {
     held.transport.close(held.conn.session);

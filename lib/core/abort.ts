@@ -7,12 +7,27 @@
  */
 import { TlsError } from "./errors.ts";
 
+/** What a signal's `TIMED_OUT` says when its timeout is a deadline's (see {@link describeTimeout}). */
+const timeoutMessages = new WeakMap<AbortSignal, (reason: unknown) => string | undefined>();
+
+/**
+ * Makes {@link abortError} of `signal` say `message` when it aborted because
+ * `timeout` (itself, or one of the signals it follows) ran out.
+ */
+export function describeTimeout(signal: AbortSignal, timeout: AbortSignal, message: string): void {
+  timeoutMessages.set(
+    signal,
+    (reason) => (timeout.aborted && reason === timeout.reason ? message : undefined),
+  );
+}
+
 /** An `ABORTED` or `TIMED_OUT` error for an aborted signal. */
 export function abortError(signal: AbortSignal): TlsError {
   const reason = signal.reason;
   if (reason instanceof TlsError) return reason;
   if (reason instanceof DOMException && reason.name === "TimeoutError") {
-    return new TlsError("TIMED_OUT", "the operation timed out", { cause: reason });
+    const message = timeoutMessages.get(signal)?.(reason) ?? "the operation timed out";
+    return new TlsError("TIMED_OUT", message, { cause: reason });
   }
   return new TlsError("ABORTED", "the operation was aborted", { cause: reason });
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { abortError } from "./abort.ts";
+import { abortError, describeTimeout } from "./abort.ts";
 import { TlsError } from "./errors.ts";
 
 /**
@@ -42,6 +42,11 @@ export function checkIdleTimeout(timeout: unknown): number | undefined {
   return ms === undefined || ms > LONGEST_TIMER_MS ? undefined : ms;
 }
 
+/** What a client call's `TIMED_OUT` says: the `handshakeTimeout` as given. */
+export function deadlineMessage(timeout: number): string {
+  return `the TLS connection did not finish within ${timeout} ms (handshakeTimeout)`;
+}
+
 /**
  * A client call's deadline, counted from the call: `handshakeTimeout` and
  * the caller's `signal` as one signal, so that loading the library,
@@ -65,6 +70,12 @@ export class CallDeadline {
       : AbortSignal.timeout(timeout);
     const signals = [signal, this.timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
     this.signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    if (this.timeoutSignal) {
+      // Whatever phase the deadline ends (loading the library, a DNS lookup), it names itself.
+      const message = deadlineMessage(timeout!);
+      describeTimeout(this.timeoutSignal, this.timeoutSignal, message);
+      describeTimeout(this.signal!, this.timeoutSignal, message);
+    }
   }
 
   /**
@@ -85,10 +96,7 @@ export class CallDeadline {
   async expire(): Promise<never> {
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (this.signal?.aborted) throw abortError(this.signal);
-    throw new TlsError(
-      "TIMED_OUT",
-      `the TLS connection did not finish within ${this.#timeout} ms (handshakeTimeout)`,
-    );
+    throw new TlsError("TIMED_OUT", deadlineMessage(this.#timeout!));
   }
 
   /** What is left for the handshake (at least 1 ms), or the timeout as given when it has none. */

@@ -16,6 +16,8 @@ import {
   TlsError,
   type TlsListener,
 } from "../../mod.ts";
+import { raceAbort } from "../../lib/core/abort.ts";
+import { CallDeadline } from "../../lib/core/timeout.ts";
 import { test } from "../helpers/harness.ts";
 import { rejectsWithCode } from "../helpers/io.ts";
 import { liveObjectsWhen, steadyLiveObjects } from "../helpers/live.ts";
@@ -398,23 +400,37 @@ test("connectTls: handshakeTimeout counts from the call, a slow configuration bu
 test("a handshake TIMED_OUT names the handshakeTimeout given, not what was left of it", async () => {
   const silent = await silentServer();
   const timeout = 120;
+  const named = new RegExp(`within ${timeout} ms \\(handshakeTimeout\\)`);
   try {
     const options = { serverName: "localhost", caCerts: [p.ca.cert], handshakeTimeout: timeout };
     const viaConnect = await rejectsWithCode(
       connectTls({ ...options, hostname: "127.0.0.1", port: silent.port }),
       "TIMED_OUT",
     );
-    assert.match(viaConnect.message, new RegExp(`within ${timeout} ms`));
-    // A carrier that accepts the ClientHello and never answers.
+    assert.ok(silent.accepted() >= 1, "the deadline ended the handshake, not the set-up");
+    assert.match(viaConnect.message, named);
+    // A carrier that takes the ClientHello and never answers.
+    let sent = 0;
     const carrier: StreamPair = {
       readable: new ReadableStream<Uint8Array>(),
-      writable: new WritableStream<Uint8Array>(),
+      writable: new WritableStream<Uint8Array>({ write: (chunk) => void (sent += chunk.length) }),
     };
     const viaStartTls = await rejectsWithCode(startTls(carrier, options), "TIMED_OUT");
-    assert.match(viaStartTls.message, new RegExp(`within ${timeout} ms`));
+    assert.ok(sent > 0, "the deadline ended the handshake, not the set-up");
+    assert.match(viaStartTls.message, named);
   } finally {
     await silent.stop();
   }
+});
+
+test("a call's deadline names itself in every phase; a caller's own timeout signal does not", async () => {
+  const never = new Promise<never>(() => {});
+  const deadline = new CallDeadline(20, undefined);
+  const phase = await rejectsWithCode(raceAbort(never, deadline.signal), "TIMED_OUT");
+  assert.match(phase.message, /within 20 ms \(handshakeTimeout\)/);
+  const callers = new CallDeadline(10_000, AbortSignal.timeout(20));
+  const own = await rejectsWithCode(raceAbort(never, callers.signal), "TIMED_OUT");
+  assert.doesNotMatch(own.message, /handshakeTimeout/);
 });
 
 test("client configurations: racing first connections and a full rotation leave only a full cache", async () => {
