@@ -110,21 +110,21 @@ fn take_deferred(conn: Conn) -> Option<side_table::Deferred> {
     side_table::update(conn, |side| side.deferred.take()).flatten()
 }
 
+/// One `rustls_connection_read` into `out`: its result and the count.
+fn read_plaintext(conn: Conn, out: &mut [u8]) -> (u32, usize) {
+    let mut n = 0usize;
+    let rc = conn_api::rustls_connection_read(conn, out.as_mut_ptr(), out.len(), &mut n) as u32;
+    (rc, n)
+}
+
 /// Copies the plaintext rustls holds into `out`; the count.
 fn take_plaintext(conn: Conn, out: &mut [u8]) -> usize {
     let mut total = 0usize;
     while total < out.len() {
-        let mut n = 0usize;
-        let rc = conn_api::rustls_connection_read(
-            conn,
-            out[total..].as_mut_ptr(),
-            out.len() - total,
-            &mut n,
-        ) as u32;
-        if rc != RESULT_OK || n == 0 {
-            break;
+        match read_plaintext(conn, &mut out[total..]) {
+            (RESULT_OK, n) if n > 0 => total += n,
+            _ => break,
         }
-        total += n;
     }
     total
 }
@@ -160,13 +160,7 @@ fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut Stat
         loop {
             // 1. Hand over whatever plaintext rustls holds.
             if total < out.len() {
-                let mut n = 0usize;
-                let rc = conn_api::rustls_connection_read(
-                    conn,
-                    out[total..].as_mut_ptr(),
-                    out.len() - total,
-                    &mut n,
-                ) as u32;
+                let (rc, n) = read_plaintext(conn, &mut out[total..]);
                 if rc == RESULT_OK {
                     if n == 0 {
                         flags |= RUSTLS_SOCKETS_IO_PEER_CLOSED;
