@@ -168,7 +168,12 @@ export class StreamTransport implements TlsTransport {
       const sinkFull = (block[STATE.FLAGS] & IO.WRITE_BLOCKED) !== 0 && written === OUT_CAP;
       this.#enqueue(this.#out.slice(0, written));
       const full = this.#queued >= HIGH_WATER;
-      if (result !== RESULT.OK || !sinkFull || full || (buf !== null && total === buf.length)) {
+      // With plaintext in hand it returns too: a call after it may report a failure
+      // the native loop kept for after that plaintext.
+      if (
+        result !== RESULT.OK || !sinkFull || full || total > 0 ||
+        (buf !== null && total === buf.length)
+      ) {
         return this.#take(result, total, full);
       }
     }

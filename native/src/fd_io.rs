@@ -149,7 +149,8 @@ impl Wire for FdWire {
 /// `buf` is full, the socket has nothing more (a read that took less than its
 /// room, once there is plaintext to deliver, counts), or the peer closed.
 /// Plaintext of records before a bad one or a socket error is delivered
-/// first; the failure is the next call's result. Handshake
+/// first (over as many calls as `cap` needs); the failure is the result of
+/// the call after it, and of any send call in between. Handshake
 /// messages that need an answer are answered on the way. With `cap == 0` it
 /// only advances the handshake. A call that completes the handshake returns
 /// right then, with the completing flight still queued (`WANTS_WRITE`): the

@@ -102,12 +102,12 @@ fn defer(conn: Conn, rc: u32, errno: c_int, flags: u32) -> bool {
     side_table::update(conn, |side| side.deferred = Some([rc, errno as u32, flags])).is_some()
 }
 
-/// The failure an earlier call met after the plaintext it delivered, once.
-fn take_deferred(conn: Conn) -> Option<side_table::Deferred> {
+/// The failure an earlier receive call met after the plaintext it delivered.
+fn deferred(conn: Conn) -> Option<side_table::Deferred> {
     if !side_table::any_held_for_receive() {
         return None;
     }
-    side_table::update(conn, |side| side.deferred.take()).flatten()
+    side_table::read(conn, |side| side.deferred).flatten()
 }
 
 /// One `rustls_connection_read` into `out`: its result and the count.
@@ -131,8 +131,15 @@ fn take_plaintext(conn: Conn, out: &mut [u8]) -> usize {
 
 fn recv_inner(conn: Conn, wire: &mut impl Wire, out: &mut [u8], state: &mut State) -> u32 {
     // Records are delivered in order: the plaintext before a bad record or a
-    // reset reaches the caller first, and the failure ends the next call.
-    if let Some([rc, errno, flags]) = take_deferred(conn) {
+    // reset reaches the caller first (over as many calls as its buffer needs),
+    // then the failure ends a call.
+    if let Some([rc, errno, flags]) = deferred(conn) {
+        let n = take_plaintext(conn, out);
+        if n > 0 {
+            report(state, conn, n, 0, 0);
+            return RESULT_OK;
+        }
+        side_table::update(conn, |side| side.deferred = None);
         report(state, conn, 0, errno as c_int, flags);
         return rc;
     }
@@ -262,6 +269,12 @@ pub(crate) fn send(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut St
 }
 
 fn send_inner(conn: Conn, wire: &mut impl Wire, data: &[u8], state: &mut State) -> u32 {
+    // A receive call met a failure and delivered the plaintext before it
+    // first: a write fails with that failure (rustls would only say `Io`).
+    if let Some([rc, errno, flags]) = deferred(conn) {
+        report(state, conn, 0, errno as c_int, flags);
+        return rc;
+    }
     {
         let mut accepted = 0usize;
         let mut flags = 0u32;

@@ -2,12 +2,16 @@
 import assert from "node:assert/strict";
 import type { StreamPair, TlsConn } from "../../mod.ts";
 
-/** Reads until `count` bytes arrived (or the stream ended). */
-export async function readExactly(conn: TlsConn, count: number): Promise<Uint8Array> {
+/** Reads until `count` bytes arrived (or the stream ended), at most `piece` bytes per read. */
+export async function readExactly(
+  conn: TlsConn,
+  count: number,
+  piece = count,
+): Promise<Uint8Array> {
   const out = new Uint8Array(count);
   let have = 0;
   while (have < count) {
-    const n = await conn.read(out.subarray(have));
+    const n = await conn.read(out.subarray(have, Math.min(count, have + piece)));
     if (n === null) break;
     have += n;
   }

@@ -1,7 +1,7 @@
 // Bad input and faults: garbage, oversized records, resets, a slowloris client; typed errors.
 import assert from "node:assert/strict";
 import { connect as netConnect, createServer, type Socket } from "node:net";
-import { connectTls, listenTls, TlsError } from "../../mod.ts";
+import { connectTls, listenTls, startTls, type TlsConn, TlsError } from "../../mod.ts";
 import { test } from "../helpers/harness.ts";
 import { readExactly, rejectsWithCode, str, text } from "../helpers/io.ts";
 import { goServer } from "../helpers/peers.ts";
@@ -160,70 +160,91 @@ test("a slowloris client (a byte every 100 ms) blocks nobody and dies at handsha
 /** An application data record no key decrypts (its tag cannot match). */
 const UNDECRYPTABLE_RECORD = Uint8Array.of(0x17, 0x03, 0x03, 0x00, 0x20, ...new Uint8Array(32));
 
-test("client: data with an undecryptable record behind it in one segment: the data, then the error", async () => {
-  const listener = await listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: p.server.cert,
-    key: p.server.key,
-  });
-  // A relay that, once armed, sends the server's next chunk with the bad record appended,
-  // in one write: the client reads both in one read(2).
-  let armed = false;
-  let appended = false;
-  const sockets: Socket[] = [];
-  const relay = createServer((inbound) => {
-    const outbound = netConnect(listener.addr.port, "127.0.0.1");
-    inbound.setNoDelay(true);
-    sockets.push(inbound, outbound);
-    inbound.on("error", () => {});
-    outbound.on("error", () => {});
-    inbound.on("data", (chunk: Uint8Array) => outbound.write(chunk));
-    outbound.on("data", (chunk: Uint8Array) => {
-      if (!armed) return void inbound.write(chunk);
-      armed = false;
-      const joined = new Uint8Array(chunk.length + UNDECRYPTABLE_RECORD.length);
-      joined.set(chunk);
-      joined.set(UNDECRYPTABLE_RECORD, chunk.length);
-      inbound.write(joined);
-      appended = true;
+/** A client over the raw-fd transport or over a `node:net` socket (the stream transport). */
+const carriers: Record<string, (port: number) => Promise<TlsConn>> = {
+  "raw fd": (port) => connectTls({ ...client, port }),
+  "node:net socket": async (port) => {
+    const socket = netConnect({ host: "127.0.0.1", port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
     });
+    return await startTls(socket, { serverName: "localhost", caCerts: [p.ca.cert] });
+  },
+};
+
+for (const [carrier, connect] of Object.entries(carriers)) {
+  test(`client over a ${carrier}: data with an undecryptable record behind it in one segment: all the data, then the error`, async () => {
+    const listener = await listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: p.server.cert,
+      key: p.server.key,
+    });
+    // A relay that, once armed, sends the server's next chunk with the bad record appended,
+    // in one write: the client reads both in one read(2).
+    let armed = false;
+    let appended = false;
+    const sockets: Socket[] = [];
+    const relay = createServer((inbound) => {
+      const outbound = netConnect(listener.addr.port, "127.0.0.1");
+      inbound.setNoDelay(true);
+      sockets.push(inbound, outbound);
+      inbound.on("error", () => {});
+      outbound.on("error", () => {});
+      inbound.on("data", (chunk: Uint8Array) => outbound.write(chunk));
+      outbound.on("data", (chunk: Uint8Array) => {
+        if (!armed) return void inbound.write(chunk);
+        armed = false;
+        const joined = new Uint8Array(chunk.length + UNDECRYPTABLE_RECORD.length);
+        joined.set(chunk);
+        joined.set(UNDECRYPTABLE_RECORD, chunk.length);
+        inbound.write(joined);
+        appended = true;
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const served = (async () => {
+      const conn = await listener.accept();
+      const buf = new Uint8Array(64);
+      try {
+        await conn.read(buf); // "ping"
+        await conn.write(text("pong"));
+        await conn.read(buf); // "arm": the relay is armed
+        await conn.write(text("the last reply"));
+        await conn.read(buf).catch(() => null); // until the client goes
+      } finally {
+        conn.close();
+      }
+    })();
+    try {
+      const conn = await connect((relay.address() as { port: number }).port);
+      try {
+        await conn.write(text("ping"));
+        assert.equal(str(await readExactly(conn, 4)), "pong"); // the handshake's records are all through
+        armed = true;
+        await conn.write(text("arm"));
+        // Read in pieces smaller than the record: all of it comes before the failure.
+        assert.equal(str(await readExactly(conn, "the last reply".length, 4)), "the last reply");
+        assert.ok(appended, "the relay appended the bad record to the reply's segment");
+        // A write now fails with what the bad record did, as does the next read.
+        const writeError = await conn.write(text("more")).then(() => undefined, (e: unknown) => e);
+        assert.ok(writeError instanceof TlsError, `a typed error for the write: ${writeError}`);
+        assert.equal(writeError.code, "PEER_MISBEHAVED");
+        const readError = await conn.read(new Uint8Array(64)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        assert.ok(readError instanceof TlsError, `a typed error after the data: ${readError}`);
+        assert.equal(readError.code, "PEER_MISBEHAVED");
+      } finally {
+        conn.close();
+      }
+      await served;
+    } finally {
+      listener.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
-  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-  const served = (async () => {
-    const conn = await listener.accept();
-    const buf = new Uint8Array(64);
-    try {
-      await conn.read(buf); // "ping"
-      await conn.write(text("pong"));
-      await conn.read(buf); // "arm": the relay is armed
-      await conn.write(text("the last reply"));
-      await conn.read(buf).catch(() => null); // until the client goes
-    } finally {
-      conn.close();
-    }
-  })();
-  try {
-    const conn = await connectTls({ ...client, port: (relay.address() as { port: number }).port });
-    try {
-      await conn.write(text("ping"));
-      assert.equal(str(await readExactly(conn, 4)), "pong"); // the handshake's records are all through
-      armed = true;
-      await conn.write(text("arm"));
-      const buf = new Uint8Array(16 * 1024);
-      const n = await conn.read(buf);
-      assert.ok(appended, "the relay appended the bad record to the reply's segment");
-      assert.equal(str(buf.subarray(0, n ?? 0)), "the last reply");
-      const error = await conn.read(buf).then(() => undefined, (e: unknown) => e);
-      assert.ok(error instanceof TlsError, `a typed error after the data: ${error}`);
-      assert.equal(error.code, "PEER_MISBEHAVED");
-    } finally {
-      conn.close();
-    }
-    await served;
-  } finally {
-    listener.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => relay.close(() => resolve()));
-  }
-});
+}
