@@ -93,7 +93,7 @@ export async function connectTls(
       lib,
       path !== undefined
         ? await connectUnixSocket(lib, path, connectSignal)
-        : await connectAny(lib, hostname, port, connectSignal, timeout),
+        : await connectAny(lib, hostname, port, deadline),
     );
   } catch (error) {
     session.free();
@@ -117,9 +117,9 @@ async function connectAny(
   lib: NativeLibrary,
   hostname: string,
   port: number,
-  signal: AbortSignal | undefined,
-  timeout: number | undefined,
+  deadline: CallDeadline,
 ): Promise<number> {
+  const signal = deadline.signal;
   const addresses = await raceAbort(resolveHost(hostname), signal);
   let lastError: unknown;
   for (const address of addresses) {
@@ -132,10 +132,10 @@ async function connectAny(
       }
     }
   }
-  if (lastError instanceof TlsError && lastError.code === "TIMED_OUT") {
+  if (deadline.ended(lastError)) {
     throw new TlsError(
       "TIMED_OUT",
-      `connecting to ${hostname}:${port} did not finish within ${timeout} ms`,
+      `connecting to ${hostname}:${port}: ${(lastError as TlsError).message}`,
       { cause: lastError },
     );
   }

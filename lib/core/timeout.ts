@@ -99,6 +99,13 @@ export class CallDeadline {
     throw new TlsError("TIMED_OUT", deadlineMessage(this.#timeout!));
   }
 
+  /** Whether `error` is this deadline's `TIMED_OUT` (not a caller's own timeout signal's). */
+  ended(error: unknown): boolean {
+    const timeout = this.timeoutSignal;
+    return error instanceof TlsError && error.code === "TIMED_OUT" && timeout !== undefined &&
+      timeout.aborted && error.cause === timeout.reason;
+  }
+
   /** What is left for the handshake (at least 1 ms), or the timeout as given when it has none. */
   remaining(): number | undefined {
     return timeLeft(this.#timeout, this.#started);

@@ -428,9 +428,11 @@ test("a call's deadline names itself in every phase; a caller's own timeout sign
   const deadline = new CallDeadline(20, undefined);
   const phase = await rejectsWithCode(raceAbort(never, deadline.signal), "TIMED_OUT");
   assert.match(phase.message, /within 20 ms \(handshakeTimeout\)/);
+  assert.ok(deadline.ended(phase), "the deadline knows its own TIMED_OUT");
   const callers = new CallDeadline(10_000, AbortSignal.timeout(20));
   const own = await rejectsWithCode(raceAbort(never, callers.signal), "TIMED_OUT");
   assert.doesNotMatch(own.message, /handshakeTimeout/);
+  assert.ok(!callers.ended(own), "a caller's timeout is not the deadline's");
 });
 
 test("client configurations: racing first connections and a full rotation leave only a full cache", async () => {
