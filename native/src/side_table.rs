@@ -130,7 +130,11 @@ pub(crate) fn rename<T, U>(from: *const T, to: *const U) {
     };
     if let Some(side) = table.remove(&key(from)) {
         // An accepted hello keeps secrets, taps and failures, never parked bytes
-        // or a deferred failure (no receive call ran on it).
+        // or a deferred failure (no receive call ran on it); the count stays right
+        // whatever it held.
+        if side.holds_for_receive() {
+            PARKED.fetch_sub(1, Ordering::AcqRel);
+        }
         let entry = table.entry(key(to)).or_default();
         entry.secrets.extend(side.secrets);
         entry.taps = entry.taps.take().or(side.taps);
