@@ -4,6 +4,7 @@
 // never settles or through silence, or keep a closed listener's keys alive by
 // dropping a connection. Each ends in a typed error and frees what it held.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { connect as netConnect, type Socket } from "node:net";
 import process from "node:process";
 import {
@@ -433,6 +434,84 @@ test("a call's deadline names itself in every phase; a caller's own timeout sign
   const own = await rejectsWithCode(raceAbort(never, callers.signal), "TIMED_OUT");
   assert.doesNotMatch(own.message, /handshakeTimeout/);
   assert.ok(!callers.ended(own), "a caller's timeout is not the deadline's");
+});
+
+/** Whether a plain TCP connect to `port` completes within `ms`. */
+function connectsWithin(port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect(port, "127.0.0.1");
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, ms);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      clearTimeout(timer);
+      resolve(true); // refused: not a hang either
+    });
+  });
+}
+
+/**
+ * A port whose listener (Python, another process) never accepts, its
+ * backlog filled: a TCP connect to it hangs until the caller gives up.
+ */
+async function hangingConnectPort(): Promise<{ port: number; stop(): void }> {
+  const child = spawn("python3", [
+    "-c",
+    "import socket, sys\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen(0)\n" +
+    "print(s.getsockname()[1], flush=True)\nsys.stdin.read()",
+  ], { stdio: ["pipe", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.stdout!.once("data", (chunk: Uint8Array) => resolve(Number(String(chunk).trim())));
+  });
+  const fillers: Socket[] = [];
+  const stop = (): void => {
+    for (const filler of fillers) filler.destroy();
+    child.kill();
+  };
+  for (;;) {
+    if (!(await connectsWithin(port, 300))) return { port, stop };
+    if (fillers.length >= 16) {
+      stop();
+      throw new Error("precondition: connects to a full backlog still completed");
+    }
+    fillers.push(netConnect(port, "127.0.0.1").on("error", () => {}));
+  }
+}
+
+test("a TCP connect that hangs: handshakeTimeout names host:port; a caller's own timeout does not claim it", async () => {
+  const hanging = await hangingConnectPort();
+  try {
+    const options = {
+      hostname: "127.0.0.1",
+      port: hanging.port,
+      serverName: "localhost",
+      caCerts: [p.ca.cert],
+    };
+    const deadline = await rejectsWithCode(
+      connectTls({ ...options, handshakeTimeout: 150 }),
+      "TIMED_OUT",
+    );
+    assert.match(
+      deadline.message,
+      new RegExp(
+        `connecting to 127\\.0\\.0\\.1:${hanging.port}: .*within 150 ms \\(handshakeTimeout\\)`,
+      ),
+    );
+    const callers = await rejectsWithCode(
+      connectTls({ ...options, signal: AbortSignal.timeout(150) }),
+      "TIMED_OUT",
+    );
+    assert.doesNotMatch(callers.message, /handshakeTimeout|undefined/);
+  } finally {
+    hanging.stop();
+  }
 });
 
 test("client configurations: racing first connections and a full rotation leave only a full cache", async () => {
