@@ -170,10 +170,7 @@ export class StreamTransport implements TlsTransport {
       const full = this.#queued >= HIGH_WATER;
       // With plaintext in hand it returns too: a call after it may report a failure
       // the native loop kept for after that plaintext.
-      if (
-        result !== RESULT.OK || !sinkFull || full || total > 0 ||
-        (buf !== null && total === buf.length)
-      ) {
+      if (result !== RESULT.OK || !sinkFull || full || total > 0 || buf?.length === 0) {
         return this.#take(result, total, full);
       }
     }

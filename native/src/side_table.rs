@@ -72,7 +72,7 @@ impl Side {
 static TABLE: LazyLock<Mutex<HashMap<usize, Side>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 /// Entries holding parked bytes or a deferred failure: the receive path looks
 /// into the table only when some do.
-static PARKED: AtomicUsize = AtomicUsize::new(0);
+static HELD_FOR_RECEIVE: AtomicUsize = AtomicUsize::new(0);
 
 fn key<T>(owner: *const T) -> usize {
     owner as usize
@@ -84,14 +84,14 @@ pub(crate) fn update<T, R>(owner: *const T, f: impl FnOnce(&mut Side) -> R) -> O
     let mut table = TABLE.lock().ok()?;
     let k = key(owner);
     let side = table.entry(k).or_default();
-    let had_parked = side.holds_for_receive();
+    let held_before = side.holds_for_receive();
     let result = f(side);
-    match (had_parked, side.holds_for_receive()) {
+    match (held_before, side.holds_for_receive()) {
         (false, true) => {
-            PARKED.fetch_add(1, Ordering::AcqRel);
+            HELD_FOR_RECEIVE.fetch_add(1, Ordering::AcqRel);
         }
         (true, false) => {
-            PARKED.fetch_sub(1, Ordering::AcqRel);
+            HELD_FOR_RECEIVE.fetch_sub(1, Ordering::AcqRel);
         }
         _ => {}
     }
@@ -108,7 +108,7 @@ pub(crate) fn read<T, R>(owner: *const T, f: impl FnOnce(&Side) -> R) -> Option<
 
 /// Whether any entry holds parked bytes or a deferred failure (a lock-free look).
 pub(crate) fn any_held_for_receive() -> bool {
-    PARKED.load(Ordering::Acquire) > 0
+    HELD_FOR_RECEIVE.load(Ordering::Acquire) > 0
 }
 
 /// Drops everything kept for `owner` (it is being freed, or was refused).
@@ -118,7 +118,7 @@ pub(crate) fn forget<T>(owner: *const T) {
     };
     if let Some(side) = table.remove(&key(owner)) {
         if side.holds_for_receive() {
-            PARKED.fetch_sub(1, Ordering::AcqRel);
+            HELD_FOR_RECEIVE.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
@@ -133,7 +133,7 @@ pub(crate) fn rename<T, U>(from: *const T, to: *const U) {
         // or a deferred failure (no receive call ran on it); the count stays right
         // whatever it held.
         if side.holds_for_receive() {
-            PARKED.fetch_sub(1, Ordering::AcqRel);
+            HELD_FOR_RECEIVE.fetch_sub(1, Ordering::AcqRel);
         }
         let entry = table.entry(key(to)).or_default();
         entry.secrets.extend(side.secrets);

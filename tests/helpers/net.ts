@@ -67,8 +67,8 @@ export function tcpPort(addr: Addr): number {
   return addr.port;
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port` within `timeoutMs`. */
+export function accepts(port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((done) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     const finish = (ok: boolean): void => {
@@ -77,7 +77,7 @@ export function accepts(port: number): Promise<boolean> {
       socket.destroy();
       done(ok);
     };
-    socket.setTimeout(1_000, () => finish(false));
+    socket.setTimeout(timeoutMs, () => finish(false));
     socket.once("connect", () => finish(true));
     socket.once("error", () => finish(false));
   });

@@ -22,6 +22,7 @@ import { CallDeadline } from "../../lib/core/timeout.ts";
 import { test } from "../helpers/harness.ts";
 import { rejectsWithCode } from "../helpers/io.ts";
 import { liveObjectsWhen, steadyLiveObjects } from "../helpers/live.ts";
+import { accepts } from "../helpers/net.ts";
 import { silentServer } from "../helpers/peers.ts";
 import { pki } from "../helpers/pki.ts";
 
@@ -436,26 +437,6 @@ test("a call's deadline names itself in every phase; a caller's own timeout sign
   assert.ok(!callers.ended(own), "a caller's timeout is not the deadline's");
 });
 
-/** Whether a plain TCP connect to `port` completes within `ms`. */
-function connectsWithin(port: number, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect(port, "127.0.0.1");
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(false);
-    }, ms);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => {
-      clearTimeout(timer);
-      resolve(true); // refused: not a hang either
-    });
-  });
-}
-
 /**
  * A port whose listener (Python, another process) never accepts, its
  * backlog filled: a TCP connect to it hangs until the caller gives up.
@@ -476,7 +457,7 @@ async function hangingConnectPort(): Promise<{ port: number; stop(): void }> {
     child.kill();
   };
   for (;;) {
-    if (!(await connectsWithin(port, 300))) return { port, stop };
+    if (!(await accepts(port, 300))) return { port, stop };
     if (fillers.length >= 16) {
       stop();
       throw new Error("precondition: connects to a full backlog still completed");
